@@ -1,0 +1,434 @@
+#!/usr/bin/env bash
+# OneWindow local infrastructure without Docker: Apache Kafka (KRaft, one node) and FerretDB,
+# both on loopback.
+#
+#   deploy/local/infra.sh install   fetch Kafka jars (Maven) and build FerretDB (Go) into the cache
+#   deploy/local/infra.sh up        install if needed, start both, wait until ready, create topics
+#   deploy/local/infra.sh down      stop both (fine when nothing runs)
+#   deploy/local/infra.sh status    show what runs (exit 0 when both run, 3 otherwise)
+#   deploy/local/infra.sh logs [kafka|ferretdb] [-f]
+#
+# Environment (all optional):
+#   ONEWINDOW_CACHE                   downloads and builds, reused between runs   (default <repo>/.cache)
+#   ONEWINDOW_VAR                     data, logs (log/) and pid files (run/)      (default <repo>/var)
+#   ONEWINDOW_KAFKA_PORT              Kafka PLAINTEXT listener                    (default 9092)
+#   ONEWINDOW_KAFKA_CONTROLLER_PORT   KRaft controller listener                   (default 9093)
+#   ONEWINDOW_KAFKA_HEAP              JVM heap flags                              (default "-Xms256m -Xmx512m")
+#   ONEWINDOW_MONGO_PORT              FerretDB listener                           (default 27017)
+#   ONEWINDOW_FERRETDB_HANDLER        sqlite | postgresql                         (default sqlite)
+#   ONEWINDOW_FERRETDB_POSTGRESQL_URL PostgreSQL URL, required for postgresql
+#   ONEWINDOW_FERRETDB_LOG_LEVEL      debug | info (logs every connection) | warn | error  (default warn)
+#   ONEWINDOW_READY_TIMEOUT           seconds to wait for readiness               (default 90)
+#   ONEWINDOW_SKIP_TOPICS=1           do not run `python -m contracts.topics create` on up
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$ROOT/deploy/local"
+CACHE="${ONEWINDOW_CACHE:-$ROOT/.cache}"
+VAR="${ONEWINDOW_VAR:-$ROOT/var}"
+LOG_DIR="$VAR/log"
+RUN_DIR="$VAR/run"
+
+KAFKA_VERSION="4.1.1"
+FERRETDB_VERSION="v1.24.2"
+KAFKA_PORT="${ONEWINDOW_KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${ONEWINDOW_KAFKA_CONTROLLER_PORT:-9093}"
+KAFKA_HEAP="${ONEWINDOW_KAFKA_HEAP:--Xms256m -Xmx512m}"
+MONGO_PORT="${ONEWINDOW_MONGO_PORT:-27017}"
+FDB_HANDLER="${ONEWINDOW_FERRETDB_HANDLER:-sqlite}"
+FDB_PG_URL="${ONEWINDOW_FERRETDB_POSTGRESQL_URL:-}"
+FDB_LOG_LEVEL="${ONEWINDOW_FERRETDB_LOG_LEVEL:-warn}"
+READY_TIMEOUT="${ONEWINDOW_READY_TIMEOUT:-90}"
+
+KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
+FDB_BIN="$CACHE/bin/ferretdb-runner"
+KAFKA_DATA="$VAR/kafka/data"
+KAFKA_CONF="$VAR/kafka/server.properties"
+FDB_DATA="$VAR/ferretdb"
+
+die() { echo "infra.sh: error: $*" >&2; exit 1; }
+say() { echo "infra.sh: $*"; }
+
+# ---------------------------------------------------------------- helpers
+
+need() { # need CMD WHAT
+  command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH: $2"
+}
+
+need_java() {
+  need java "Java 17+ is needed to run Kafka (Debian: apt-get install -y openjdk-17-jre-headless)"
+  local v
+  v="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)"
+  [[ -n "$v" && "$v" -ge 17 ]] || die "Java 17+ is needed to run Kafka $KAFKA_VERSION, found '${v:-unknown}'"
+}
+
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+port_open() { # port_open PORT -> 0 when something accepts connections on 127.0.0.1:PORT
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# pid of our process NAME if it is alive and really ours, else empty
+our_pid() {
+  local f="$RUN_DIR/$1.pid" pid
+  [[ -f "$f" ]] || return 0
+  pid="$(cat "$f" 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
+      && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "onewindow-infra=$1"; then
+    echo "$pid"
+  else
+    rm -f "$f"
+  fi
+}
+
+check_port_free() { # check_port_free PORT WHAT ENVVAR
+  if port_open "$1"; then
+    die "port $1 ($2) is already in use by a process that is not ours; free it or set $3 to another port"
+  fi
+}
+
+tail_logs() { # tail_logs FILE...
+  local f
+  for f in "$@"; do
+    [[ -s "$f" ]] || continue
+    echo "---- last lines of $f" >&2
+    tail -n 30 "$f" >&2
+  done
+}
+
+# ---------------------------------------------------------------- install
+
+install_kafka() {
+  local stamp="$KAFKA_LIBS/.stamp" want
+  want="$(hash_of "$HERE/kafka/pom.xml")"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  need mvn "Maven is needed once to fetch the Kafka jars (Debian: apt-get install -y maven)"
+  need_java
+  say "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS"
+  mkdir -p "$LOG_DIR" "$CACHE"
+  local tmp="$KAFKA_LIBS.tmp.$$" log="$LOG_DIR/install-kafka.log"
+  rm -rf "$tmp"
+  # offline first (everything may already be in ~/.m2), then online
+  if ! mvn -B -q -o -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$tmp" >"$log" 2>&1; then
+    rm -rf "$tmp"
+    if ! mvn -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+          -DincludeScope=runtime -DoutputDirectory="$tmp" >"$log" 2>&1; then
+      rm -rf "$tmp"
+      die "failed to download the Kafka jars with Maven (see $log)"
+    fi
+  fi
+  [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ]] || die "Maven ran but kafka_2.13-$KAFKA_VERSION.jar is missing (see $log)"
+  rm -rf "$KAFKA_LIBS"
+  mv "$tmp" "$KAFKA_LIBS"
+  echo "$want" >"$stamp"
+}
+
+install_ferretdb() {
+  local src="$HERE/ferretdb" stamp="$FDB_BIN.stamp" want
+  want="$(hash_of "$src/main.go" "$src/go.mod" "$src/go.sum")"
+  if [[ -x "$FDB_BIN" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  need go "Go is needed once to build FerretDB $FERRETDB_VERSION (https://go.dev/dl or Debian golang-go >= 1.24)"
+  say "building FerretDB $FERRETDB_VERSION into $FDB_BIN (first time takes about a minute)"
+  mkdir -p "$LOG_DIR" "$(dirname "$FDB_BIN")"
+  local log="$LOG_DIR/install-ferretdb.log"
+  # modules come from the Go module proxy into go's own cache; -buildvcs=false: no git stamping
+  if ! (cd "$src" && GOFLAGS="-buildvcs=false" \
+        go build -trimpath -o "$FDB_BIN.tmp" .) >"$log" 2>&1; then
+    rm -f "$FDB_BIN.tmp"
+    die "failed to download or build FerretDB $FERRETDB_VERSION with go (see $log)"
+  fi
+  mv "$FDB_BIN.tmp" "$FDB_BIN"
+  echo "$want" >"$stamp"
+}
+
+cmd_install() {
+  install_kafka
+  install_ferretdb
+  say "installed: Kafka $KAFKA_VERSION ($KAFKA_LIBS), FerretDB $FERRETDB_VERSION ($FDB_BIN)"
+}
+
+# ---------------------------------------------------------------- kafka
+
+kafka_java() { # kafka_java LOG4J_CONFIG MAIN ARGS...
+  local cfg="$1"; shift
+  java -Xms64m -Xmx256m -Djava.awt.headless=true -Dlog4j2.configurationFile="$cfg" \
+    -cp "$KAFKA_LIBS/*" "$@"
+}
+
+write_kafka_config() {
+  mkdir -p "$(dirname "$KAFKA_CONF")" "$KAFKA_DATA"
+  cat >"$KAFKA_CONF" <<EOF
+# generated by deploy/local/infra.sh on every start; edit the script, not this file
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DATA
+auto.create.topics.enable=true
+num.partitions=3
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=10
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+log.segment.bytes=268435456
+EOF
+}
+
+kafka_ready() {
+  kafka_java "$HERE/kafka/tools-log4j2.properties" org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >/dev/null 2>&1
+}
+
+start_kafka() {
+  local pid
+  pid="$(our_pid kafka)"
+  if [[ -n "$pid" ]]; then
+    say "kafka already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
+    return 0
+  fi
+  need_java
+  check_port_free "$KAFKA_PORT" "Kafka" ONEWINDOW_KAFKA_PORT
+  check_port_free "$CONTROLLER_PORT" "Kafka controller" ONEWINDOW_KAFKA_CONTROLLER_PORT
+  mkdir -p "$LOG_DIR" "$RUN_DIR"
+  write_kafka_config
+  if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
+    local cid_file="$VAR/kafka/cluster-id" cid
+    if [[ ! -s "$cid_file" ]]; then
+      kafka_java "$HERE/kafka/tools-log4j2.properties" kafka.tools.StorageTool random-uuid >"$cid_file" \
+        || die "kafka-storage random-uuid failed"
+    fi
+    cid="$(tr -d '[:space:]' <"$cid_file")"
+    say "formatting Kafka storage in $KAFKA_DATA (cluster id $cid)"
+    kafka_java "$HERE/kafka/tools-log4j2.properties" kafka.tools.StorageTool format \
+        -t "$cid" -c "$KAFKA_CONF" >>"$LOG_DIR/kafka-format.log" 2>&1 \
+      || { tail_logs "$LOG_DIR/kafka-format.log"; die "kafka-storage format failed"; }
+  fi
+  say "starting kafka on 127.0.0.1:$KAFKA_PORT (controller :$CONTROLLER_PORT)"
+  # shellcheck disable=SC2086  # KAFKA_HEAP is a list of flags
+  setsid nohup java $KAFKA_HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Donewindow-infra=kafka \
+    -Dkafka.logs.dir="$LOG_DIR" \
+    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_CONF" \
+    >>"$LOG_DIR/kafka.out" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/kafka.pid"
+}
+
+wait_kafka() {
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  while :; do
+    if [[ -z "$(our_pid kafka)" ]]; then
+      tail_logs "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log"
+      die "kafka exited during start-up (logs: $LOG_DIR/kafka.log, $LOG_DIR/kafka.out)"
+    fi
+    if port_open "$KAFKA_PORT" && kafka_ready; then
+      say "kafka ready on 127.0.0.1:$KAFKA_PORT"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      tail_logs "$LOG_DIR/kafka.out" "$LOG_DIR/kafka.log"
+      die "kafka not ready after ${READY_TIMEOUT}s (logs: $LOG_DIR/kafka.log)"
+    fi
+    sleep 1
+  done
+}
+
+# ---------------------------------------------------------------- ferretdb
+
+# MongoDB wire `hello` over a raw socket, no driver needed: exit 0 when the reply says ok: 1
+mongo_hello() {
+  python3 - "$MONGO_PORT" <<'PY'
+import socket, struct, sys
+def bson(doc):
+    body = b""
+    for k, v in doc.items():
+        key = k.encode() + b"\x00"
+        if isinstance(v, int):
+            body += b"\x10" + key + struct.pack("<i", v)
+        else:
+            s = v.encode() + b"\x00"
+            body += b"\x02" + key + struct.pack("<i", len(s)) + s
+    return struct.pack("<i", len(body) + 5) + body + b"\x00"
+payload = struct.pack("<I", 0) + b"\x00" + bson({"hello": 1, "$db": "admin"})
+msg = struct.pack("<iiii", 16 + len(payload), 1, 0, 2013) + payload
+try:
+    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3) as s:
+        s.sendall(msg)
+        hdr = s.recv(16, socket.MSG_WAITALL)
+        (n,) = struct.unpack("<i", hdr[:4])
+        rest = b""
+        while len(rest) < n - 16:
+            chunk = s.recv(n - 16 - len(rest))
+            if not chunk:
+                break
+            rest += chunk
+except OSError:
+    sys.exit(1)
+ok = b"\x01ok\x00" + struct.pack("<d", 1.0)
+sys.exit(0 if ok in rest else 1)
+PY
+}
+
+start_ferretdb() {
+  local pid
+  pid="$(our_pid ferretdb)"
+  if [[ -n "$pid" ]]; then
+    say "ferretdb already running (pid $pid) on 127.0.0.1:$MONGO_PORT"
+    return 0
+  fi
+  check_port_free "$MONGO_PORT" "FerretDB / MongoDB wire" ONEWINDOW_MONGO_PORT
+  mkdir -p "$LOG_DIR" "$RUN_DIR" "$FDB_DATA"
+  local args=(--listen-addr "127.0.0.1:$MONGO_PORT" --handler "$FDB_HANDLER" --log-level "$FDB_LOG_LEVEL")
+  case "$FDB_HANDLER" in
+    sqlite) args+=(--sqlite-url "file:$FDB_DATA/") ;;
+    postgresql)
+      [[ -n "$FDB_PG_URL" ]] || die "ONEWINDOW_FERRETDB_HANDLER=postgresql needs ONEWINDOW_FERRETDB_POSTGRESQL_URL"
+      args+=(--postgresql-url "$FDB_PG_URL") ;;
+    *) die "ONEWINDOW_FERRETDB_HANDLER must be sqlite or postgresql, not '$FDB_HANDLER'" ;;
+  esac
+  say "starting ferretdb ($FDB_HANDLER) on 127.0.0.1:$MONGO_PORT"
+  FERRETDB_TELEMETRY=disable setsid nohup "$FDB_BIN" "${args[@]}" --onewindow-infra=ferretdb \
+    >>"$LOG_DIR/ferretdb.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/ferretdb.pid"
+}
+
+wait_ferretdb() {
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  while :; do
+    if [[ -z "$(our_pid ferretdb)" ]]; then
+      tail_logs "$LOG_DIR/ferretdb.log"
+      die "ferretdb exited during start-up (log: $LOG_DIR/ferretdb.log)"
+    fi
+    if port_open "$MONGO_PORT" && mongo_hello; then
+      say "ferretdb ready on mongodb://127.0.0.1:$MONGO_PORT"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      tail_logs "$LOG_DIR/ferretdb.log"
+      die "ferretdb not ready after ${READY_TIMEOUT}s (log: $LOG_DIR/ferretdb.log)"
+    fi
+    sleep 0.5
+  done
+}
+
+# ---------------------------------------------------------------- topics
+
+create_topics() {
+  if [[ "${ONEWINDOW_SKIP_TOPICS:-0}" == 1 ]]; then
+    return 0
+  fi
+  if [[ ! -f "$ROOT/libs/contracts/src/contracts/topics.py" ]]; then
+    say "libs/contracts/src/contracts/topics.py not there yet: no topics created (auto-create is on)"
+    return 0
+  fi
+  need uv "uv is needed to run contracts.topics (pip install uv)"
+  say "creating topics (python -m contracts.topics create)"
+  (cd "$ROOT" && ONEWINDOW_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT" uv run python -m contracts.topics create) \
+    || die "topic creation failed: uv run python -m contracts.topics create (set ONEWINDOW_SKIP_TOPICS=1 to skip)"
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_up() {
+  need python3 "python3 is needed for the readiness check"
+  cmd_install
+  start_kafka
+  start_ferretdb
+  wait_kafka
+  wait_ferretdb
+  create_topics
+  say "up: KAFKA 127.0.0.1:$KAFKA_PORT  MONGO mongodb://127.0.0.1:$MONGO_PORT  (logs in $LOG_DIR)"
+}
+
+stop_one() { # stop_one NAME
+  local pid i
+  pid="$(our_pid "$1")"
+  if [[ -z "$pid" ]]; then
+    say "$1 not running"
+    return 0
+  fi
+  say "stopping $1 (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 60; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "$1 did not stop in 30s: killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$RUN_DIR/$1.pid"
+}
+
+cmd_down() {
+  stop_one ferretdb
+  stop_one kafka
+}
+
+cmd_status() {
+  local rc=0 pid
+  pid="$(our_pid kafka)"
+  if [[ -n "$pid" ]]; then
+    if port_open "$KAFKA_PORT"; then
+      echo "kafka     running  pid $pid  127.0.0.1:$KAFKA_PORT  (Kafka $KAFKA_VERSION, KRaft, data $KAFKA_DATA)"
+    else
+      echo "kafka     starting pid $pid  127.0.0.1:$KAFKA_PORT not accepting yet"; rc=3
+    fi
+  else
+    echo "kafka     stopped"; rc=3
+  fi
+  pid="$(our_pid ferretdb)"
+  if [[ -n "$pid" ]]; then
+    if port_open "$MONGO_PORT"; then
+      echo "ferretdb  running  pid $pid  mongodb://127.0.0.1:$MONGO_PORT  (FerretDB $FERRETDB_VERSION, $FDB_HANDLER)"
+    else
+      echo "ferretdb  starting pid $pid  127.0.0.1:$MONGO_PORT not accepting yet"; rc=3
+    fi
+  else
+    echo "ferretdb  stopped"; rc=3
+  fi
+  return "$rc"
+}
+
+cmd_logs() {
+  local which="${1:-all}" follow=()
+  [[ "${2:-}" == "-f" || "${1:-}" == "-f" ]] && follow=(-f)
+  [[ "$which" == "-f" ]] && which=all
+  local files=()
+  case "$which" in
+    kafka) files=("$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out") ;;
+    ferretdb) files=("$LOG_DIR/ferretdb.log") ;;
+    all) files=("$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out" "$LOG_DIR/ferretdb.log") ;;
+    *) die "logs: unknown component '$which' (kafka | ferretdb)" ;;
+  esac
+  local existing=() f
+  for f in "${files[@]}"; do [[ -f "$f" ]] && existing+=("$f"); done
+  ((${#existing[@]})) || { say "no logs yet in $LOG_DIR"; return 0; }
+  tail -n 100 "${follow[@]}" "${existing[@]}"
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  logs) shift; cmd_logs "$@" ;;
+  *) echo "usage: $0 install|up|down|status|logs [kafka|ferretdb] [-f]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,133 @@
+"""Events published by the catalog service: offices and the services offered in them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.common import Identifier, LocalizedText
+from contracts.envelope import EventData
+
+TimeOfDay = str  # "HH:MM", local time of the office
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class TimeRange(_Frozen):
+    start: TimeOfDay = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["13:00"])
+    end: TimeOfDay = Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$", examples=["14:00"])
+
+
+class DayHours(_Frozen):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    open: TimeOfDay = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    close: TimeOfDay = Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
+    breaks: list[TimeRange] = Field(default_factory=list)
+
+
+class DateException(_Frozen):
+    """A holiday (closed) or a short day (other hours) on one date."""
+
+    date: date
+    closed: bool = False
+    open: TimeOfDay | None = None
+    close: TimeOfDay | None = None
+    note: str | None = None
+
+
+class Zone(_Frozen):
+    zone_id: Identifier
+    name: LocalizedText
+    kind: Literal["acceptance", "issuance", "both", "reception"] = "both"
+    windows: list[int] = Field(default_factory=list, description="Window numbers in this zone")
+
+
+class SlaTargets(_Frozen):
+    max_wait_minutes: int = Field(default=15, ge=1, le=240)
+    appointment_max_wait_minutes: int = Field(default=5, ge=1, le=240)
+    max_service_minutes: int = Field(default=10, ge=1, le=240)
+
+
+class PriorityCategory(_Frozen):
+    code: Identifier
+    title: LocalizedText
+
+
+class AppointmentCapacity(_Frozen):
+    """Windows set aside for appointments; `service_id` None = any bookable service."""
+
+    service_id: Identifier | None = None
+    weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
+    start: TimeOfDay
+    end: TimeOfDay
+    windows: int = Field(ge=0, le=100)
+
+
+class OfficeConfigured(EventData):
+    EVENT_TYPE = "catalog.OfficeConfigured"
+    TOPIC = "catalog.office"
+
+    office_id: Identifier
+    version: int = Field(ge=1)
+    name: LocalizedText
+    address: LocalizedText
+    timezone: str = "Europe/Moscow"
+    hours: list[DayHours]
+    exceptions: list[DateException] = Field(default_factory=list)
+    zones: list[Zone]
+    sla: SlaTargets = SlaTargets()
+    priority_categories: list[PriorityCategory] = Field(default_factory=list)
+    appointment_capacity: list[AppointmentCapacity] = Field(default_factory=list)
+    default_language: Literal["ru", "tt", "en"] = "ru"
+
+
+class ChecklistItem(_Frozen):
+    item_id: Identifier
+    title: LocalizedText
+    original: bool = True
+    copies: int = Field(default=0, ge=0, le=20)
+    notes: LocalizedText | None = None
+    exempt: LocalizedText | None = None
+
+
+class OnlineAlternative(_Frozen):
+    available: bool = False
+    url: str | None = None
+
+
+class Offering(_Frozen):
+    """Where a service is offered: office and the zone that handles it there."""
+
+    office_id: Identifier
+    zone_id: Identifier
+
+
+class ServicePublished(EventData):
+    EVENT_TYPE = "catalog.ServicePublished"
+    TOPIC = "catalog.service"
+
+    service_id: Identifier
+    version: int = Field(ge=1)
+    code: str
+    letter: str = Field(pattern=r"^[A-ZА-ЯЁ]{1,2}$")
+    category: Literal["administrative", "municipal", "social"]
+    title: LocalizedText
+    description: LocalizedText | None = None
+    expected_minutes: int = Field(ge=1, le=240)
+    appointment_allowed: bool = False
+    online: OnlineAlternative = OnlineAlternative()
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+    offerings: list[Offering]
+
+
+class ServiceRetired(EventData):
+    EVENT_TYPE = "catalog.ServiceRetired"
+    TOPIC = "catalog.service"
+
+    service_id: Identifier
+    version: int = Field(ge=1)
+    reason: str | None = None

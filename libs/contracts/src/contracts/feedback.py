@@ -1,0 +1,59 @@
+"""Events published by the feedback service: requests, ratings and low-rating alerts."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.common import Identifier, Language, Sealed
+from contracts.envelope import EventData
+
+
+class _FeedbackEvent(EventData):
+    TOPIC = "feedback.feedback"
+
+    request_id: Identifier
+    ticket_id: Identifier
+    service_id: Identifier
+
+
+class FeedbackRequested(_FeedbackEvent):
+    EVENT_TYPE = "feedback.FeedbackRequested"
+
+    expires_at: AwareDatetime
+    language: Language = "ru"
+    token_sealed: Sealed
+
+
+class FeedbackGiven(_FeedbackEvent):
+    EVENT_TYPE = "feedback.FeedbackGiven"
+
+    rating: int = Field(ge=1, le=5)
+    tags: list[str] = Field(default_factory=list)
+    has_comment: bool = False
+    window_no: int | None = None
+    operator_ref: str | None = None
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    at: AwareDatetime
+    what: str = Field(examples=["ticketing.TicketCalled"])
+    detail: str = ""
+
+
+class FeedbackAlertRaised(_FeedbackEvent):
+    EVENT_TYPE = "feedback.FeedbackAlertRaised"
+
+    alert_id: Identifier
+    rating: int = Field(ge=1, le=5)
+    tags: list[str] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+
+class FeedbackAlertResolved(_FeedbackEvent):
+    EVENT_TYPE = "feedback.FeedbackAlertResolved"
+
+    alert_id: Identifier
+    resolved_by: str
+    note: str = Field(default="", max_length=2000)

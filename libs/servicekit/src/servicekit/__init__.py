@@ -1,0 +1,1 @@
+"""Shared kit of every OneWindow service (no domain code)."""

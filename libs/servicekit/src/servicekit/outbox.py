@@ -1,0 +1,125 @@
+"""The outbox relay: publishes events written inside aggregates, then clears them.
+
+Delivery is at-least-once: an event is removed from the outbox only after Kafka acknowledged it,
+so a crash in between republishes it (same event_id) and consumers deduplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from contracts import Envelope
+from servicekit.store import AggregateStore
+
+log = structlog.get_logger("servicekit.outbox")
+
+Publish = Callable[[Envelope], Awaitable[None]]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        stores: list[AggregateStore],
+        publish: Publish,
+        registry: CollectorRegistry,
+        *,
+        sweep_seconds: float = 2.0,
+    ) -> None:
+        self.stores = {store.name: store for store in stores}
+        self.publish = publish
+        self.sweep_seconds = sweep_seconds
+        self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight: set[tuple[str, str]] = set()
+        self._dirty: set[tuple[str, str]] = set()
+        self.published_total = Counter(
+            "onewindow_outbox_published_total", "Events published from the outbox", registry=registry
+        )
+        self.backlog = Gauge(
+            "onewindow_outbox_backlog", "Aggregates with unpublished events", ["collection"], registry=registry
+        )
+        for store in stores:
+            store.on_commit(self.notify)
+
+    def notify(self, collection: str, aggregate_id: str) -> None:
+        self._queue.put_nowait((collection, aggregate_id))
+
+    async def start(self, workers: int = 4) -> None:
+        self._tasks = [asyncio.create_task(self._work(), name=f"outbox-relay-{i}") for i in range(workers)]
+        self._tasks.append(asyncio.create_task(self._sweep_forever(), name="outbox-sweeper"))
+
+    async def stop(self) -> None:
+        """Flush what is queued, then stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), timeout=10)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _work(self) -> None:
+        while True:
+            key = await self._queue.get()
+            try:
+                if key in self._in_flight:
+                    # Another worker is relaying this aggregate: make it look once more when done.
+                    self._dirty.add(key)
+                    continue
+                self._in_flight.add(key)
+                try:
+                    await self.relay_one(*key)
+                    while key in self._dirty:
+                        self._dirty.discard(key)
+                        await self.relay_one(*key)
+                finally:
+                    self._in_flight.discard(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the sweeper retries what failed here
+                log.warning("outbox relay failed", collection=key[0], aggregate_id=key[1], error=repr(error))
+            finally:
+                self._queue.task_done()
+
+    async def relay_one(self, collection: str, aggregate_id: str) -> int:
+        store = self.stores[collection]
+        doc = await store.get(aggregate_id)
+        if doc is None:
+            return 0
+        sent = 0
+        for entry in doc.get("outbox", []):
+            if entry["event_id"] in store.published:
+                continue
+            await self.publish(Envelope.model_validate(entry["event"]))
+            store.published.add(entry["event_id"])
+            self.published_total.inc()
+            sent += 1
+        await store.drop_published(aggregate_id)
+        return sent
+
+    async def sweep(self) -> int:
+        """Publish whatever a crash or a failed publish left behind."""
+        sent = 0
+        for name, store in self.stores.items():
+            ids = await store.pending_ids()
+            self.backlog.labels(name).set(len(ids))
+            for aggregate_id in ids:
+                sent += await self.relay_one(name, aggregate_id)
+        return sent
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_seconds)
+            try:
+                await self.sweep()
+                for store in self.stores.values():
+                    await store.sweep_claims()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("outbox sweep failed", error=repr(error))

@@ -1,0 +1,250 @@
+"""One service process: FastAPI for HTTP and a FastStream Kafka broker in the same event loop.
+
+    runtime = ServiceRuntime(settings)
+    tickets = TicketStore(runtime.db)             # the service's own stores
+    runtime.add_aggregates(tickets.aggregates)     # their outboxes are relayed
+    runtime.consume(build_event_router(tickets))   # what it consumes
+    app = runtime.create_app(title="Ticketing", routers=[api.router], errors=ERROR_STATUS)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from contracts import Envelope
+from servicekit.kafka import ConsumerHealth, ConsumerMetrics, EventRouter, create_broker, publish_event
+from servicekit.logging import configure_logging
+from servicekit.outbox import OutboxRelay
+from servicekit.settings import ServiceSettings
+from servicekit.store import AggregateStore, ConcurrentChange, Document, NotFound, connect
+
+log = structlog.get_logger("servicekit.runtime")
+
+Hook = Callable[[], Awaitable[None]]
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings) -> None:
+        configure_logging(settings.service_name, settings.log_level)
+        self.settings = settings
+        self.registry = CollectorRegistry()
+        self.broker = create_broker(settings, self.registry)
+        self.mongo = connect(settings.mongo_url, app_name=settings.service_name)
+        self.db: AsyncDatabase[Document] = self.mongo[settings.database_name]
+        self.consumer_health = ConsumerHealth()
+        self.consumer_metrics = ConsumerMetrics(self.registry)
+        self.routers: list[EventRouter] = []
+        self.aggregates: list[AggregateStore] = []
+        self.relay: OutboxRelay | None = None
+        self.on_start: list[Hook] = []
+        self.on_stop: list[Hook] = []
+        self.background: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = False
+
+    def add_aggregates(self, *stores: AggregateStore) -> None:
+        self.aggregates.extend(stores)
+
+    def consume(self, router: EventRouter, *, group_id: str | None = None) -> None:
+        router.attach(self.broker, self.settings, self.consumer_metrics, self.consumer_health, group_id=group_id)
+        self.routers.append(router)
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run `job` periodically while the service runs (sweepers, end of day, reminders)."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    log.warning("periodic job failed", job=getattr(job, "__name__", "job"), error=repr(error))
+
+        self.background.append(loop)
+
+    async def publish(self, envelope: Envelope) -> None:
+        await publish_event(self.broker, self.settings, envelope)
+
+    async def start(self) -> None:
+        for hook in self.on_start:
+            await hook()
+        self.relay = OutboxRelay(
+            self.aggregates, self.publish, self.registry, sweep_seconds=self.settings.outbox_sweep_seconds
+        )
+        await self.broker.start()
+        await self.relay.start()
+        self._tasks = [asyncio.create_task(job()) for job in self.background]
+        self.started = True
+        log.info("service started", consumes=[t for r in self.routers for t in r.event_types])
+
+    async def stop(self) -> None:
+        """Finish in-flight handlers, flush the outbox, commit, close."""
+        self.started = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for router in self.routers:
+            if router.subscriber is not None:
+                with contextlib.suppress(Exception):
+                    await router.subscriber.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        for hook in self.on_stop:
+            await hook()
+        await self.broker.stop()
+        await self.mongo.close()
+        log.info("service stopped")
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            await asyncio.wait_for(self.db.command("ping"), timeout=2)
+            checks["mongo"] = "ok"
+        except Exception as error:
+            checks["mongo"] = f"unreachable: {type(error).__name__}"
+        checks["kafka"] = "ok" if await self.broker.ping(timeout=2) else "unreachable"
+        checks["consumers"] = self._consumer_state()
+        checks["outbox_backlog"] = sum([await store.backlog() for store in self.aggregates])
+        return checks
+
+    def _consumer_state(self) -> str:
+        for router in self.routers:
+            consumer = getattr(router.subscriber, "consumer", None)
+            if consumer is None:
+                return "not started"
+            stalled = self._stalled(consumer)
+            if stalled:
+                return stalled
+        return "ok"
+
+    def _stalled(self, consumer: Any) -> str | None:
+        # aiokafka#1037: a consumer can stop receiving after a failed commit. Notice it: lag on an
+        # assigned partition while nothing arrived for consumer_stall_seconds.
+        last = self.consumer_health.last_message_at or self.consumer_health.started_at
+        if time.monotonic() - last < self.settings.consumer_stall_seconds:
+            return None
+        for partition in consumer.assignment():
+            high = consumer.highwater(partition)
+            with contextlib.suppress(Exception):
+                position = consumer._subscription.subscription.assignment.state_value(partition).position
+                if high is not None and position is not None and high > position:
+                    return f"stalled on {partition.topic}[{partition.partition}]"
+        return None
+
+    def create_app(
+        self,
+        *,
+        title: str,
+        routers: Sequence[APIRouter] = (),
+        errors: Mapping[type[Exception], int] | None = None,
+        description: str = "",
+        version: str = "1.0.0",
+    ) -> FastAPI:
+        runtime = self
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await runtime.start()
+            try:
+                yield
+            finally:
+                await runtime.stop()
+
+        app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+        app.state.settings = self.settings
+        app.state.runtime = self
+        for router in routers:
+            app.include_router(router)
+        app.include_router(self._operations_router())
+        install_error_handlers(app, {NotFound: 404, ConcurrentChange: 409, **(errors or {})})
+        self._instrument(app)
+        return app
+
+    def _operations_router(self) -> APIRouter:
+        router = APIRouter(tags=["operations"])
+        runtime = self
+
+        @router.get("/health/live")
+        async def live() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @router.get("/health/ready")
+        async def ready() -> JSONResponse:
+            checks = await runtime.readiness()
+            ok = runtime.started and all(
+                value == "ok" for key, value in checks.items() if key in ("mongo", "kafka", "consumers")
+            )
+            return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
+
+        @router.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            if runtime.relay is not None:
+                for store in runtime.aggregates:
+                    runtime.relay.backlog.labels(store.name).set(await store.backlog())
+            return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
+
+        return router
+
+    def _instrument(self, app: FastAPI) -> None:
+        requests = Counter(
+            "onewindow_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        latency = Histogram(
+            "onewindow_http_request_seconds", "HTTP request latency", ["method", "route"], registry=self.registry
+        )
+
+        @app.middleware("http")
+        async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            started = time.perf_counter()
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            requests.labels(request.method, route, str(response.status_code)).inc()
+            latency.labels(request.method, route).observe(time.perf_counter() - started)
+            return response
+
+
+def install_error_handlers(app: FastAPI, errors: Mapping[type[Exception], int]) -> None:
+    """Domain errors -> HTTP status in one place; every error body is JSON with a `reason`."""
+
+    async def domain_error(_: Request, error: Exception) -> JSONResponse:
+        status = next(code for kind, code in errors.items() if isinstance(error, kind))
+        body: dict[str, Any] = {"reason": str(error) or type(error).__name__, "error": type(error).__name__}
+        body.update(getattr(error, "details", None) or {})
+        return JSONResponse(body, status_code=status)
+
+    for kind in errors:
+        app.add_exception_handler(kind, domain_error)
+
+    async def http_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        return JSONResponse(
+            {"reason": error.detail, "error": "http_error"}, status_code=error.status_code, headers=error.headers
+        )
+
+    async def validation_error(_: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        problems = [
+            {"field": ".".join(str(part) for part in item["loc"] if part != "body"), "message": item["msg"]}
+            for item in error.errors()
+        ]
+        reason = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return JSONResponse({"reason": reason, "error": "validation_error", "fields": problems}, status_code=422)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)

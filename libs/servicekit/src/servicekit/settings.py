@@ -1,0 +1,46 @@
+"""The settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Configuration only from the environment, with defaults that work on localhost.
+
+    Shared infrastructure settings are read without the service prefix (ONEWINDOW_*), so one
+    environment file serves all services; service-specific ones use the subclass's prefix.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ONEWINDOW_", extra="ignore")
+
+    service_name: str = "service"
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", validation_alias="ONEWINDOW_KAFKA")
+    mongo_url: str = Field(default="mongodb://127.0.0.1:27017", validation_alias="ONEWINDOW_MONGO_URL")
+    mongo_db: str = ""  # default: "onewindow_<service_name>"
+    topic_prefix: str = Field(default="", validation_alias="ONEWINDOW_TOPIC_PREFIX")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = Field(default="INFO", validation_alias="ONEWINDOW_LOG_LEVEL")
+    # HS256 key shared by the services to verify staff tokens. No default: the local scripts
+    # generate one into var/secrets.env; tests generate their own.
+    jwt_secret: SecretStr = Field(default=SecretStr(""), validation_alias="ONEWINDOW_JWT_SECRET")
+    # Public key the citizen's contact and capability tokens are sealed with (base64).
+    notifier_public_key: str = Field(default="", validation_alias="ONEWINDOW_NOTIFIER_PUBLIC_KEY")
+    # Retries of a failing event handler before its message goes to the dead-letter topic.
+    handler_retries: int = Field(default=3, validation_alias="ONEWINDOW_HANDLER_RETRIES")
+    handler_backoff_seconds: float = Field(default=0.2, validation_alias="ONEWINDOW_HANDLER_BACKOFF")
+    outbox_sweep_seconds: float = Field(default=2.0, validation_alias="ONEWINDOW_OUTBOX_SWEEP_SECONDS")
+    consumer_stall_seconds: float = Field(default=300.0, validation_alias="ONEWINDOW_CONSUMER_STALL_SECONDS")
+
+    @property
+    def database_name(self) -> str:
+        return self.mongo_db or f"onewindow_{self.service_name}"
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.topic_prefix}{self.service_name}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"

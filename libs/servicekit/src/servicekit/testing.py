@@ -1,0 +1,209 @@
+"""pytest fixtures: real Kafka and a real Mongo-wire store, fresh topics and database per test.
+
+A Docker engine that answers -> testcontainers (Kafka, MongoDB); otherwise the project's own local
+infrastructure (deploy/local/infra.sh up), found through ONEWINDOW_KAFKA / ONEWINDOW_MONGO_URL.
+Enabled by `pytest_plugins = ["servicekit.testing"]` in the root conftest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
+
+from contracts import Envelope
+from contracts.registry import MalformedEvent, UnknownEvent, decode
+from contracts.topics import create_topics
+from servicekit.sealing import generate_keypair
+from servicekit.settings import ServiceSettings
+from servicekit.store import Document, connect
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass(frozen=True)
+class Infra:
+    kafka: str
+    mongo_url: str
+    source: str
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+def _reachable(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    with contextlib.suppress(OSError), socket.create_connection((host or "127.0.0.1", int(port)), timeout=2):
+        return True
+    return False
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    if os.environ.get("ONEWINDOW_TEST_INFRA", "auto") != "local" and _docker_answers():
+        from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
+        from testcontainers.mongodb import MongoDbContainer  # type: ignore[import-untyped]
+
+        with KafkaContainer().with_kraft() as kafka, MongoDbContainer("mongo:7") as mongo:
+            yield Infra(kafka.get_bootstrap_server(), mongo.get_connection_url(), "testcontainers")
+        return
+    kafka = os.environ.get("ONEWINDOW_KAFKA", "127.0.0.1:9092")
+    mongo_url = os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
+    mongo_address = mongo_url.split("//", 1)[-1].split("/", 1)[0].split("@")[-1]
+    for name, address in (("Kafka", kafka), ("the Mongo-wire store", mongo_address)):
+        if not _reachable(address):
+            pytest.fail(f"{name} is not reachable at {address}: run `make up-infra` (deploy/local/infra.sh up)")
+    yield Infra(kafka, mongo_url, "local")
+
+
+@pytest.fixture
+async def topic_prefix(infra: Infra) -> str:
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    await create_topics(infra.kafka, partitions=int(os.environ.get("ONEWINDOW_TEST_PARTITIONS", "3")), prefix=prefix)
+    return prefix
+
+
+@pytest.fixture(scope="session")
+def keypair() -> tuple[str, str]:
+    return generate_keypair()
+
+
+@pytest.fixture
+def make_settings(
+    infra: Infra, topic_prefix: str, keypair: tuple[str, str]
+) -> Iterator[Callable[..., Any]]:
+    """`make_settings(TicketingSettings, **overrides)`: settings on the test's topics and databases."""
+    databases: list[str] = []
+    secret = uuid.uuid4().hex + uuid.uuid4().hex
+
+    def make(kind: type[S], **overrides: Any) -> S:
+        values: dict[str, Any] = {
+            "ONEWINDOW_KAFKA": infra.kafka,
+            "ONEWINDOW_MONGO_URL": infra.mongo_url,
+            "ONEWINDOW_TOPIC_PREFIX": topic_prefix,
+            "ONEWINDOW_JWT_SECRET": secret,
+            "ONEWINDOW_NOTIFIER_PUBLIC_KEY": keypair[0],
+            "ONEWINDOW_OUTBOX_SWEEP_SECONDS": 0.5,
+            "ONEWINDOW_HANDLER_BACKOFF": 0.05,
+        }
+        values.update(overrides)
+        settings = kind.model_validate(values)
+        if "mongo_db" not in overrides:
+            settings = settings.model_copy(
+                update={"mongo_db": f"{topic_prefix.strip('.')}_{settings.service_name}"}
+            )
+        databases.append(settings.database_name)
+        return settings
+
+    yield make
+    client = connect(infra.mongo_url, app_name="tests")
+
+    async def drop() -> None:
+        for name in set(databases):
+            with contextlib.suppress(Exception):
+                await client.drop_database(name)
+        await client.close()
+
+    with contextlib.suppress(Exception):
+        asyncio.get_event_loop().run_until_complete(drop()) if not asyncio.get_event_loop().is_running() else None
+
+
+@pytest.fixture
+async def mongo_db(infra: Infra) -> AsyncIterator[Any]:
+    client = connect(infra.mongo_url, app_name="tests")
+    name = f"t{uuid.uuid4().hex[:12]}"
+    try:
+        yield client[name]
+    finally:
+        with contextlib.suppress(Exception):
+            await client.drop_database(name)
+        await client.close()
+
+
+@contextlib.asynccontextmanager
+async def running(app: FastAPI, base_url: str = "http://test") -> AsyncIterator[httpx.AsyncClient]:
+    """Run an app's lifespan (broker, relay, consumers) and talk to it over ASGI."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30) as client:
+            yield client
+
+
+class EventProbe:
+    """Reads topics from the beginning (own group) and waits for the events a test expects."""
+
+    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+        self.consumer = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=bootstrap,
+            group_id=f"probe-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        self.seen: list[tuple[Envelope, Any, str, bytes | None]] = []
+        self.raw: list[Any] = []
+
+    async def start(self) -> EventProbe:
+        await self.consumer.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def _poll(self, timeout: float) -> None:
+        batches = await self.consumer.getmany(timeout_ms=int(timeout * 1000), max_records=500)
+        for records in batches.values():
+            for record in records:
+                self.raw.append(record)
+                with contextlib.suppress(MalformedEvent, UnknownEvent):
+                    envelope, data = decode(record.value)
+                    self.seen.append((envelope, data, record.topic, record.key))
+
+    async def wait_for(
+        self, predicate: Callable[[Envelope], bool], *, count: int = 1, timeout: float = 30.0
+    ) -> list[Envelope]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [envelope for envelope, *_ in self.seen if predicate(envelope)]
+            if len(found) >= count:
+                return found
+            left = deadline - time.monotonic()
+            if left <= 0:
+                types = [envelope.event_type for envelope, *_ in self.seen]
+                raise AssertionError(f"expected {count} matching events within {timeout}s; saw {types}")
+            await self._poll(min(left, 0.5))
+
+    def of_type(self, event_type: str) -> list[Envelope]:
+        return [envelope for envelope, *_ in self.seen if envelope.event_type == event_type]
+
+
+@contextlib.asynccontextmanager
+async def probe(infra: Infra, *topics: str) -> AsyncIterator[EventProbe]:
+    watcher = await EventProbe(infra.kafka, list(topics)).start()
+    try:
+        yield watcher
+    finally:
+        await watcher.stop()
+
+
+async def fresh_db(infra: Infra) -> tuple[Any, Document]:
+    client = connect(infra.mongo_url, app_name="tests")
+    return client, client[f"t{uuid.uuid4().hex[:12]}"]

@@ -1,0 +1,1 @@
+"""OneWindow feedback service."""
