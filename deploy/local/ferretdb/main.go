@@ -16,8 +16,12 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/FerretDB/FerretDB/build/version"
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
+
+// ferretDBVersion must match the FerretDB requirement in go.mod.
+const ferretDBVersion = "v1.24.2"
 
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
@@ -36,6 +40,9 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 
+	// reported to clients by buildInfo as ferretdbVersion (the embeddable build leaves it "unknown")
+	version.Get().Version = ferretDBVersion
+
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:      ferretdb.ListenerConfig{TCP: *listen},
 		Logger:        logger,
@@ -52,7 +59,7 @@ func main() {
 	defer stop()
 
 	// always printed, whatever the log level
-	fmt.Fprintf(os.Stderr, "ferretdb-runner: FerretDB v1.24.2 (%s) listening on %s\n", *handler, f.MongoDBURI())
+	fmt.Fprintf(os.Stderr, "ferretdb-runner: FerretDB %s (%s) listening on %s\n", ferretDBVersion, *handler, f.MongoDBURI())
 	if err := f.Run(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb-runner: %v\n", err)
 		os.Exit(1)

@@ -7,7 +7,6 @@ Enabled by `pytest_plugins = ["servicekit.testing"]` in the root conftest.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import socket
@@ -87,9 +86,9 @@ def keypair() -> tuple[str, str]:
 
 
 @pytest.fixture
-def make_settings(
+async def make_settings(
     infra: Infra, topic_prefix: str, keypair: tuple[str, str]
-) -> Iterator[Callable[..., Any]]:
+) -> AsyncIterator[Callable[..., Any]]:
     """`make_settings(TicketingSettings, **overrides)`: settings on the test's topics and databases."""
     databases: list[str] = []
     secret = uuid.uuid4().hex + uuid.uuid4().hex
@@ -115,15 +114,10 @@ def make_settings(
 
     yield make
     client = connect(infra.mongo_url, app_name="tests")
-
-    async def drop() -> None:
-        for name in set(databases):
-            with contextlib.suppress(Exception):
-                await client.drop_database(name)
-        await client.close()
-
-    with contextlib.suppress(Exception):
-        asyncio.get_event_loop().run_until_complete(drop()) if not asyncio.get_event_loop().is_running() else None
+    for name in set(databases):
+        with contextlib.suppress(Exception):
+            await client.drop_database(name)
+    await client.close()
 
 
 @pytest.fixture

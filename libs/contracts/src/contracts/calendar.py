@@ -1,0 +1,97 @@
+"""Office calendar rules on an OfficeConfigured payload: local day, hours on a date, open now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from contracts.catalog import OfficeConfigured
+
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _t(value: str) -> time:
+    hours, minutes = (int(part) for part in value.split(":"))
+    return time(23, 59, 59) if hours == 24 else time(hours, minutes)
+
+
+@dataclass(frozen=True)
+class DayOpening:
+    day: date
+    open: datetime
+    close: datetime
+    breaks: tuple[tuple[datetime, datetime], ...]
+
+    def is_open_at(self, at: datetime) -> bool:
+        return self.open <= at < self.close and not any(start <= at < end for start, end in self.breaks)
+
+    def describe(self) -> str:
+        text = f"{self.open:%H:%M}-{self.close:%H:%M}"
+        if self.breaks:
+            text += " (break " + ", ".join(f"{s:%H:%M}-{e:%H:%M}" for s, e in self.breaks) + ")"
+        return text
+
+
+def zone(office: OfficeConfigured) -> ZoneInfo:
+    return ZoneInfo(office.timezone)
+
+
+def local_now(office: OfficeConfigured, at: datetime) -> datetime:
+    return at.astimezone(zone(office))
+
+
+def local_day(office: OfficeConfigured, at: datetime) -> date:
+    return local_now(office, at).date()
+
+
+def opening_on(office: OfficeConfigured, day: date) -> DayOpening | None:
+    """The office's hours on `day` (holidays and short days applied), None when closed."""
+    tz = zone(office)
+    exception = next((e for e in office.exceptions if e.date == day), None)
+    regular = next((h for h in office.hours if h.weekday == day.weekday()), None)
+    if exception is not None and exception.closed:
+        return None
+    if exception is not None and exception.open and exception.close:
+        open_at, close_at = exception.open, exception.close
+    elif regular is not None:
+        open_at, close_at = regular.open, regular.close
+    else:
+        return None
+    breaks = tuple(
+        (datetime.combine(day, _t(b.start), tz), datetime.combine(day, _t(b.end), tz))
+        for b in (regular.breaks if regular else [])
+    )
+    return DayOpening(day, datetime.combine(day, _t(open_at), tz), datetime.combine(day, _t(close_at), tz), breaks)
+
+
+def is_open(office: OfficeConfigured, at: datetime) -> bool:
+    opening = opening_on(office, local_day(office, at))
+    return opening is not None and opening.is_open_at(at)
+
+
+def next_opening(office: OfficeConfigured, at: datetime, horizon_days: int = 14) -> datetime | None:
+    """When the office next opens (or `at` itself if open)."""
+    day = local_day(office, at)
+    for offset in range(horizon_days + 1):
+        opening = opening_on(office, day + timedelta(days=offset))
+        if opening is None:
+            continue
+        if opening.is_open_at(at):
+            return at
+        candidates = [opening.open] + [end for _, end in opening.breaks]
+        future = [moment for moment in candidates if moment > at and moment < opening.close]
+        if future:
+            return min(future)
+    return None
+
+
+def describe_week(office: OfficeConfigured) -> str:
+    """'Mon 08:00-20:00 (break 13:00-14:00); ...' for error messages and pages."""
+    parts = []
+    for hours in sorted(office.hours, key=lambda h: h.weekday):
+        text = f"{WEEKDAYS_EN[hours.weekday]} {hours.open}-{hours.close}"
+        if hours.breaks:
+            text += " (break " + ", ".join(f"{b.start}-{b.end}" for b in hours.breaks) + ")"
+        parts.append(text)
+    return "; ".join(parts)
