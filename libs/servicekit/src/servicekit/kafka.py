@@ -17,7 +17,8 @@ from typing import Any
 import structlog
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -134,8 +135,9 @@ class EventRouter:
         )
 
         @self.subscriber  # type: ignore[misc]
-        async def consume(body: bytes, message: KafkaMessage) -> None:
-            await consumer.handle(body, message.raw_message)  # type: ignore[arg-type]
+        async def consume(message: KafkaMessage) -> None:
+            # The raw bytes: a malformed message must reach the dead letters exactly as it came.
+            await consumer.handle(message.body, message.raw_message)  # type: ignore[arg-type]
 
 
 class _Consumer:

@@ -10,7 +10,11 @@ from typing import Any
 
 import structlog
 
-_PHONE = re.compile(r"\+?\d[\d\s()-]{7,}\d")
+# Russian numbers (+7 / 8 and ten digits, spaced or not) and any international "+<10-14 digits>".
+_PHONE = re.compile(
+    r"(?<![\w.:-])(?:(?:\+7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}|\+\d{10,14})(?![\w:-])"
+)
+_NEVER_MASKED = {"timestamp", "event_id", "correlation_id", "causation_id", "level", "service"}
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _SENSITIVE_KEYS = {"phone", "email", "contact", "token", "citizen_token", "password", "authorization"}
 
@@ -35,7 +39,7 @@ def _mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -
     for key, value in list(event_dict.items()):
         if key in _SENSITIVE_KEYS and value:
             event_dict[key] = "***"
-        elif isinstance(value, str):
+        elif isinstance(value, str) and key not in _NEVER_MASKED:
             event_dict[key] = mask_text(value)
     return event_dict
 

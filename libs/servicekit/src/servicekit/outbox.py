@@ -67,24 +67,29 @@ class OutboxRelay:
         while True:
             key = await self._queue.get()
             try:
-                if key in self._in_flight:
-                    # Another worker is relaying this aggregate: make it look once more when done.
-                    self._dirty.add(key)
-                    continue
-                self._in_flight.add(key)
-                try:
-                    await self.relay_one(*key)
-                    while key in self._dirty:
-                        self._dirty.discard(key)
-                        await self.relay_one(*key)
-                finally:
-                    self._in_flight.discard(key)
+                await self._relay_guarded(key)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the sweeper retries what failed here
                 log.warning("outbox relay failed", collection=key[0], aggregate_id=key[1], error=repr(error))
             finally:
                 self._queue.task_done()
+
+    async def _relay_guarded(self, key: tuple[str, str]) -> int:
+        """One relay at a time per aggregate, so its events go out once and in order."""
+        if key in self._in_flight:
+            # Another task is relaying this aggregate: make it look once more when done.
+            self._dirty.add(key)
+            return 0
+        self._in_flight.add(key)
+        try:
+            sent = await self.relay_one(*key)
+            while key in self._dirty:
+                self._dirty.discard(key)
+                sent += await self.relay_one(*key)
+            return sent
+        finally:
+            self._in_flight.discard(key)
 
     async def relay_one(self, collection: str, aggregate_id: str) -> int:
         store = self.stores[collection]
@@ -109,7 +114,7 @@ class OutboxRelay:
             ids = await store.pending_ids()
             self.backlog.labels(name).set(len(ids))
             for aggregate_id in ids:
-                sent += await self.relay_one(name, aggregate_id)
+                sent += await self._relay_guarded((name, aggregate_id))
         return sent
 
     async def _sweep_forever(self) -> None:

@@ -1,0 +1,203 @@
+"""The kit against the real broker and store: outbox relay, crash recovery, dead letters, commits."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from prometheus_client import CollectorRegistry
+
+from contracts import Envelope, new_event
+from contracts.ticketing import WindowOpened, WindowPaused
+from servicekit.kafka import EventRouter
+from servicekit.outbox import OutboxRelay
+from servicekit.runtime import ServiceRuntime
+from servicekit.settings import ServiceSettings
+from servicekit.store import AggregateStore, ConcurrentChange
+from servicekit.testing import Infra, probe
+
+pytestmark = pytest.mark.integration
+
+
+def window_event(office: str, window: int, kind: type = WindowOpened) -> Envelope:
+    extra: dict[str, Any] = {"service_ids": ["s1"]} if kind is WindowOpened else {}
+    return new_event(
+        kind(window_no=window, zone_id="z1", operator_ref="op", **extra),
+        producer="test",
+        office_id=office,
+        aggregate_id=f"{office}:{window}",
+        aggregate_version=1,
+    )
+
+
+async def test_relay_publishes_exactly_the_pending_events_and_removes_them(
+    infra: Infra, make_settings: Any
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    runtime = ServiceRuntime(settings)
+    windows = AggregateStore(runtime.db, "windows")
+    runtime.add_aggregates(windows)
+    events = [window_event("o1", n) for n in range(1, 6)]
+    for n, event in enumerate(events, start=1):
+        await windows.create({"_id": f"o1:{n}", "state": "open"}, [event])
+    await runtime.start()
+    try:
+        async with probe(infra, settings.topic("ticketing.window")) as watcher:
+            await runtime.relay.sweep()  # type: ignore[union-attr]
+            seen = await watcher.wait_for(lambda e: e.event_type == "ticketing.WindowOpened", count=5)
+            assert sorted(str(e.event_id) for e in seen) == sorted(str(e.event_id) for e in events)
+            assert all(record.key == b"o1" for record in watcher.raw)
+        assert await windows.backlog() == 0
+        assert [doc["outbox"] async for doc in windows.collection.find({})] == [[]] * 5
+    finally:
+        await runtime.stop()
+
+
+async def test_a_relay_killed_midway_loses_nothing_after_restart(infra: Infra, make_settings: Any) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    runtime = ServiceRuntime(settings)
+    windows = AggregateStore(runtime.db, "windows")
+    events = [window_event("o2", n) for n in range(1, 11)]
+    for n, event in enumerate(events, start=1):
+        await windows.create({"_id": f"o2:{n}"}, [event])
+    await runtime.broker.start()
+    published: list[str] = []
+
+    async def publish_then_crash(envelope: Envelope) -> None:
+        if len(published) == 4:
+            raise ConnectionError("relay killed")
+        await runtime.publish(envelope)
+        published.append(str(envelope.event_id))
+
+    first = OutboxRelay([windows], publish_then_crash, CollectorRegistry())
+    with pytest.raises(ConnectionError):
+        await first.sweep()
+    # A new process: fresh store object (no memory of what was published), fresh relay.
+    restarted = AggregateStore(runtime.db, "windows")
+    second = OutboxRelay([restarted], runtime.publish, CollectorRegistry())
+    await second.sweep()
+    async with probe(infra, settings.topic("ticketing.window")) as watcher:
+        seen = await watcher.wait_for(lambda e: True, count=10)
+        assert {str(e.event_id) for e in seen} == {str(e.event_id) for e in events}
+    assert await restarted.backlog() == 0
+    await runtime.broker.stop()
+    await runtime.mongo.close()
+
+
+async def test_two_writers_never_both_win_the_same_revision(make_settings: Any) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    runtime = ServiceRuntime(settings)
+    store = AggregateStore(runtime.db, "counters")
+    await store.create({"_id": "c", "n": 0})
+    current = await store.load("c")
+
+    async def bump(i: int) -> bool:
+        try:
+            await store.commit(current, {"n": current["n"] + 1, "by": i})
+            return True
+        except ConcurrentChange:
+            return False
+
+    wins = await asyncio.gather(*(bump(i) for i in range(30)))
+    assert sum(wins) == 1
+    assert (await store.load("c"))["rev"] == 2
+
+    async def increment(_: int) -> None:
+        await store.change("c", lambda doc: ({"n": doc["n"] + 1}, []), attempts=200)
+
+    await asyncio.gather(*(increment(i) for i in range(20)))
+    assert (await store.load("c"))["n"] == 21
+    await runtime.mongo.close()
+
+
+async def test_poison_goes_to_the_dead_letters_and_later_messages_are_handled(
+    infra: Infra, make_settings: Any
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit", ONEWINDOW_HANDLER_RETRIES=1)
+    runtime = ServiceRuntime(settings)
+    router = EventRouter()
+    handled: list[int] = []
+    all_handled = asyncio.Event()
+
+    @router.on(WindowOpened)
+    async def on_opened(_: Envelope, data: WindowOpened) -> None:
+        if data.window_no == 2:
+            raise RuntimeError("window 2 breaks the handler")
+        handled.append(data.window_no)
+        if len(handled) == 2:
+            all_handled.set()
+
+    runtime.consume(router)
+    topic = settings.topic("ticketing.window")
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka)
+    await producer.start()
+    try:
+        for payload in (
+            window_event("o3", 1).model_dump_json().encode(),
+            b"{not json at all",
+            window_event("o3", 2).model_dump_json().encode(),
+            window_event("o3", 9).model_dump_json().encode().replace(b"ticketing.WindowOpened", b"ticketing.Future"),
+            window_event("o3", 3).model_dump_json().encode(),
+        ):
+            await producer.send_and_wait(topic, payload, key=b"o3", partition=0)
+    finally:
+        await producer.stop()
+    await runtime.start()
+    try:
+        await asyncio.wait_for(all_handled.wait(), timeout=60)
+        assert handled == [1, 3]
+        async with probe(infra, f"{topic}.dlt") as watcher:
+            while len(watcher.raw) < 2:
+                await watcher._poll(1.0)
+            headers = [{k: v.decode() for k, v in record.headers} for record in watcher.raw]
+            assert {h["dlt.error_type"] for h in headers} == {"MalformedEvent", "RuntimeError"}
+            assert all(h["dlt.topic"] == topic for h in headers)
+            assert b"{not json at all" in [record.value for record in watcher.raw]
+    finally:
+        await runtime.stop()
+
+
+async def test_a_failing_handler_does_not_commit_its_offset(infra: Infra, make_settings: Any) -> None:
+    settings = make_settings(
+        ServiceSettings, service_name="kit", ONEWINDOW_HANDLER_RETRIES=1000, ONEWINDOW_HANDLER_BACKOFF=0.01
+    )
+    runtime = ServiceRuntime(settings)
+    router = EventRouter()
+    attempts = asyncio.Event()
+    calls = 0
+
+    @router.on(WindowPaused)
+    async def on_paused(_: Envelope, __: WindowPaused) -> None:
+        nonlocal calls
+        calls += 1
+        if calls >= 3:
+            attempts.set()
+        raise RuntimeError("store down")
+
+    runtime.consume(router)
+    topic = settings.topic("ticketing.window")
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka)
+    await producer.start()
+    await producer.send_and_wait(topic, window_event("o4", 1, WindowPaused).model_dump_json().encode(), partition=0)
+    await producer.stop()
+    await runtime.start()
+    try:
+        await asyncio.wait_for(attempts.wait(), timeout=60)
+    finally:
+        await runtime.stop()
+    checker = AIOKafkaConsumer(bootstrap_servers=infra.kafka, group_id=settings.group_id, enable_auto_commit=False)
+    await checker.start()
+    try:
+        committed = await checker.committed(TopicPartition(topic, 0))
+        assert committed in (None, 0), f"offset {committed} committed although the handler never succeeded"
+    finally:
+        await checker.stop()
+
+
+def test_event_ids_are_stable_in_the_outbox() -> None:
+    event = window_event("o5", 1)
+    again = Envelope.model_validate(event.model_dump(mode="json"))
+    assert again.event_id == event.event_id and isinstance(again.event_id, uuid.UUID)
