@@ -83,6 +83,8 @@ class OfficeConfigured(EventData):
     priority_categories: list[PriorityCategory] = Field(default_factory=list)
     appointment_capacity: list[AppointmentCapacity] = Field(default_factory=list)
     default_language: Literal["ru", "tt", "en"] = "ru"
+    # Additive (v1 stays compatible): a closed office keeps its last configuration, marked retired.
+    retired: bool = Field(default=False, description="The office no longer serves visitors")
 
 
 class ChecklistItem(_Frozen):
