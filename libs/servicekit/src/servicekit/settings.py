@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,11 +30,23 @@ class ServiceSettings(BaseSettings):
     jwt_secret: SecretStr = Field(default=SecretStr(""), validation_alias="ONEWINDOW_JWT_SECRET")
     # Public key the citizen's contact and capability tokens are sealed with (base64).
     notifier_public_key: str = Field(default="", validation_alias="ONEWINDOW_NOTIFIER_PUBLIC_KEY")
+    # Key of the keyed hashes (operator_ref, recipient_ref) that events and logs carry instead of ids.
+    pseudonym_key: SecretStr = Field(default=SecretStr(""), validation_alias="ONEWINDOW_PSEUDONYM_KEY")
+    # Where citizens open their links (mobile ticket, feedback, booking management).
+    public_url: str = Field(default="http://127.0.0.1:8080", validation_alias="ONEWINDOW_PUBLIC_URL")
     # Retries of a failing event handler before its message goes to the dead-letter topic.
     handler_retries: int = Field(default=3, validation_alias="ONEWINDOW_HANDLER_RETRIES")
     handler_backoff_seconds: float = Field(default=0.2, validation_alias="ONEWINDOW_HANDLER_BACKOFF")
     outbox_sweep_seconds: float = Field(default=2.0, validation_alias="ONEWINDOW_OUTBOX_SWEEP_SECONDS")
     consumer_stall_seconds: float = Field(default=300.0, validation_alias="ONEWINDOW_CONSUMER_STALL_SECONDS")
+
+    @property
+    def pseudonym_secret(self) -> str:
+        """The pseudonym key, or one derived from the JWT secret so all replicas agree."""
+        key = self.pseudonym_key.get_secret_value()
+        if key:
+            return key
+        return hashlib.sha256(b"pseudonym:" + self.jwt_secret.get_secret_value().encode()).hexdigest()
 
     @property
     def database_name(self) -> str:

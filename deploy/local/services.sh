@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Starts and stops the five OneWindow services as local processes (no Docker).
+#
+#   deploy/local/services.sh up       start what is not running, wait until each is ready
+#   deploy/local/services.sh down     stop them (SIGTERM: graceful; fine when nothing runs)
+#   deploy/local/services.sh status
+#
+# Ports: catalog 8001, ticketing 8002 (+ replicas 8012, 8022 with TICKETING_REPLICAS=2|3),
+# appointments 8003, feedback 8004, notifier 8005. Logs in var/log/<service>.log.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VAR="${ONEWINDOW_VAR:-$ROOT/var}"
+LOG_DIR="$VAR/log"; RUN_DIR="$VAR/run"
+mkdir -p "$LOG_DIR" "$RUN_DIR"
+REPLICAS="${TICKETING_REPLICAS:-1}"
+READY_TIMEOUT="${ONEWINDOW_READY_TIMEOUT:-90}"
+
+instances() {
+  echo "catalog 8001"
+  local i
+  for ((i = 0; i < REPLICAS; i++)); do echo "ticketing $((8002 + 10 * i))"; done
+  echo "appointments 8003"; echo "feedback 8004"; echo "notifier 8005"
+}
+
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+up() {
+  local secrets; secrets="$("$ROOT/deploy/local/secrets.sh")"
+  set -a; . "$secrets"; set +a
+  local name port upper pidfile
+  while read -r name port; do
+    pidfile="$RUN_DIR/$name-$port.pid"
+    if running "$pidfile"; then echo "services.sh: $name on :$port already running"; continue; fi
+    if port_taken "$port"; then
+      echo "services.sh: error: port $port (for $name) is taken by another program; stop it or free the port" >&2
+      exit 1
+    fi
+    upper="$(echo "$name" | tr a-z A-Z)"
+    env "${upper}_HTTP_PORT=$port" "${upper}_HTTP_HOST=${ONEWINDOW_HTTP_HOST:-127.0.0.1}" \
+      "${upper}_REPLICA=$port" \
+      nohup "$ROOT/.venv/bin/python" -m "$name" >>"$LOG_DIR/$name-$port.log" 2>&1 &
+    echo $! >"$pidfile"
+    echo "services.sh: started $name on :$port (log $LOG_DIR/$name-$port.log)"
+  done < <(instances)
+  while read -r name port; do
+    local deadline=$((SECONDS + READY_TIMEOUT))
+    until curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
+      if ! running "$RUN_DIR/$name-$port.pid"; then
+        echo "services.sh: error: $name on :$port exited; last log lines:" >&2
+        tail -n 20 "$LOG_DIR/$name-$port.log" >&2; exit 1
+      fi
+      if ((SECONDS > deadline)); then
+        echo "services.sh: error: $name on :$port not ready after ${READY_TIMEOUT}s; see $LOG_DIR/$name-$port.log" >&2
+        curl -sS "http://127.0.0.1:$port/health/ready" >&2 || true; exit 1
+      fi
+      sleep 0.5
+    done
+    echo "services.sh: $name on :$port ready"
+  done < <(instances)
+}
+
+down() {
+  local pidfile pid
+  for pidfile in "$RUN_DIR"/{catalog,ticketing,appointments,feedback,notifier}-*.pid; do
+    [ -f "$pidfile" ] || continue
+    pid="$(cat "$pidfile")"
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" || true
+      echo "services.sh: stopped $(basename "$pidfile" .pid)"
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+status() {
+  local code=0 name port
+  while read -r name port; do
+    if running "$RUN_DIR/$name-$port.pid"; then echo "$name :$port running (pid $(cat "$RUN_DIR/$name-$port.pid"))"
+    else echo "$name :$port stopped"; code=3; fi
+  done < <(instances)
+  return $code
+}
+
+case "${1:-}" in
+  up) up ;; down) down ;; status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
