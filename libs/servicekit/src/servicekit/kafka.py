@@ -20,6 +20,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import SASLScram512
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from contracts import Envelope, EventData
@@ -32,6 +33,13 @@ Handler = Callable[[Envelope, Any], Awaitable[None]]
 
 
 def create_broker(settings: ServiceSettings, registry: CollectorRegistry) -> KafkaBroker:
+    security = None
+    if settings.kafka_sasl_username:
+        security = SASLScram512(
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password.get_secret_value(),
+            use_ssl=settings.kafka_use_ssl,
+        )
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=f"onewindow-{settings.service_name}",
@@ -41,6 +49,7 @@ def create_broker(settings: ServiceSettings, registry: CollectorRegistry) -> Kaf
         graceful_timeout=15.0,
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=settings.service_name)],
         logger=None,
+        security=security,
     )
 
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Production Kafka security for OneWindow: a SCRAM-SHA-512 principal per service, each allowed to
+# write only its own topics (and their dead letters), read what it consumes, and use its group.
+# Passwords come from the environment (ONEWINDOW_KAFKA_PASSWORD_<SERVICE>), never from this file.
+#   KAFKA_BIN=/opt/kafka/bin BOOTSTRAP=kafka:9092 ADMIN_CONFIG=admin.properties deploy/kafka-security/acls.sh
+set -euo pipefail
+BIN="${KAFKA_BIN:-/opt/kafka/bin}"
+BOOTSTRAP="${BOOTSTRAP:?bootstrap server}"
+ADMIN="${ADMIN_CONFIG:?client properties of an admin principal}"
+PREFIX="${ONEWINDOW_TOPIC_PREFIX:-}"
+
+declare -A WRITES=(
+  [catalog]="catalog.office catalog.service"
+  [ticketing]="ticketing.ticket ticketing.window ticketing.queue"
+  [appointments]="appointments.appointment"
+  [feedback]="feedback.feedback"
+  [notifier]="notifier.notification"
+)
+declare -A READS=(
+  [catalog]=""
+  [ticketing]="catalog.office catalog.service appointments.appointment"
+  [appointments]="catalog.office catalog.service ticketing.ticket"
+  [feedback]="catalog.office catalog.service ticketing.ticket ticketing.window appointments.appointment"
+  [notifier]="catalog.office catalog.service ticketing.ticket ticketing.queue appointments.appointment feedback.feedback"
+)
+
+for service in "${!WRITES[@]}"; do
+  var="ONEWINDOW_KAFKA_PASSWORD_$(echo "$service" | tr a-z A-Z)"
+  password="${!var:?$var is not set}"
+  "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --alter \
+    --add-config "SCRAM-SHA-512=[password=$password]" --entity-type users --entity-name "$service"
+  for topic in ${WRITES[$service]}; do
+    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
+      --allow-principal "User:$service" --operation Write --operation Describe --topic "$PREFIX$topic"
+  done
+  # Every consumer may dead-letter what it cannot handle into the dead-letter topic of what it reads.
+  for topic in ${READS[$service]}; do
+    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
+      --allow-principal "User:$service" --operation Read --operation Describe --topic "$PREFIX$topic"
+    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
+      --allow-principal "User:$service" --operation Write --topic "$PREFIX$topic.dlt"
+  done
+  "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
+    --allow-principal "User:$service" --operation Read --group "$PREFIX$service"
+  "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
+    --allow-principal "User:$service" --operation IdempotentWrite --cluster
+done
+echo "acls.sh: principals and ACLs in place"
