@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts import Envelope
+from servicekit.asyncapi import asyncapi_document
 from servicekit.kafka import ConsumerHealth, ConsumerMetrics, EventRouter, create_broker, publish_event
 from servicekit.logging import configure_logging
 from servicekit.outbox import OutboxRelay
@@ -191,6 +192,13 @@ class ServiceRuntime:
                 value == "ok" for key, value in checks.items() if key in ("mongo", "kafka", "consumers")
             )
             return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
+
+        @router.get("/asyncapi.json", summary="AsyncAPI 3 document of the events this service sends and receives")
+        async def asyncapi() -> dict[str, Any]:
+            consumes = sorted({t for r in runtime.routers for t in r.event_types})
+            return asyncapi_document(
+                runtime.settings.service_name, consumes, runtime.settings.topic_prefix, runtime.settings.kafka_bootstrap
+            )
 
         @router.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:
