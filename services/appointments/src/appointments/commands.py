@@ -1,0 +1,632 @@
+"""What the service does: book, cancel, reschedule, check in, fulfil, sweep - domain rules plus claims.
+
+Shared by the HTTP routes and the event handlers. Every booking change goes through the aggregate
+store (revision claims + outbox); seats, codes and per-citizen limits are unique-insert claims
+taken before the booking is written and given back if it is not.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from contracts import Envelope, EventData, new_event
+from contracts.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentCheckedIn,
+    AppointmentFulfilled,
+    AppointmentMissed,
+    AppointmentRescheduled,
+)
+from contracts.calendar import local_day
+from contracts.catalog import OfficeConfigured, ServicePublished
+from servicekit.catalog_view import CatalogView
+from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_digest
+from servicekit.store import ConcurrentChange, Document
+
+from appointments.domain import (
+    AppointmentError,
+    BookingLimitReached,
+    Clock,
+    NoShowRate,
+    Slot,
+    SlotFull,
+    SlotNotOffered,
+    TooLate,
+    UnknownBooking,
+    UnknownCode,
+    booking_days,
+    check_in_window,
+    ensure_bookable,
+    ensure_changeable,
+    find_slot,
+    free_seat,
+    grace_over,
+    no_show_rate,
+    normalize_code,
+    seats_left,
+    slots_on,
+    still_offered,
+)
+from appointments.metrics import AppointmentMetrics
+from appointments.settings import AppointmentsSettings
+from appointments.store import AppointmentStore
+
+log = structlog.get_logger("appointments")
+PRODUCER = "appointments"
+# A decision on the current document: (new fields, events), or None when there is nothing to do.
+Decision = tuple[dict[str, Any], list[EventData]] | None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    office_id: str
+    service_id: str
+    slot_start: datetime
+    name: str
+    phone: str | None
+    email: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    booking: Document
+    token: str | None = None
+
+
+def contact_identity(phone: str | None, email: str | None) -> str | None:
+    """One spelling per contact, so '+7 (900) 123-45-67' and '89001234567' are the same citizen."""
+    if phone:
+        digits = re.sub(r"\D", "", phone)
+        return "tel:" + digits[-10:]
+    if email:
+        return "mail:" + email.strip().lower()
+    return None
+
+
+class Appointments:
+    def __init__(
+        self,
+        store: AppointmentStore,
+        view: CatalogView,
+        settings: AppointmentsSettings,
+        clock: Clock,
+        metrics: AppointmentMetrics,
+    ) -> None:
+        self.store = store
+        self.view = view
+        self.settings = settings
+        self.clock = clock
+        self.metrics = metrics
+        self._sealer: Sealer | None = None
+
+    @property
+    def sealer(self) -> Sealer:
+        if self._sealer is None:
+            self._sealer = Sealer(self.settings.notifier_public_key)
+        return self._sealer
+
+    # --- catalog -------------------------------------------------------------------------------
+
+    async def _bookable(self, office_id: str, service_id: str) -> tuple[OfficeConfigured, ServicePublished]:
+        office = await self.view.office(office_id)
+        service = await self.view.service(service_id)
+        ensure_bookable(office, service, office_id)
+        assert office is not None and service is not None
+        return office, service
+
+    def _slots(self, office: OfficeConfigured, service: ServicePublished, day: date) -> list[Slot]:
+        return slots_on(office, service, day, shared_grid_minutes=self.settings.shared_grid_minutes)
+
+    def _find(self, office: OfficeConfigured, service: ServicePublished, at: datetime) -> Slot:
+        return find_slot(
+            office,
+            service,
+            at,
+            self.clock(),
+            horizon_days=self.settings.horizon_days,
+            shared_grid_minutes=self.settings.shared_grid_minutes,
+        )
+
+    # --- slots ---------------------------------------------------------------------------------
+
+    async def free_slots(
+        self, office_id: str, service_id: str, first_day: date | None, days: int
+    ) -> list[dict[str, Any]]:
+        """Slots with at least one free seat, from `first_day` (default today) for `days` days."""
+        office, service = await self._bookable(office_id, service_id)
+        now = self.clock()
+        allowed = booking_days(office, now, self.settings.horizon_days)
+        start = first_day or allowed[0]
+        wanted = [day for day in allowed if start <= day < start + timedelta(days=days)]
+        found: list[dict[str, Any]] = []
+        for day in wanted:
+            found += await self._free_on(office, service, day, after=now)
+        return found
+
+    async def _free_on(
+        self, office: OfficeConfigured, service: ServicePublished, day: date, *, after: datetime
+    ) -> list[dict[str, Any]]:
+        taken: dict[str, set[tuple[datetime, int]]] = {}
+        free: list[dict[str, Any]] = []
+        for slot in self._slots(office, service, day):
+            if slot.start <= after:
+                continue
+            if slot.pool not in taken:
+                taken[slot.pool] = await self.store.taken_cells(office.office_id, slot.pool, day)
+            left = seats_left(slot, taken[slot.pool])
+            if left:
+                free.append({**slot.describe(), "seats_left": left})
+        return free
+
+    async def alternatives(
+        self, office: OfficeConfigured, service: ServicePublished, after: datetime
+    ) -> list[dict[str, Any]]:
+        """The next free slots after `after` (or now), as many as the settings offer."""
+        now = self.clock()
+        after = max(after, now)
+        found: list[dict[str, Any]] = []
+        for day in booking_days(office, now, self.settings.horizon_days):
+            if day < local_day(office, after):
+                continue
+            found += await self._free_on(office, service, day, after=after)
+            if len(found) >= self.settings.alternatives:
+                break
+        return found[: self.settings.alternatives]
+
+    async def _slot_or_alternatives(
+        self, office: OfficeConfigured, service: ServicePublished, at: datetime
+    ) -> Slot:
+        try:
+            return self._find(office, service, at)
+        except SlotNotOffered as error:
+            error.details["alternatives"] = await self.alternatives(office, service, at)
+            raise
+
+    async def _claim_seat_or_alternatives(
+        self, office: OfficeConfigured, service: ServicePublished, slot: Slot, appointment_id: str
+    ) -> tuple[int, list[str]]:
+        day = local_day(office, slot.start)
+        taken = await self.store.taken_cells(office.office_id, slot.pool, day)
+        claimed = None
+        if free_seat(slot, taken) is not None:
+            claimed = await self.store.claim_seat(office.office_id, slot, day, appointment_id, taken)
+        if claimed is None:
+            raise SlotFull(
+                "this slot is fully booked", alternatives=await self.alternatives(office, service, slot.start)
+            )
+        return claimed
+
+    # --- booking -------------------------------------------------------------------------------
+
+    async def book(self, request: BookingRequest) -> Receipt:
+        try:
+            receipt = await self._book(request)
+        except AppointmentError as error:
+            self.metrics.refused.labels(request.office_id, type(error).__name__).inc()
+            raise
+        self.metrics.booked.labels(request.office_id).inc()
+        return receipt
+
+    async def _book(self, request: BookingRequest) -> Receipt:
+        office, service = await self._bookable(request.office_id, request.service_id)
+        slot = await self._slot_or_alternatives(office, service, request.slot_start)
+        appointment_id = f"apt-{uuid.uuid4().hex}"
+        identity = contact_identity(request.phone, request.email)
+        contact_hash = (
+            pseudonym(identity, self.settings.jwt_secret.get_secret_value() or "appointments")
+            if identity
+            else None
+        )
+        undo: list[Callable[[], Awaitable[None]]] = []
+        try:
+            limit_key = None
+            if contact_hash:
+                limit_key = await self.store.claim_limit(
+                    contact_hash, service.service_id, appointment_id, self.settings.max_bookings_per_service
+                )
+                if limit_key is None:
+                    raise BookingLimitReached(
+                        f"you already hold {self.settings.max_bookings_per_service} future appointments "
+                        "for this service; cancel one to book another"
+                    )
+                undo.append(lambda: self.store.release_limit(limit_key, appointment_id))
+            seat_no, seat_keys = await self._claim_seat_or_alternatives(office, service, slot, appointment_id)
+            undo.append(lambda: self.store.release_seats(seat_keys, appointment_id))
+            code = await self.store.claim_code(office.office_id, appointment_id)
+            undo.append(lambda: self.store.release_code(office.office_id, code, appointment_id))
+            token = new_citizen_token()
+            doc = self._new_booking(request, office, slot, appointment_id, code, token, seat_no, seat_keys)
+            doc["limit_key"] = limit_key
+            booked = AppointmentBooked(
+                appointment_id=appointment_id,
+                service_id=service.service_id,
+                slot_start=slot.start,
+                slot_end=slot.end,
+                local_day=local_day(office, slot.start),
+                language=request.language,
+                contact_sealed=doc["contact_sealed"],
+                citizen_token_sealed=doc["citizen_token_sealed"],
+            )
+            created = await self.store.bookings.create(doc, [self._event(doc, booked, 1)])
+        except BaseException:
+            for step in reversed(undo):
+                await step()
+            raise
+        log.info(
+            "appointment booked",
+            appointment_id=appointment_id,
+            office_id=office.office_id,
+            service_id=service.service_id,
+            slot_start=slot.start.isoformat(),
+            seat=seat_no,
+        )
+        return Receipt(created, token)
+
+    def _new_booking(
+        self,
+        request: BookingRequest,
+        office: OfficeConfigured,
+        slot: Slot,
+        appointment_id: str,
+        code: str,
+        token: str,
+        seat_no: int,
+        seat_keys: list[str],
+    ) -> Document:
+        contact = request.phone or request.email
+        return {
+            "_id": appointment_id,
+            "office_id": office.office_id,
+            "service_id": request.service_id,
+            "timezone": office.timezone,
+            "slot_start": slot.start,
+            "slot_end": slot.end,
+            "local_day": local_day(office, slot.start).isoformat(),
+            "pool": slot.pool,
+            "seat_no": seat_no,
+            "seat_keys": seat_keys,
+            "state": "booked",
+            "code": code,
+            "token_digest": token_digest(token),
+            "language": request.language,
+            # Only the notifier's key opens these; the clear name and contact are never stored.
+            "name_sealed": self.sealer.seal(request.name),
+            "contact_sealed": self.sealer.seal(contact) if contact else None,
+            "citizen_token_sealed": self.sealer.seal(token),
+            "booked_at": self.clock(),
+            "at_risk_reason": None,
+        }
+
+    def _event(self, doc: Document, data: EventData, version: int, cause: Envelope | None = None) -> Envelope:
+        if cause is not None:
+            return cause.caused(
+                data,
+                producer=PRODUCER,
+                aggregate_id=str(doc["_id"]),
+                aggregate_version=version,
+                office_id=str(doc["office_id"]),
+                occurred_at=self.clock(),
+            )
+        return new_event(
+            data,
+            producer=PRODUCER,
+            office_id=str(doc["office_id"]),
+            aggregate_id=str(doc["_id"]),
+            aggregate_version=version,
+            occurred_at=self.clock(),
+        )
+
+    async def _change(
+        self, appointment_id: str, decide: Callable[[Document], Decision], cause: Envelope | None = None
+    ) -> tuple[Document, bool]:
+        """Load, decide, commit as the next revision (retried on a concurrent change).
+
+        Returns (document, changed); `decide` returning None leaves the booking as it is.
+        """
+        for attempt in range(8):
+            current = await self.store.bookings.load(appointment_id)
+            decision = decide(current)
+            if decision is None:
+                return current, False
+            fields, payloads = decision
+            version = int(current["rev"]) + 1
+            events = [self._event(current, payload, version, cause) for payload in payloads]
+            try:
+                return await self.store.bookings.commit(current, fields, events), True
+            except ConcurrentChange:
+                if attempt == 7:
+                    raise
+        raise ConcurrentChange(appointment_id)
+
+    async def _booking_by_token(self, token: str) -> Document:
+        doc = await self.store.by_token(token_digest(token))
+        if doc is None:
+            raise UnknownBooking("no appointment behind this link")
+        return doc
+
+    async def by_token(self, token: str) -> Document:
+        return await self._booking_by_token(token)
+
+    async def cancel(self, token: str) -> Document:
+        doc = await self._booking_by_token(token)
+
+        def decide(current: Document) -> Decision:
+            ensure_changeable(current["state"], current["slot_start"], self.clock())
+            return {"state": "cancelled", "cancelled_at": self.clock()}, [
+                AppointmentCancelled(
+                    appointment_id=current["_id"],
+                    service_id=current["service_id"],
+                    slot_start=current["slot_start"],
+                    by="citizen",
+                )
+            ]
+
+        cancelled, _ = await self._change(doc["_id"], decide)
+        await self._release_all(cancelled)
+        self.metrics.closed.labels(doc["office_id"], "cancelled").inc()
+        log.info("appointment cancelled", appointment_id=doc["_id"], office_id=doc["office_id"], by="citizen")
+        return cancelled
+
+    async def reschedule(self, token: str, slot_start: datetime) -> Document:
+        doc = await self._booking_by_token(token)
+        ensure_changeable(doc["state"], doc["slot_start"], self.clock())
+        if doc["slot_start"] == slot_start:
+            return doc
+        office, service = await self._bookable(doc["office_id"], doc["service_id"])
+        slot = await self._slot_or_alternatives(office, service, slot_start)
+        seat_no, seat_keys = await self._claim_seat_or_alternatives(office, service, slot, doc["_id"])
+
+        def decide(current: Document) -> Decision:
+            ensure_changeable(current["state"], current["slot_start"], self.clock())
+            fields = {
+                "slot_start": slot.start,
+                "slot_end": slot.end,
+                "pool": slot.pool,
+                "seat_no": seat_no,
+                "seat_keys": seat_keys,
+                "local_day": local_day(office, slot.start).isoformat(),
+                "at_risk_reason": None,
+            }
+            return fields, [
+                AppointmentRescheduled(
+                    appointment_id=current["_id"],
+                    service_id=current["service_id"],
+                    slot_start=slot.start,
+                    slot_end=slot.end,
+                    previous_start=current["slot_start"],
+                )
+            ]
+
+        try:
+            moved, _ = await self._change(doc["_id"], decide)
+        except BaseException:
+            await self.store.release_seats(seat_keys, doc["_id"])
+            raise
+        previous = [key for key in doc["seat_keys"] if key not in seat_keys]
+        await self.store.release_seats(previous, doc["_id"])
+        log.info(
+            "appointment rescheduled",
+            appointment_id=doc["_id"],
+            office_id=doc["office_id"],
+            slot_start=slot.start.isoformat(),
+        )
+        return moved
+
+    async def _release_all(self, doc: Document) -> None:
+        await self.store.release_seats(doc["seat_keys"], doc["_id"])
+        await self.store.release_code(doc["office_id"], doc["code"], doc["_id"])
+        await self.store.release_limit(doc.get("limit_key"), doc["_id"])
+
+    # --- check-in ------------------------------------------------------------------------------
+
+    async def check_in(self, office_id: str, typed_code: str) -> tuple[Document, bool]:
+        """(booking, newly checked in); a repeated check-in of the same booking answers the same."""
+        try:
+            doc, changed = await self._check_in(office_id, typed_code)
+        except AppointmentError as error:
+            self.metrics.check_ins.labels(office_id, type(error).__name__).inc()
+            raise
+        self.metrics.check_ins.labels(office_id, "checked_in" if changed else "repeated").inc()
+        return doc, changed
+
+    async def _check_in(self, office_id: str, typed_code: str) -> tuple[Document, bool]:
+        code = normalize_code(typed_code)
+        appointment_id = await self.store.appointment_for_code(office_id, code)
+        doc = await self.store.bookings.get(appointment_id) if appointment_id else None
+        if doc is None or doc["office_id"] != office_id or doc["state"] in ("cancelled", "fulfilled"):
+            raise UnknownCode("no appointment with this code today: check the code or ask at the reception")
+        if doc["state"] == "missed":
+            raise TooLate(
+                "the grace period of your appointment is over; you can take a regular ticket",
+                offer="walk_in_ticket",
+            )
+        if doc["state"] == "checked_in":
+            return doc, False
+
+        def decide(current: Document) -> Decision:
+            if current["state"] != "booked":
+                return None
+            now = self.clock()
+            check_in_window(
+                current["slot_start"],
+                now,
+                early_minutes=self.settings.checkin_early_minutes,
+                grace_minutes=self.settings.checkin_grace_minutes,
+            )
+            return {"state": "checked_in", "checked_in_at": now}, [
+                AppointmentCheckedIn(
+                    appointment_id=current["_id"],
+                    service_id=current["service_id"],
+                    slot_start=current["slot_start"],
+                    checked_in_at=now,
+                    language=current["language"],
+                    contact_sealed=current["contact_sealed"],
+                    citizen_token_sealed=current["citizen_token_sealed"],
+                )
+            ]
+
+        checked_in, changed = await self._change(doc["_id"], decide)
+        if changed:
+            # No longer a *future* booking: the citizen may book this service again.
+            await self.store.release_limit(checked_in.get("limit_key"), checked_in["_id"])
+            log.info("appointment checked in", appointment_id=doc["_id"], office_id=office_id)
+        return checked_in, changed
+
+    # --- events from ticketing ------------------------------------------------------------------
+
+    async def fulfil(self, cause: Envelope, appointment_id: str, ticket_id: str, outcome: str) -> None:
+        if await self.store.bookings.get(appointment_id) is None:
+            log.warning("service completed for an unknown appointment", appointment_id=appointment_id)
+            return
+
+        def decide(current: Document) -> Decision:
+            if current["state"] in ("fulfilled", "cancelled"):
+                return None
+            return {
+                "state": "fulfilled",
+                "ticket_id": ticket_id,
+                "outcome": outcome,
+                "fulfilled_at": cause.occurred_at,
+            }, [
+                AppointmentFulfilled(
+                    appointment_id=current["_id"],
+                    service_id=current["service_id"],
+                    slot_start=current["slot_start"],
+                    ticket_id=ticket_id,
+                    outcome=outcome,
+                )
+            ]
+
+        doc, changed = await self._change(appointment_id, decide, cause)
+        if changed:
+            await self._release_all(doc)
+            self.metrics.closed.labels(doc["office_id"], "fulfilled").inc()
+
+    async def close_after_ticket(self, appointment_id: str, state: str, reason: str) -> None:
+        """The appointment ticket was not served (no-show at the window, cancelled): record it.
+
+        No appointment event: ticketing's own event already told everyone (no double messages).
+        """
+        if await self.store.bookings.get(appointment_id) is None:
+            return
+
+        def decide(current: Document) -> Decision:
+            if current["state"] != "checked_in":
+                return None
+            return {"state": state, "closed_reason": reason}, []
+
+        doc, changed = await self._change(appointment_id, decide)
+        if changed:
+            await self._release_all(doc)
+            self.metrics.closed.labels(doc["office_id"], state).inc()
+
+    # --- catalog changes ----------------------------------------------------------------------
+
+    async def reassess_office(self, office_id: str) -> int:
+        """Flag (or clear) future bookings the catalog no longer backs; returns how many changed.
+
+        The office decides what to do with a flagged booking (call the citizen, keep it): the
+        service does not cancel on its own, because a capacity cut is often a draft being fixed.
+        """
+        office = await self.view.office(office_id)
+        if office is None:
+            return 0
+        changed = 0
+        now = self.clock()
+        for doc in await self.store.in_state_at(office_id, "booked"):
+            if doc["slot_start"] <= now:
+                continue
+            reason = still_offered(
+                office,
+                await self.view.service(doc["service_id"]),
+                slot_start=doc["slot_start"],
+                pool=doc["pool"],
+                seat_no=int(doc["seat_no"]),
+                shared_grid_minutes=self.settings.shared_grid_minutes,
+            )
+            if reason == doc.get("at_risk_reason"):
+                continue
+
+            def decide(current: Document, reason: str | None = reason) -> Decision:
+                if current["state"] != "booked" or current.get("at_risk_reason") == reason:
+                    return None
+                return {"at_risk_reason": reason}, []
+
+            await self._change(doc["_id"], decide)
+            changed += 1
+            log.info(
+                "booking at risk" if reason else "booking no longer at risk",
+                appointment_id=doc["_id"],
+                office_id=office_id,
+                why=reason,
+            )
+        return changed
+
+    async def reassess_offices(self, office_ids: list[str]) -> None:
+        for office_id in office_ids:
+            await self.reassess_office(office_id)
+
+    # --- periodic -----------------------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Bookings past their grace without check-in -> missed; codes of past days freed."""
+        now = self.clock()
+        today_utc = now.date()
+        missed = 0
+        for day in (today_utc + timedelta(days=offset) for offset in range(-3, 2)):
+            for doc in await self.store.in_state_on(day, "booked"):
+                if grace_over(doc["slot_start"], now, self.settings.checkin_grace_minutes):
+                    missed += await self._mark_missed(doc["_id"])
+            for state in ("missed", "checked_in"):
+                for doc in await self.store.in_state_on(day, state):
+                    if (
+                        date.fromisoformat(doc["local_day"])
+                        < now.astimezone(ZoneInfo(doc["timezone"])).date()
+                    ):
+                        # The day is over: "too late" is no longer a useful answer, free the code.
+                        await self.store.release_code(doc["office_id"], doc["code"], doc["_id"])
+        return missed
+
+    async def _mark_missed(self, appointment_id: str) -> int:
+        def decide(current: Document) -> Decision:
+            if current["state"] != "booked":
+                return None
+            if not grace_over(current["slot_start"], self.clock(), self.settings.checkin_grace_minutes):
+                return None
+            return {"state": "missed", "missed_at": self.clock()}, [
+                AppointmentMissed(
+                    appointment_id=current["_id"],
+                    service_id=current["service_id"],
+                    slot_start=current["slot_start"],
+                )
+            ]
+
+        doc, changed = await self._change(appointment_id, decide)
+        if changed:
+            await self.store.release_seats(doc["seat_keys"], doc["_id"])
+            await self.store.release_limit(doc.get("limit_key"), doc["_id"])
+            self.metrics.closed.labels(doc["office_id"], "missed").inc()
+            log.info("appointment missed", appointment_id=appointment_id, office_id=doc["office_id"])
+        return int(changed)
+
+    # --- supervisor ---------------------------------------------------------------------------
+
+    async def day_list(self, office_id: str, day: date) -> list[Document]:
+        return sorted(await self.store.of_office_on(office_id, day), key=lambda doc: doc["slot_start"])
+
+    async def no_shows(self, office_id: str, first: date, last: date) -> NoShowRate:
+        states: list[str] = []
+        day = first
+        while day <= last:
+            states += [doc["state"] for doc in await self.store.of_office_on(office_id, day)]
+            day += timedelta(days=1)
+        return no_show_rate(states)

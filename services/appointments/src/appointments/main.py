@@ -1,0 +1,38 @@
+"""Wiring of the appointments service: runtime, stores, catalog view, consumers, periodic sweep, routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from servicekit.catalog_view import CatalogView
+from servicekit.runtime import ServiceRuntime
+
+from appointments import api
+from appointments.commands import Appointments
+from appointments.domain import Clock, system_clock
+from appointments.guard import FailureLimiter
+from appointments.handlers import build_event_router
+from appointments.metrics import AppointmentMetrics
+from appointments.settings import AppointmentsSettings
+from appointments.store import AppointmentStore
+
+
+def create_app(settings: AppointmentsSettings, *, clock: Clock = system_clock) -> FastAPI:
+    runtime = ServiceRuntime(settings)
+    store = AppointmentStore(runtime.db)
+    view = CatalogView(runtime.db)
+    appointments = Appointments(store, view, settings, clock, AppointmentMetrics(runtime.registry))
+    runtime.add_aggregates(store.bookings)
+    runtime.on_start.append(store.ensure_indexes)
+    runtime.consume(build_event_router(view, appointments))
+    runtime.every(settings.sweep_seconds, appointments.sweep)
+    app = runtime.create_app(
+        title="OneWindow appointments",
+        description="Book a time with a specialist, check in at the kiosk, manage the booking by its link.",
+        routers=[api.router],
+        errors=api.ERRORS,
+    )
+    app.state.appointments = appointments
+    app.state.checkin_limiter = FailureLimiter(
+        settings.checkin_max_failures, settings.checkin_failure_window_seconds
+    )
+    return app
