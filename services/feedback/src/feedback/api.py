@@ -1,0 +1,384 @@
+"""HTTP: the citizen's feedback page, supervisors' alerts, KPIs, CSV export and the live view."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from contracts import new_event
+from contracts.feedback import FeedbackAlertResolved, FeedbackGiven
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from servicekit.auth import Principal, require, require_office
+from servicekit.sealing import token_digest
+from servicekit.store import Document
+
+from feedback import domain
+from feedback.monitoring import Monitoring
+from feedback.store import FeedbackStore
+
+ERRORS: dict[type[Exception], int] = {
+    domain.FeedbackLinkUnusable: 404,
+    domain.AlertAlreadyResolved: 409,
+    domain.BadPeriod: 422,
+}
+
+citizens = APIRouter(tags=["feedback"])
+supervisors = APIRouter(tags=["supervision"])
+
+
+def _store(request: Request) -> FeedbackStore:
+    store: FeedbackStore = request.app.state.store
+    return store
+
+
+def _monitoring(request: Request) -> Monitoring:
+    monitoring: Monitoring = request.app.state.monitoring
+    return monitoring
+
+
+Store = Annotated[FeedbackStore, Depends(_store)]
+Monitor = Annotated[Monitoring, Depends(_monitoring)]
+Supervisor = Annotated[Principal, require("supervisor")]
+
+
+# ---------------------------------------------------------------- citizens
+
+
+class FeedbackPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "request_id": "fr-t-20250310-A017",
+                    "service_id": "housing-certificate",
+                    "service_title": {
+                        "ru": "Справка о составе семьи",
+                        "tt": None,
+                        "en": "Certificate of household composition",
+                    },
+                    "office_id": "kzn-kirov-moskov",
+                    "office_name": {
+                        "ru": "Экспресс-офис Кировского и Московского районов",
+                        "tt": None,
+                        "en": None,
+                    },
+                    "visit_day": "2025-03-10",
+                    "answered": False,
+                    "expires_at": "2025-03-13T09:40:00Z",
+                    "tags": list(domain.TAGS),
+                    "max_comment_chars": domain.MAX_COMMENT_CHARS,
+                }
+            ]
+        }
+    )
+
+    request_id: str
+    service_id: str
+    service_title: dict[str, str | None] | None
+    office_id: str
+    office_name: dict[str, str | None] | None
+    visit_day: str
+    answered: bool
+    expires_at: datetime
+    tags: list[str]
+    max_comment_chars: int
+
+
+class GiveFeedback(BaseModel):
+    rating: int = Field(ge=1, le=5, description="1 = very bad, 5 = excellent", examples=[4])
+    tags: list[domain.Tag] = Field(
+        default_factory=list, max_length=len(domain.TAGS), examples=[["politeness"]]
+    )
+    comment: str = Field(
+        default="", max_length=domain.MAX_COMMENT_CHARS, examples=["Quick and polite, thank you."]
+    )
+
+
+class FeedbackAccepted(BaseModel):
+    request_id: str = Field(examples=["fr-t-20250310-A017"])
+    rating: int = Field(examples=[4])
+    answered_at: datetime
+
+
+async def _request_by_token(store: FeedbackStore, token: str) -> Document:
+    request = await store.request_by_token_digest(token_digest(token))
+    if request is None or request["expires_at"] <= datetime.now(UTC):
+        raise domain.FeedbackLinkUnusable()
+    return request
+
+
+@citizens.get(
+    "/feedback/{token}", summary="What the feedback page shows for a link", response_model=FeedbackPage
+)
+async def feedback_page(token: str, store: Store) -> FeedbackPage:
+    request = await _request_by_token(store, token)
+    service = await store.catalog.service(request["service_id"], include_retired=True)
+    office = await store.catalog.office(request["office_id"])
+    return FeedbackPage(
+        request_id=request["_id"],
+        service_id=request["service_id"],
+        service_title=service.title.model_dump() if service else None,
+        office_id=request["office_id"],
+        office_name=office.name.model_dump() if office else None,
+        visit_day=request["visit_day"],
+        answered=request["state"] != "requested",
+        expires_at=request["expires_at"],
+        tags=list(domain.TAGS),
+        max_comment_chars=domain.MAX_COMMENT_CHARS,
+    )
+
+
+@citizens.post(
+    "/feedback/{token}",
+    summary="Rate a visit (once per visit)",
+    status_code=201,
+    response_model=FeedbackAccepted,
+)
+async def give_feedback(token: str, body: GiveFeedback, store: Store) -> FeedbackAccepted:
+    request = await _request_by_token(store, token)
+
+    def decide(current: Document) -> tuple[Document, list[Any]]:
+        now = datetime.now(UTC)
+        state = domain.answer(current, rating=body.rating, tags=body.tags, comment=body.comment, now=now)
+        event = new_event(
+            FeedbackGiven(
+                request_id=current["_id"],
+                ticket_id=current["ticket_id"],
+                service_id=current["service_id"],
+                rating=body.rating,
+                tags=state["tags"],
+                has_comment=state["comment"] is not None,
+                window_no=current.get("window_no"),
+                operator_ref=current.get("operator_ref"),
+            ),
+            producer="feedback",
+            office_id=current["office_id"],
+            aggregate_id=current["_id"],
+            aggregate_version=int(current["rev"]) + 1,
+            correlation_id=current.get("correlation_id"),
+            occurred_at=now,
+        )
+        return state, [event]
+
+    answered = await store.requests.change(request["_id"], decide)
+    return FeedbackAccepted(
+        request_id=answered["_id"], rating=answered["rating"], answered_at=answered["answered_at"]
+    )
+
+
+# ---------------------------------------------------------------- supervisors: alerts
+
+
+class AlertView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "alert_id": "al-t-20250310-A017",
+                    "office_id": "kzn-kirov-moskov",
+                    "ticket_id": "t-20250310-A017",
+                    "service_id": "housing-certificate",
+                    "rating": 1,
+                    "tags": ["waiting_time"],
+                    "window_no": 4,
+                    "operator_ref": "op-7f3a",
+                    "state": "open",
+                    "raised_at": "2025-03-10T10:02:00Z",
+                    "timeline": [
+                        {
+                            "at": "2025-03-10T09:10:00Z",
+                            "what": "ticketing.TicketIssued",
+                            "detail": "ticket A017, kiosk, service housing-certificate",
+                        }
+                    ],
+                    "note": None,
+                }
+            ]
+        }
+    )
+
+    alert_id: str
+    office_id: str
+    ticket_id: str
+    service_id: str
+    rating: int
+    tags: list[str]
+    window_no: int | None = None
+    operator_ref: str | None = None
+    state: str
+    raised_at: datetime
+    timeline: list[dict[str, Any]]
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    note: str | None = None
+
+
+class ResolveAlert(BaseModel):
+    note: str = Field(
+        min_length=1,
+        max_length=2000,
+        examples=["Called the visitor back; operator briefed on the checklist."],
+    )
+
+
+async def _alert_for(store: FeedbackStore, alert_id: str, principal: Principal) -> Document:
+    alert = await store.alerts.load(alert_id)
+    require_office(principal, alert["office_id"])
+    return alert
+
+
+@supervisors.get(
+    "/offices/{office_id}/alerts", summary="Low-rating alerts of an office", response_model=list[AlertView]
+)
+async def list_alerts(
+    office_id: str,
+    principal: Supervisor,
+    store: Store,
+    state: Annotated[str | None, Query(pattern="^(open|acknowledged|resolved)$", examples=["open"])] = None,
+) -> list[AlertView]:
+    require_office(principal, office_id)
+    return [AlertView.model_validate(doc) for doc in await store.alerts_of(office_id, state)]
+
+
+@supervisors.post("/alerts/{alert_id}/acknowledge", summary="Take an alert in hand", response_model=AlertView)
+async def acknowledge_alert(alert_id: str, principal: Supervisor, store: Store) -> AlertView:
+    await _alert_for(store, alert_id, principal)
+
+    def decide(current: Document) -> tuple[Document, list[Any]]:
+        return domain.acknowledge(current, by=principal.subject, now=datetime.now(UTC)), []
+
+    return AlertView.model_validate(await store.alerts.change(alert_id, decide))
+
+
+@supervisors.post(
+    "/alerts/{alert_id}/resolve", summary="Close an alert with a note", response_model=AlertView
+)
+async def resolve_alert(alert_id: str, body: ResolveAlert, principal: Supervisor, store: Store) -> AlertView:
+    await _alert_for(store, alert_id, principal)
+
+    def decide(current: Document) -> tuple[Document, list[Any]]:
+        state = domain.resolve(current, by=principal.subject, note=body.note, now=datetime.now(UTC))
+        event = new_event(
+            FeedbackAlertResolved(
+                request_id=current["request_id"],
+                ticket_id=current["ticket_id"],
+                service_id=current["service_id"],
+                alert_id=current["_id"],
+                resolved_by=principal.subject,
+                note=body.note,
+            ),
+            producer="feedback",
+            office_id=current["office_id"],
+            aggregate_id=current["_id"],
+            aggregate_version=int(current["rev"]) + 1,
+        )
+        return state, [event]
+
+    return AlertView.model_validate(await store.alerts.change(alert_id, decide))
+
+
+# ---------------------------------------------------------------- supervisors: monitoring
+
+KPI_EXAMPLE = {
+    "office_id": "kzn-kirov-moskov",
+    "day": "2025-03-10",
+    "service_id": None,
+    "operator_ref": None,
+    "sla_max_wait_minutes": 15,
+    "sla_appointment_max_wait_minutes": 5,
+    "visits": 12,
+    "served_visits": 10,
+    "no_shows": 1,
+    "cancelled": 1,
+    "no_show_rate": 0.0909,
+    "served_legs": 10,
+    "wait_mean_seconds": 402.0,
+    "wait_p90_seconds": 960,
+    "service_mean_seconds": 540.0,
+    "within_sla": 9,
+    "within_sla_share": 0.9,
+    "ratings": 6,
+    "rating_mean": 3.83,
+    "rating_distribution": {"1": 1, "2": 0, "3": 1, "4": 1, "5": 3},
+    "outcomes": {"served": 7, "documents_missing": 1, "sent_online": 1, "refused": 1},
+    "online_could_have_done": 6,
+}
+LIVE_EXAMPLE = {
+    "office_id": "kzn-kirov-moskov",
+    "day": "2025-03-10",
+    "as_of": "2025-03-10T08:15:00+00:00",
+    "visits_today": 57,
+    "served_today": 41,
+    "waiting_now": 9,
+    "longest_wait_seconds": 612,
+    "open_windows": 8,
+    "open_window_numbers": [1, 2, 3, 4, 5, 7, 8, 10],
+    "ratings_today": 14,
+    "rating_mean_today": 4.5,
+}
+
+
+def _json_example(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {"application/json": {"example": example}}}}
+
+
+@supervisors.get(
+    "/offices/{office_id}/kpis",
+    summary="An office's numbers for one local day",
+    responses=_json_example(KPI_EXAMPLE),
+)
+async def office_kpis(
+    office_id: str,
+    principal: Supervisor,
+    monitoring: Monitor,
+    day: Annotated[
+        date | None, Query(description="Office-local day; default today", examples=["2025-03-10"])
+    ] = None,
+    service_id: Annotated[str | None, Query(max_length=64, examples=["housing-certificate"])] = None,
+    operator_ref: Annotated[str | None, Query(max_length=64, examples=["op-7f3a"])] = None,
+) -> dict[str, Any]:
+    require_office(principal, office_id)
+    scope = domain.KpiFilter(service_id=service_id, operator_ref=operator_ref)
+    return await monitoring.kpis(office_id, day or await monitoring.today(office_id), scope)
+
+
+@supervisors.get(
+    "/offices/{office_id}/kpis.csv",
+    summary="CSV export: per day, whole office then per service and per operator",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"example": "day,service_id,operator_ref,visits,...\n2025-03-10,,,12,...\n"}
+            }
+        }
+    },
+)
+async def office_kpis_csv(
+    office_id: str,
+    principal: Supervisor,
+    monitoring: Monitor,
+    start: Annotated[date, Query(alias="from", examples=["2025-03-01"])],
+    end: Annotated[date, Query(alias="to", examples=["2025-03-31"])],
+) -> Response:
+    require_office(principal, office_id)
+    text = await monitoring.csv_export(office_id, start, end)
+    filename = f"kpis-{office_id}-{start}-{end}.csv"
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@supervisors.get(
+    "/offices/{office_id}/live",
+    summary="Today, now: waiting, open windows, longest wait, ratings",
+    responses=_json_example(LIVE_EXAMPLE),
+)
+async def office_live(office_id: str, principal: Supervisor, monitoring: Monitor) -> dict[str, Any]:
+    require_office(principal, office_id)
+    return await monitoring.live(office_id)

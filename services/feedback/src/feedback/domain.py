@@ -1,0 +1,458 @@
+"""Feedback rules and the office's numbers: pure functions over plain documents, no I/O."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from contracts.feedback import TimelineEntry
+
+Doc = dict[str, Any]
+
+TAGS = (
+    "waiting_time",
+    "politeness",
+    "competence",
+    "comfort",
+    "documents_unclear",
+    "online_would_do",
+    "speed",
+    "information",
+)
+Tag = Literal[
+    "waiting_time",
+    "politeness",
+    "competence",
+    "comfort",
+    "documents_unclear",
+    "online_would_do",
+    "speed",
+    "information",
+]
+MAX_COMMENT_CHARS = 1000
+ALERT_MAX_RATING = 2
+OUTCOMES = ("served", "documents_missing", "sent_online", "refused")
+GENERIC_LINK_REASON = "this feedback link is unknown, expired or already used"
+
+
+class FeedbackLinkUnusable(Exception):
+    """Unknown, expired or already used token: one reason for all, so a guesser learns nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(GENERIC_LINK_REASON)
+
+
+class AlertAlreadyResolved(Exception):
+    """The alert was resolved; it cannot be acknowledged or resolved again."""
+
+
+class BadPeriod(ValueError):
+    """A KPI period that is reversed or longer than the export allows."""
+
+
+# ---------------------------------------------------------------- feedback requests
+
+
+def request_id_for(ticket_id: str) -> str:
+    """One request per visit: the id is derived from the ticket, so a redelivery cannot make two."""
+    return f"fr-{ticket_id}"[:64]
+
+
+def alert_id_for(ticket_id: str) -> str:
+    return f"al-{ticket_id}"[:64]
+
+
+def ensure_usable(request: Mapping[str, Any] | None, now: datetime) -> Mapping[str, Any]:
+    """The request behind a token, if it can still be answered."""
+    if request is None or request["expires_at"] <= now or request.get("state") != "requested":
+        raise FeedbackLinkUnusable()
+    return request
+
+
+def answer(
+    request: Mapping[str, Any], *, rating: int, tags: Iterable[str], comment: str, now: datetime
+) -> Doc:
+    """The new state of a request answered once: rating, tags and the comment (kept here only)."""
+    ensure_usable(request, now)
+    return {
+        "state": "answered",
+        "rating": rating,
+        "tags": sorted(set(tags)),
+        "comment": comment.strip() or None,
+        "answered_at": now,
+    }
+
+
+# ---------------------------------------------------------------- alerts
+
+
+def acknowledge(alert: Mapping[str, Any], *, by: str, now: datetime) -> Doc:
+    if alert["state"] == "resolved":
+        raise AlertAlreadyResolved(f"alert {alert['_id']} is already resolved")
+    if alert["state"] == "acknowledged":
+        return {}
+    return {"state": "acknowledged", "acknowledged_by": by, "acknowledged_at": now}
+
+
+def resolve(alert: Mapping[str, Any], *, by: str, note: str, now: datetime) -> Doc:
+    if alert["state"] == "resolved":
+        raise AlertAlreadyResolved(f"alert {alert['_id']} is already resolved")
+    return {"state": "resolved", "resolved_by": by, "resolved_at": now, "note": note}
+
+
+# ---------------------------------------------------------------- the visits projection
+
+# Ticket event type -> status it leaves the ticket in (None: no change).
+_STATUS_AFTER = {
+    "ticketing.TicketIssued": "waiting",
+    "ticketing.TicketCalled": "called",
+    "ticketing.ServiceStarted": "serving",
+    "ticketing.TicketTransferred": "waiting",
+    "ticketing.TicketNoShow": "no_show",
+    "ticketing.TicketCancelled": "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class TicketFact:
+    """What the projection needs of one ticket event: envelope metadata and the payload as JSON."""
+
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    office_id: str
+    aggregate_version: int
+    data: Mapping[str, Any]
+    local_day: date  # of occurred_at in the office's time zone (used when TicketIssued is missing)
+
+
+def new_visit(ticket_id: str, fact: TicketFact) -> Doc:
+    data = fact.data
+    return {
+        "_id": ticket_id,
+        "office_id": fact.office_id,
+        "local_day": fact.local_day.isoformat(),
+        "number": data.get("number"),
+        "service_id": data.get("service_id"),
+        "service_ids": [data.get("service_id")],
+        "channel": None,
+        "appointment_id": data.get("appointment_id"),
+        "priority_category": data.get("priority_category"),
+        "issued_at": None,
+        "calls": [],
+        "starts": [],
+        "legs": [],
+        "transfers": [],
+        "sla_breaches": [],
+        "no_show": None,
+        "cancelled": None,
+        "status": "waiting",
+        "waiting_since": None,
+        "status_key": [-1, None],
+        "applied": [],
+    }
+
+
+def apply_ticket_event(visit: Doc | None, fact: TicketFact) -> Doc | None:
+    """The visit after one ticket event; None when the event changes nothing (a duplicate).
+
+    Facts are stored per event (keyed by event_id), so the result does not depend on duplicates;
+    the status follows the newest event by (aggregate_version, occurred_at), so a late republish
+    of an older event cannot move a ticket backwards.
+    """
+    ticket_id = str(fact.data["ticket_id"])
+    current = visit if visit is not None else new_visit(ticket_id, fact)
+    if fact.event_id in current["applied"]:
+        return None
+    doc = {**current, "applied": [*current["applied"], fact.event_id]}
+    _record_fact(doc, fact)
+    _advance_status(doc, fact)
+    return doc
+
+
+def _record_fact(doc: Doc, fact: TicketFact) -> None:
+    data, at, kind = fact.data, fact.occurred_at, fact.event_type
+    base = {"event_id": fact.event_id, "at": at, "service_id": data.get("service_id")}
+    if kind == "ticketing.TicketIssued":
+        doc.update(
+            local_day=str(data["local_day"]),
+            number=data["number"],
+            service_id=data["service_id"],
+            service_ids=list(data["service_ids"]),
+            channel=data["channel"],
+            appointment_id=data.get("appointment_id"),
+            priority_category=data.get("priority_category"),
+            issued_at=_as_datetime(data["issued_at"]),
+        )
+    elif kind == "ticketing.TicketCalled":
+        doc["calls"] = _add(
+            doc["calls"],
+            {
+                **base,
+                "call_no": data["call_no"],
+                "window_no": data["window_no"],
+                "operator_ref": data["operator_ref"],
+                "waited_seconds": data["waited_seconds"],
+            },
+        )
+    elif kind == "ticketing.ServiceStarted":
+        doc["starts"] = _add(
+            doc["starts"],
+            {
+                **base,
+                "window_no": data["window_no"],
+                "operator_ref": data["operator_ref"],
+            },
+        )
+    elif kind == "ticketing.ServiceCompleted":
+        doc["legs"] = _add(
+            doc["legs"],
+            {
+                **base,
+                "window_no": data["window_no"],
+                "operator_ref": data["operator_ref"],
+                "outcome": data["outcome"],
+                "waited_seconds": data["waited_seconds"],
+                "service_seconds": data["service_seconds"],
+                "next_service_id": data.get("next_service_id"),
+                "appointment": bool(data.get("appointment_id")) or data.get("channel") == "appointment",
+            },
+        )
+    elif kind == "ticketing.TicketTransferred":
+        doc["transfers"] = _add(
+            doc["transfers"],
+            {
+                **base,
+                "to_service_id": data["to_service_id"],
+                "window_no": data.get("window_no"),
+                "reason": data.get("reason"),
+            },
+        )
+    elif kind == "ticketing.TicketNoShow":
+        doc["no_show"] = {**base, "window_no": data["window_no"], "calls": data["calls"]}
+    elif kind == "ticketing.TicketCancelled":
+        doc["cancelled"] = {**base, "reason": data["reason"]}
+    elif kind == "ticketing.SlaBreached":
+        doc["sla_breaches"] = _add(doc["sla_breaches"], {**base, "waited_seconds": data["waited_seconds"]})
+
+
+def _add(entries: list[Doc], entry: Doc) -> list[Doc]:
+    # Sorted by time then id, so the stored list is the same whatever order events arrived in.
+    return sorted([*entries, entry], key=lambda e: (e["at"], e["event_id"]))
+
+
+def _advance_status(doc: Doc, fact: TicketFact) -> None:
+    status = _STATUS_AFTER.get(fact.event_type)
+    if fact.event_type == "ticketing.ServiceCompleted":
+        status = "waiting" if fact.data.get("next_service_id") else "done"
+    if status is None:
+        return
+    key = [fact.aggregate_version, fact.occurred_at]
+    stored = doc["status_key"]
+    if stored[1] is not None and (stored[0], stored[1]) > (key[0], key[1]):
+        return
+    doc["status"] = status
+    doc["status_key"] = key
+    # Only a waiting ticket has a "since"; clearing it otherwise keeps the document order-independent.
+    doc["waiting_since"] = None
+    if status == "waiting":
+        issued = doc.get("issued_at") if fact.event_type == "ticketing.TicketIssued" else None
+        doc["waiting_since"] = issued or fact.occurred_at
+
+
+def _as_datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def timeline(visit: Mapping[str, Any]) -> list[TimelineEntry]:
+    """The visit as a supervisor reads it: issued, waited, calls, transfers, window, operator, outcome."""
+    entries: list[TimelineEntry] = []
+    if visit.get("issued_at") is not None:
+        detail = f"ticket {visit['number']}, {visit.get('channel')}, service {visit['service_id']}"
+        if visit.get("priority_category"):
+            detail += f", priority {visit['priority_category']}"
+        entries.append(TimelineEntry(at=visit["issued_at"], what="ticketing.TicketIssued", detail=detail))
+    for call in visit.get("calls", []):
+        entries.append(
+            TimelineEntry(
+                at=call["at"],
+                what="ticketing.TicketCalled",
+                detail=f"call {call['call_no']} to window {call['window_no']} by {call['operator_ref']}, "
+                f"waited {_minutes(call['waited_seconds'])}",
+            )
+        )
+    for start in visit.get("starts", []):
+        entries.append(
+            TimelineEntry(
+                at=start["at"],
+                what="ticketing.ServiceStarted",
+                detail=f"window {start['window_no']}, operator {start['operator_ref']}",
+            )
+        )
+    for leg in visit.get("legs", []):
+        entries.append(
+            TimelineEntry(
+                at=leg["at"],
+                what="ticketing.ServiceCompleted",
+                detail=f"{leg['service_id']}: {leg['outcome']} at window {leg['window_no']} "
+                f"by {leg['operator_ref']}, "
+                f"waited {_minutes(leg['waited_seconds'])}, served {_minutes(leg['service_seconds'])}",
+            )
+        )
+    for transfer in visit.get("transfers", []):
+        entries.append(
+            TimelineEntry(
+                at=transfer["at"],
+                what="ticketing.TicketTransferred",
+                detail=f"{transfer['service_id']} -> {transfer['to_service_id']}"
+                + (f" ({transfer['reason']})" if transfer.get("reason") else ""),
+            )
+        )
+    for breach in visit.get("sla_breaches", []):
+        entries.append(
+            TimelineEntry(
+                at=breach["at"],
+                what="ticketing.SlaBreached",
+                detail=f"waited {_minutes(breach['waited_seconds'])}",
+            )
+        )
+    if visit.get("no_show"):
+        entries.append(
+            TimelineEntry(
+                at=visit["no_show"]["at"],
+                what="ticketing.TicketNoShow",
+                detail=f"after {visit['no_show']['calls']} calls",
+            )
+        )
+    if visit.get("cancelled"):
+        entries.append(
+            TimelineEntry(
+                at=visit["cancelled"]["at"],
+                what="ticketing.TicketCancelled",
+                detail=str(visit["cancelled"]["reason"]),
+            )
+        )
+    return sorted(entries, key=lambda e: e.at)
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+# ---------------------------------------------------------------- KPIs
+
+
+@dataclass(frozen=True)
+class SlaTargets:
+    max_wait_minutes: int = 15
+    appointment_max_wait_minutes: int = 5
+
+
+@dataclass(frozen=True)
+class KpiFilter:
+    service_id: str | None = None
+    operator_ref: str | None = None
+
+    def takes_leg(self, leg: Mapping[str, Any]) -> bool:
+        return (self.service_id in (None, leg["service_id"])) and (
+            self.operator_ref in (None, leg["operator_ref"])
+        )
+
+    def takes_visit(self, visit: Mapping[str, Any]) -> bool:
+        if self.service_id is not None:
+            services = {*visit["service_ids"], visit["service_id"]}
+            services |= {leg["service_id"] for leg in visit["legs"]}
+            services |= {t["to_service_id"] for t in visit["transfers"]}
+            if self.service_id not in services:
+                return False
+        if self.operator_ref is not None:
+            operators = {c["operator_ref"] for c in visit["calls"]} | {
+                leg["operator_ref"] for leg in visit["legs"]
+            }
+            if self.operator_ref not in operators:
+                return False
+        return True
+
+
+def percentile_nearest_rank(values: list[int], share: float) -> int | None:
+    """Exact percentile by nearest rank: the smallest value with at least `share` of values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def compute_kpis(
+    visits: Iterable[Mapping[str, Any]],
+    ratings: Mapping[str, int],
+    *,
+    sla: SlaTargets,
+    online_services: set[str],
+    scope: KpiFilter = KpiFilter(),
+) -> Doc:
+    """The numbers of one office over a set of visits (typically one local day).
+
+    Visit-level figures (visits, no-shows, ratings) count tickets; wait, service time, SLA,
+    outcomes and "online could have done" count served legs (one per ServiceCompleted: a
+    multi-service visit waits and is served once per service).
+    """
+    taken = [v for v in visits if scope.takes_visit(v)]
+    legs = [leg for v in taken for leg in v["legs"] if scope.takes_leg(leg)]
+    waits = [int(leg["waited_seconds"]) for leg in legs]
+    no_shows = sum(1 for v in taken if v.get("no_show"))
+    served_visits = sum(1 for v in taken if v["legs"])
+    within = sum(1 for leg in legs if leg["waited_seconds"] <= _target_seconds(leg, sla))
+    given = [ratings[v["_id"]] for v in taken if v["_id"] in ratings]
+    outcomes = {name: 0 for name in OUTCOMES}
+    for leg in legs:
+        outcomes[leg["outcome"]] = outcomes.get(leg["outcome"], 0) + 1
+    called = no_shows + served_visits
+    return {
+        "visits": len(taken),
+        "served_visits": served_visits,
+        "no_shows": no_shows,
+        "cancelled": sum(1 for v in taken if v.get("cancelled")),
+        "no_show_rate": round(no_shows / called, 4) if called else None,
+        "served_legs": len(legs),
+        "wait_mean_seconds": _mean(waits),
+        "wait_p90_seconds": percentile_nearest_rank(waits, 0.9),
+        "service_mean_seconds": _mean([int(leg["service_seconds"]) for leg in legs]),
+        "within_sla": within,
+        "within_sla_share": round(within / len(legs), 4) if legs else None,
+        "ratings": len(given),
+        "rating_mean": round(sum(given) / len(given), 2) if given else None,
+        "rating_distribution": {str(score): given.count(score) for score in range(1, 6)},
+        "outcomes": outcomes,
+        "online_could_have_done": sum(1 for leg in legs if leg["service_id"] in online_services),
+    }
+
+
+def _target_seconds(leg: Mapping[str, Any], sla: SlaTargets) -> int:
+    minutes = sla.appointment_max_wait_minutes if leg.get("appointment") else sla.max_wait_minutes
+    return minutes * 60
+
+
+def days_between(start: date, end: date, *, limit: int) -> list[date]:
+    if end < start:
+        raise BadPeriod(f"'from' ({start}) is after 'to' ({end})")
+    count = (end - start).days + 1
+    if count > limit:
+        raise BadPeriod(f"at most {limit} days per export, asked for {count}")
+    return [start + timedelta(days=n) for n in range(count)]
+
+
+def waiting_now(visits: Iterable[Mapping[str, Any]], now: datetime) -> tuple[int, int]:
+    """(tickets waiting, longest current wait in seconds) among the day's visits."""
+    waits = [
+        max(0, int((now - v["waiting_since"]).total_seconds()))
+        for v in visits
+        if v["status"] == "waiting" and v.get("waiting_since") is not None
+    ]
+    return len(waits), max(waits, default=0)

@@ -1,0 +1,32 @@
+"""create_app(settings): the feedback service's runtime, stores, consumers and HTTP routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from servicekit.runtime import ServiceRuntime
+
+from feedback import api
+from feedback.handlers import build_event_router
+from feedback.monitoring import Monitoring
+from feedback.settings import Settings
+from feedback.store import FeedbackStore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings)
+    store = FeedbackStore(runtime.db)
+    runtime.add_aggregates(store.requests, store.alerts)
+    runtime.on_start.append(store.ensure_indexes)
+    runtime.consume(build_event_router(store, settings), group_id=settings.consumer_group or None)
+    app = runtime.create_app(
+        title="OneWindow feedback",
+        description="Visit ratings, low-rating alerts and the office's numbers, built from the event stream.",
+        routers=[api.citizens, api.supervisors],
+        errors=api.ERRORS,
+    )
+    app.state.store = store
+    app.state.monitoring = Monitoring(
+        store, expires_days=settings.expires_days, max_export_days=settings.max_export_days
+    )
+    return app

@@ -1,0 +1,93 @@
+"""The feedback database: request and alert aggregates, and the projections built from events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from servicekit.catalog_view import CatalogView
+from servicekit.store import AggregateStore, Document
+
+
+class FeedbackStore:
+    """Requests and alerts change only through AggregateStore (claimed revisions + outbox).
+
+    The projections (visits, ratings, windows) are plain collections written by the consumer:
+    topics are keyed by office, so one partition - one office - has one writer at a time.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+        self.requests = AggregateStore(db, "feedback_requests")
+        self.alerts = AggregateStore(db, "alerts")
+        self.visits = db["visits"]
+        self.ratings = db["ratings"]
+        self.windows = db["windows"]
+        self.catalog = CatalogView(db)
+
+    async def ensure_indexes(self) -> None:
+        await self.requests.collection.create_index([("token_digest", ASCENDING)], unique=True)
+        await self.requests.collection.create_index([("pending", ASCENDING)])
+        await self.alerts.collection.create_index([("office_id", ASCENDING), ("state", ASCENDING)])
+        await self.alerts.collection.create_index([("pending", ASCENDING)])
+        await self.visits.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
+        await self.ratings.create_index([("office_id", ASCENDING), ("given_day", ASCENDING)])
+        await self.windows.create_index([("office_id", ASCENDING)])
+
+    # -- requests
+
+    async def request_by_token_digest(self, digest: str) -> Document | None:
+        return await self.requests.collection.find_one({"token_digest": digest})
+
+    # -- visits
+
+    async def visit(self, ticket_id: str) -> Document | None:
+        return await self.visits.find_one({"_id": ticket_id})
+
+    async def save_visit(self, visit: Document) -> None:
+        await self.visits.replace_one({"_id": visit["_id"]}, visit, upsert=True)
+
+    async def visits_on(self, office_id: str, day: date) -> list[Document]:
+        cursor = self.visits.find({"office_id": office_id, "local_day": day.isoformat()})
+        return [doc async for doc in cursor]
+
+    # -- ratings
+
+    async def save_rating(self, rating: Document) -> bool:
+        """Upsert by ticket; False when the same event was already applied (a duplicate)."""
+        current = await self.ratings.find_one({"_id": rating["_id"]}, {"event_id": 1})
+        if current is not None and current["event_id"] == rating["event_id"]:
+            return False
+        await self.ratings.replace_one({"_id": rating["_id"]}, rating, upsert=True)
+        return True
+
+    async def ratings_given_on(self, office_id: str, days: list[date]) -> list[Document]:
+        # One equality query per day: FerretDB filters $in after fetching (keep hot queries on equality).
+        found: list[Document] = []
+        for day in days:
+            found += [
+                doc async for doc in self.ratings.find({"office_id": office_id, "given_day": day.isoformat()})
+            ]
+        return found
+
+    # -- windows
+
+    async def window(self, window_key: str) -> Document | None:
+        return await self.windows.find_one({"_id": window_key})
+
+    async def save_window(self, window: Document) -> None:
+        await self.windows.replace_one({"_id": window["_id"]}, window, upsert=True)
+
+    async def open_windows(self, office_id: str) -> list[Document]:
+        return [doc async for doc in self.windows.find({"office_id": office_id}) if doc["state"] == "open"]
+
+    # -- alerts
+
+    async def alerts_of(self, office_id: str, state: str | None) -> list[Document]:
+        query: dict[str, Any] = {"office_id": office_id}
+        if state is not None:
+            query["state"] = state
+        cursor = self.alerts.collection.find(query, {"outbox": 0}).sort("raised_at", -1).limit(500)
+        return [doc async for doc in cursor]
