@@ -1,0 +1,195 @@
+"""The display board: state per office written by the consumer, fanned out to SSE clients by every replica.
+
+Writes: the board is an aggregate (claimed revisions), so the ticket and queue topics, consumed
+possibly by different replicas, never lose each other's update; `rev` is the board's `seq`.
+Reads: each replica polls the board document by `_id` (equality, one query per office per poll
+interval however many screens watch) and hands new revisions to bounded per-client queues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts import Envelope
+from contracts.ticketing import QueueStatus, TicketCalled
+from servicekit.catalog_view import CatalogView
+from servicekit.logging import get_logger
+from servicekit.store import ConcurrentChange, Document
+
+from notifier.domain import announcement, board_with_call, board_with_waiting, display_number, empty_board
+from notifier.store import NotifierStore
+
+log = get_logger("notifier.board")
+
+
+class BoardWriter:
+    def __init__(self, store: NotifierStore, catalog: CatalogView, calls_kept: int) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.calls_kept = calls_kept
+        self._known: dict[str, Document] = {}
+
+    async def zone_name(self, office_id: str, zone_id: str) -> dict[str, str]:
+        office = await self.catalog.office(office_id)
+        zone = next((z for z in office.zones if z.zone_id == zone_id), None) if office else None
+        if zone is None:
+            return {"ru": zone_id, "tt": zone_id, "en": zone_id}
+        return {lang: zone.name.get(lang) for lang in ("ru", "tt", "en")}
+
+    async def announce_call(self, envelope: Envelope, data: TicketCalled) -> bool:
+        call = {
+            "ticket_id": data.ticket_id,
+            "number": display_number(data.number),
+            "window_no": data.window_no,
+            "zone_id": data.zone_id,
+            "zone_name": await self.zone_name(envelope.office_id, data.zone_id),
+            "service_id": data.service_id,
+            "call_no": data.call_no,
+            "recall": data.call_no > 1,
+            "called_at": envelope.occurred_at.isoformat(),
+            "texts": announcement(data.number, data.window_no),
+        }
+        return await self._change(
+            envelope,
+            lambda board, seq: board_with_call(board, call, str(envelope.event_id), seq, self.calls_kept),
+        )
+
+    async def show_waiting(self, envelope: Envelope, data: QueueStatus) -> bool:
+        services = []
+        for queue in data.services:
+            service = await self.catalog.service(queue.service_id, include_retired=True)
+            title = {lang: service.title.get(lang) for lang in ("ru", "tt", "en")} if service else None
+            services.append(
+                {
+                    **queue.model_dump(mode="json"),
+                    "letter": service.letter if service else None,
+                    "title": title,
+                }
+            )
+        waiting = {
+            "as_of": data.as_of.isoformat(),
+            "total": data.waiting,
+            "open_windows": data.open_windows,
+            "services": services,
+        }
+
+        def decide(board: Document, seq: int) -> dict[str, Any]:
+            current = board["waiting"].get("as_of")
+            if current is not None and current > waiting["as_of"]:
+                return {}  # an older status arrived late: the board keeps the newer one
+            return board_with_waiting(board, waiting, str(envelope.event_id), seq)
+
+        return await self._change(envelope, decide)
+
+    async def _change(self, envelope: Envelope, decide: Callable[[Document, int], Mapping[str, Any]]) -> bool:
+        """Apply one event to the office's board once; False when it was applied before.
+
+        The consumer owning the office's partition is normally the only writer, so it works from
+        the board it wrote last (no read per event); a failed revision claim means someone else
+        wrote in between, and only then is the board read again.
+        """
+        office_id = envelope.office_id
+        board = self._known.get(office_id) or await self.store.board_or_new(office_id, empty_board(office_id))
+        for attempt in range(20):
+            if str(envelope.event_id) in board["applied"]:
+                return False  # redelivered: already shown
+            state = decide(board, int(board["rev"]) + 1)
+            if not state:
+                return False
+            try:
+                self._known[office_id] = await self.store.boards.commit(board, state)
+                return True
+            except ConcurrentChange:
+                self._known.pop(office_id, None)
+                await asyncio.sleep(0.005 * attempt)
+                board = await self.store.boards.load(office_id)
+        raise ConcurrentChange(office_id)
+
+
+@dataclass(eq=False)
+class BoardWatcher:
+    """One connected screen: a bounded queue of new board revisions; None ends the stream."""
+
+    queue: asyncio.Queue[Document | None]
+    dropped: bool = False
+
+
+@dataclass(eq=False)
+class _OfficeFeed:
+    watchers: set[BoardWatcher] = field(default_factory=set)
+    task: asyncio.Task[None] | None = None
+
+
+class BoardHub:
+    def __init__(self, store: NotifierStore, poll_seconds: float, queue_size: int) -> None:
+        self.store = store
+        self.poll_seconds = poll_seconds
+        self.queue_size = queue_size
+        self._feeds: dict[str, _OfficeFeed] = {}
+        self.polls = 0
+
+    @property
+    def feeds(self) -> list[str]:
+        """Offices this replica is polling for (only while a screen watches)."""
+        return list(self._feeds)
+
+    @property
+    def watchers(self) -> int:
+        return sum(len(feed.watchers) for feed in self._feeds.values())
+
+    @contextlib.asynccontextmanager
+    async def watch(self, office_id: str) -> AsyncIterator[BoardWatcher]:
+        watcher = BoardWatcher(asyncio.Queue(maxsize=self.queue_size))
+        feed = self._feeds.setdefault(office_id, _OfficeFeed())
+        feed.watchers.add(watcher)
+        if feed.task is None:
+            feed.task = asyncio.create_task(self._poll(office_id, feed), name=f"board-{office_id}")
+        try:
+            yield watcher
+        finally:
+            feed.watchers.discard(watcher)
+            if not feed.watchers and feed.task is not None:
+                # The last screen left: nothing keeps polling for it.
+                feed.task.cancel()
+                if self._feeds.get(office_id) is feed:
+                    del self._feeds[office_id]
+
+    async def _poll(self, office_id: str, feed: _OfficeFeed) -> None:
+        last_rev: int | None = None
+        while True:
+            try:
+                board = await self.store.board(office_id)
+                self.polls += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("board poll failed", office_id=office_id, error=repr(error))
+                board = None
+            if board is not None and board["rev"] != last_rev:
+                last_rev = board["rev"]
+                self._fan_out(feed, board)
+            await asyncio.sleep(self.poll_seconds)
+
+    def _fan_out(self, feed: _OfficeFeed, board: Document) -> None:
+        for watcher in list(feed.watchers):
+            try:
+                watcher.queue.put_nowait(board)
+            except asyncio.QueueFull:
+                # A screen that does not read: drop it (it reconnects with Last-Event-ID).
+                watcher.dropped = True
+                feed.watchers.discard(watcher)
+                log.warning("slow board client dropped")
+
+    async def close(self) -> None:
+        for feed in list(self._feeds.values()):
+            if feed.task is not None:
+                feed.task.cancel()
+            for watcher in feed.watchers:
+                watcher.dropped = True
+                with contextlib.suppress(asyncio.QueueFull):
+                    watcher.queue.put_nowait(None)
+        self._feeds.clear()

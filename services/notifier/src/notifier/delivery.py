@@ -1,0 +1,244 @@
+"""Deliveries: claimed once per (cause, channel, template, recipient), sent with bounded retries.
+
+A delivery is an aggregate: its creation is the unique-insert claim (a redelivered event finds it
+taken and sends nothing), `sending` is claimed as a revision with a lease (one replica sends), and
+the outcome is committed with NotificationSent / NotificationFailed in its outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from contracts import new_event
+from contracts.notifier import NotificationFailed, NotificationSent
+from nacl.public import PrivateKey
+from servicekit.logging import get_logger
+from servicekit.sealing import Sealer, SealingError, Unsealer, pseudonym
+from servicekit.store import ConcurrentChange, Document
+
+from notifier.channels import Channel, DeliveryError
+from notifier.clock import Clock
+from notifier.domain import delivery_id, notification_id
+from notifier.settings import NotifierSettings
+from notifier.store import NotifierStore
+
+log = get_logger("notifier.delivery")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    cause_event_id: str
+    correlation_id: str
+    office_id: str
+    template: str
+    channel: str
+    address: str
+    text: str
+
+
+class Keys:
+    """The notifier's key pair: opens what others sealed, seals what it keeps at rest."""
+
+    def __init__(self, settings: NotifierSettings) -> None:
+        private = settings.private_key.get_secret_value()
+        self.unsealer = Unsealer(private)
+        public = base64.b64encode(bytes(PrivateKey(base64.b64decode(private)).public_key)).decode()
+        self.sealer = Sealer(public)
+        self.pseudonym_key = settings.pseudonym_key.get_secret_value() or private
+
+    def open(self, sealed: str) -> str:
+        return self.unsealer.unseal(sealed)
+
+    def seal(self, value: str) -> str:
+        return self.sealer.seal(value)
+
+    def ref(self, address: str) -> str:
+        return pseudonym(address.strip().lower(), self.pseudonym_key)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: NotifierStore,
+        settings: NotifierSettings,
+        channels: dict[str, Channel],
+        clock: Clock,
+        keys: Keys,
+        workers: int = 4,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.channels = channels
+        self.clock = clock
+        self.keys = keys
+        self.workers = workers
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._work(), name=f"delivery-{i}") for i in range(self.workers)]
+
+    async def stop(self) -> None:
+        # In-flight sends finish through their lease on the next start (or another replica).
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def request(self, message: Outgoing) -> bool:
+        """Claim the delivery and queue it; False when this delivery was claimed before (redelivery)."""
+        recipient_ref = self.keys.ref(message.address)
+        key = delivery_id(message.cause_event_id, message.channel, message.template, recipient_ref)
+        claimed = await self.store.claim_delivery(
+            {
+                "_id": key,
+                "notification_id": notification_id(key),
+                "office_id": message.office_id,
+                "template": message.template,
+                "channel": message.channel,
+                "cause_event_id": message.cause_event_id,
+                "correlation_id": message.correlation_id,
+                "recipient_ref": recipient_ref,
+                "address_sealed": self.keys.seal(message.address),
+                "text_sealed": self.keys.seal(message.text),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": self.clock.now(),
+            }
+        )
+        if claimed is None:
+            log.info("delivery already claimed", template=message.template, channel=message.channel)
+            return False
+        self._queue.put_nowait(key)
+        return True
+
+    async def sweep(self) -> int:
+        """Queue what a crash left behind: pending deliveries and sends whose lease lapsed."""
+        found = 0
+        now = self.clock.now()
+        for status in ("pending", "sending"):
+            for doc in await self.store.deliveries_in(status):
+                if status == "pending" or doc["lease_until"] <= now:
+                    self._queue.put_nowait(str(doc["_id"]))
+                    found += 1
+        return found
+
+    async def _work(self) -> None:
+        while True:
+            key = await self._queue.get()
+            try:
+                await self.deliver(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the sweeper retries it
+                log.warning("delivery failed unexpectedly", error=repr(error))
+            finally:
+                self._queue.task_done()
+
+    async def deliver(self, key: str) -> None:
+        doc = await self.store.delivery(key)
+        if doc is None or doc["status"] in ("sent", "failed"):
+            return
+        if doc["status"] == "sending" and doc["lease_until"] > self.clock.now():
+            return
+        lease = self.clock.now() + timedelta(seconds=self.settings.send_lease_seconds)
+        try:
+            doc = await self.store.deliveries.commit(doc, {"status": "sending", "lease_until": lease})
+        except ConcurrentChange:
+            return  # another replica took it
+        try:
+            address, text = self.keys.open(doc["address_sealed"]), self.keys.open(doc["text_sealed"])
+        except SealingError as error:
+            await self._finish_failed(doc, doc["attempts"] or 1, f"cannot open the message: {error}")
+            return
+        await self._send_with_retries(doc, address, text)
+
+    async def _send_with_retries(self, doc: Document, address: str, text: str) -> None:
+        channel = self.channels[doc["channel"]]
+        attempts = int(doc["attempts"])
+        while True:
+            attempts += 1
+            try:
+                await channel.send(address, text)
+            except DeliveryError as error:
+                if attempts >= self.settings.send_attempts:
+                    await self._finish_failed(doc, attempts, str(error))
+                    return
+                log.warning(
+                    "delivery attempt failed", attempt=attempts, channel=doc["channel"], error=str(error)
+                )
+                # Record the attempt, so a restart does not grant a fresh set of tries.
+                doc = await self.store.deliveries.commit(
+                    doc, {"attempts": attempts, "last_error": str(error)}
+                )
+                await asyncio.sleep(self.settings.send_backoff_seconds * 2 ** (attempts - 1))
+                continue
+            await self._finish_sent(doc, attempts)
+            return
+
+    def _payload(self, doc: Document) -> dict[str, str]:
+        return {
+            "notification_id": doc["notification_id"],
+            "channel": doc["channel"],
+            "template": doc["template"],
+            "cause_event_id": doc["cause_event_id"],
+            "recipient_ref": doc["recipient_ref"],
+        }
+
+    async def _finish_sent(self, doc: Document, attempts: int) -> None:
+        event = new_event(
+            NotificationSent(**self._payload(doc), attempts=attempts),
+            producer="notifier",
+            office_id=doc["office_id"],
+            aggregate_id=doc["notification_id"],
+            aggregate_version=int(doc["rev"]) + 1,
+            correlation_id=doc["correlation_id"],
+            causation_id=doc["cause_event_id"],
+        )
+        state = {
+            "status": "sent",
+            "attempts": attempts,
+            "sent_at": self.clock.now(),
+            "address_sealed": None,
+            "text_sealed": None,
+        }
+        await self.store.deliveries.commit(doc, state, [event])
+        log.info(
+            "notification sent",
+            template=doc["template"],
+            channel=doc["channel"],
+            attempts=attempts,
+            recipient_ref=doc["recipient_ref"],
+        )
+
+    async def _finish_failed(self, doc: Document, attempts: int, error: str) -> None:
+        event = new_event(
+            NotificationFailed(**self._payload(doc), attempts=attempts, error=error[:500]),
+            producer="notifier",
+            office_id=doc["office_id"],
+            aggregate_id=doc["notification_id"],
+            aggregate_version=int(doc["rev"]) + 1,
+            correlation_id=doc["correlation_id"],
+            causation_id=doc["cause_event_id"],
+        )
+        state = {
+            "status": "failed",
+            "attempts": attempts,
+            "last_error": error[:500],
+            "address_sealed": None,
+            "text_sealed": None,
+        }
+        await self.store.deliveries.commit(doc, state, [event])
+        log.error(
+            "notification failed",
+            template=doc["template"],
+            channel=doc["channel"],
+            attempts=attempts,
+            error=error[:300],
+            recipient_ref=doc["recipient_ref"],
+        )

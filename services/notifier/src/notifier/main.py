@@ -1,0 +1,59 @@
+"""create_app(settings): the notifier's runtime, stores, consumers, sweepers and board routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from servicekit.catalog_view import CatalogView
+from servicekit.runtime import ServiceRuntime
+
+from notifier import api
+from notifier.board import BoardHub, BoardWriter
+from notifier.channels import Channel, build_channels
+from notifier.clock import Clock, SystemClock
+from notifier.delivery import Dispatcher, Keys
+from notifier.handlers import build_event_router
+from notifier.messages import Messenger
+from notifier.settings import NotifierSettings
+from notifier.store import NotifierStore
+
+
+def create_app(
+    settings: NotifierSettings, *, clock: Clock | None = None, channels: dict[str, Channel] | None = None
+) -> FastAPI:
+    clock = clock or SystemClock()
+    runtime = ServiceRuntime(settings)
+    store = NotifierStore(runtime.db)
+    catalog = CatalogView(runtime.db)
+    keys = Keys(settings)
+    dispatcher = Dispatcher(store, settings, channels or build_channels(settings), clock, keys)
+    messenger = Messenger(store, dispatcher, catalog, settings, clock, keys)
+    board_writer = BoardWriter(store, catalog, settings.board_calls_kept)
+    hub = BoardHub(store, settings.board_poll_seconds, settings.sse_client_queue)
+
+    runtime.add_aggregates(store.boards, store.deliveries)
+    runtime.consume(build_event_router(store, board_writer, messenger, catalog, settings, clock))
+    runtime.on_start.append(store.ensure_indexes)
+    runtime.on_start.append(dispatcher.start)
+    runtime.on_stop.append(hub.close)
+    runtime.on_stop.append(dispatcher.stop)
+    runtime.every(settings.reminder_sweep_seconds, messenger.send_due)
+    runtime.every(settings.delivery_sweep_seconds, dispatcher.sweep)
+
+    async def purge_ended_contacts() -> None:
+        await store.purge_ended_contacts(clock.now())
+
+    runtime.every(60.0, purge_ended_contacts)
+
+    app = runtime.create_app(
+        title="OneWindow notifier",
+        description="Display boards (snapshot + Server-Sent Events), messages to citizens and supervisors.",
+        routers=[api.router],
+        errors=api.ERRORS,
+    )
+    app.state.store = store
+    app.state.catalog = catalog
+    app.state.board_hub = hub
+    app.state.dispatcher = dispatcher
+    app.state.messenger = messenger
+    app.state.clock = clock
+    return app

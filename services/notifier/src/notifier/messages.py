@@ -1,0 +1,142 @@
+"""Citizen and supervisor messages: rendered per language and office, deferred in quiet hours, scheduled."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from servicekit.catalog_view import CatalogView
+from servicekit.logging import get_logger
+from servicekit.sealing import SealingError
+
+from notifier.clock import Clock
+from notifier.delivery import Dispatcher, Keys, Outgoing
+from notifier.domain import QuietHours, contact_channel
+from notifier.settings import NotifierSettings
+from notifier.store import NotifierStore
+from notifier.templates import URGENT, render
+
+log = get_logger("notifier.messages")
+
+DEFAULT_TIMEZONE = "Europe/Moscow"
+
+
+@dataclass(frozen=True)
+class CitizenMessage:
+    """Everything needed to send one message later: the contact and token stay sealed until then."""
+
+    template: str
+    office_id: str
+    language: str
+    contact_sealed: str
+    cause_event_id: str
+    correlation_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    token_sealed: str | None = None
+    link_path: str | None = None  # e.g. "/t/{token}"; the link is built from the opened token
+
+
+class Messenger:
+    def __init__(
+        self,
+        store: NotifierStore,
+        dispatcher: Dispatcher,
+        catalog: CatalogView,
+        settings: NotifierSettings,
+        clock: Clock,
+        keys: Keys,
+    ) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self.catalog = catalog
+        self.settings = settings
+        self.clock = clock
+        self.keys = keys
+        self.quiet = QuietHours.parse(settings.quiet_hours)
+
+    async def timezone(self, office_id: str) -> str:
+        office = await self.catalog.office(office_id)
+        return office.timezone if office else DEFAULT_TIMEZONE
+
+    async def send_to_citizen(
+        self, message: CitizenMessage, *, owner: str | None = None, expires_at: datetime | None = None
+    ) -> None:
+        """Now, or at the end of quiet hours for a message that can wait."""
+        if message.template not in URGENT and self.quiet is not None:
+            now = self.clock.now()
+            release = self.quiet.release_at(now, await self.timezone(message.office_id))
+            if release > now:
+                await self.schedule(
+                    message, release, owner=owner or message.cause_event_id, expires_at=expires_at
+                )
+                log.info("message deferred to the end of quiet hours", template=message.template)
+                return
+        await self.deliver_to_citizen(message)
+
+    async def deliver_to_citizen(self, message: CitizenMessage) -> None:
+        try:
+            contact = self.keys.open(message.contact_sealed).strip()
+            token = self.keys.open(message.token_sealed) if message.token_sealed else None
+        except SealingError:
+            log.warning("sealed contact cannot be opened, message skipped", template=message.template)
+            return
+        params = dict(message.params)
+        if token and message.link_path:
+            params["link"] = self.settings.public_url.rstrip("/") + message.link_path.format(token=token)
+        overrides = self.settings.template_overrides.get(message.office_id)
+        text = render(message.template, message.language, params, overrides)
+        await self.dispatcher.request(
+            Outgoing(
+                cause_event_id=message.cause_event_id,
+                correlation_id=message.correlation_id,
+                office_id=message.office_id,
+                template=message.template,
+                channel=contact_channel(contact),
+                address=contact,
+                text=text,
+            )
+        )
+
+    async def send_to_supervisors(
+        self, template: str, office_id: str, params: dict[str, Any], cause_event_id: str, correlation_id: str
+    ) -> int:
+        addresses = (
+            self.settings.supervisor_emails.get(office_id) or self.settings.supervisor_emails.get("*") or []
+        )
+        office = await self.catalog.office(office_id)
+        language = office.default_language if office else "ru"
+        text = render(template, language, params, self.settings.template_overrides.get(office_id))
+        for address in addresses:
+            await self.dispatcher.request(
+                Outgoing(cause_event_id, correlation_id, office_id, template, "email", address, text)
+            )
+        return len(addresses)
+
+    async def schedule(
+        self, message: CitizenMessage, due_at: datetime, *, owner: str, expires_at: datetime | None = None
+    ) -> bool:
+        return await self.store.schedule(
+            {
+                "_id": f"{message.cause_event_id}:{message.template}",
+                "owner": owner,
+                "due_at": due_at,
+                "expires_at": expires_at,
+                "message": asdict(message),
+            }
+        )
+
+    async def send_due(self) -> int:
+        """The sweeper: send scheduled messages whose time came (reminders, quiet-hours deferrals)."""
+        now = self.clock.now()
+        sent = 0
+        for doc in await self.store.due(now):
+            message = CitizenMessage(**doc["message"])
+            if doc.get("expires_at") is not None and doc["expires_at"] <= now:
+                log.info("scheduled message expired unsent", template=message.template)
+            else:
+                await self.deliver_to_citizen(message)
+                sent += 1
+            # After the delivery is claimed: a crash in between re-runs it and the claim dedupes.
+            await self.store.unschedule(str(doc["_id"]))
+        return sent

@@ -1,0 +1,230 @@
+"""Citizen and supervisor messages over real Kafka: reminders across a restart, retries, quiet hours, DLT."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from contracts import Envelope
+from contracts.appointments import AppointmentBooked
+from contracts.feedback import FeedbackRequested
+from contracts.ticketing import SlaBreached
+from notifier.clock import ManualClock
+from notifier.main import create_app
+from servicekit.sealing import Sealer, new_citizen_token
+from servicekit.testing import Infra, probe
+
+from .conftest import Mailbox, Publisher, SmsGateway, eventually, serving
+from .test_notifier_on_real_kafka import OFFICE, PHONE, called, event, issued, publish_catalog, settings_for
+
+pytestmark = pytest.mark.integration
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+def booked(appointment_id: str, slot_start: datetime, sealer: Sealer, token: str) -> Envelope:
+    return event(
+        AppointmentBooked(
+            appointment_id=appointment_id,
+            service_id="housing-certificate",
+            slot_start=slot_start,
+            slot_end=slot_start + timedelta(minutes=15),
+            local_day=slot_start.date(),
+            contact_sealed=sealer.seal(PHONE),
+            citizen_token_sealed=sealer.seal(token),
+        ),
+        appointment_id,
+    )
+
+
+async def test_reminders_fire_a_day_and_an_hour_before_even_after_a_restart(
+    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, quiet_hours="21:00-09:00")
+    clock = ManualClock(datetime(2030, 3, 4, 10, 0, tzinfo=MOSCOW))
+    slot = datetime(2030, 3, 6, 11, 0, tzinfo=MOSCOW)
+    token = new_citizen_token()
+    await publish_catalog(publisher)
+    await publisher.event(booked("ap-1", slot, Sealer(keypair[0]), token))
+    app = create_app(settings, clock=clock)
+    async with serving(app):
+        confirmation = await eventually(lambda: sms_gateway.texts_to(PHONE))
+        assert "06.03.2030 11:00" in confirmation[0] and f"/a/{token}" in confirmation[0]
+        scheduled = await eventually(lambda: _scheduled(app, 2))
+        assert sorted(doc["message"]["template"] for doc in scheduled) == [
+            "appointment_reminder_day",
+            "appointment_reminder_hour",
+        ]
+
+    clock.set(slot - timedelta(days=1) + timedelta(minutes=1))  # the service was down in between
+    async with serving(create_app(settings, clock=clock)):
+        await eventually(lambda: any("завтра" in t for t in sms_gateway.texts_to(PHONE)))
+        assert not any("через час" in t for t in sms_gateway.texts_to(PHONE))
+    clock.set(slot - timedelta(hours=1) + timedelta(minutes=1))
+    restarted = create_app(settings, clock=clock)
+    async with serving(restarted):
+        await eventually(lambda: any("через час" in t for t in sms_gateway.texts_to(PHONE)))
+        await eventually(lambda: _none_left(restarted))
+    texts = sms_gateway.texts_to(PHONE)
+    assert len(texts) == 3  # confirmation, a day before, an hour before: nothing twice
+
+
+async def _none_left(app: Any) -> bool:
+    return not await app.state.store.scheduled_for("appointment:ap-1")
+
+
+async def _scheduled(app: Any, count: int) -> list[Any] | None:
+    found: list[Any] = await app.state.store.scheduled_for("appointment:ap-1")
+    return found if len(found) == count else None
+
+
+async def test_a_feedback_link_waits_for_the_end_of_quiet_hours(
+    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, quiet_hours="21:00-09:00")
+    clock = ManualClock(datetime(2030, 3, 4, 22, 30, tzinfo=MOSCOW))
+    sealer = Sealer(keypair[0])
+    token = new_citizen_token()
+    await publish_catalog(publisher)
+    await publisher.event(issued("t40", "А040", sealer))
+    feedback = FeedbackRequested(
+        request_id="fr-1",
+        ticket_id="t40",
+        service_id="housing-certificate",
+        expires_at=clock.now() + timedelta(days=3),
+        token_sealed=sealer.seal(token),
+    )
+    app = create_app(settings, clock=clock)
+    async with serving(app):
+        await eventually(lambda: sms_gateway.texts_to(PHONE))  # the ticket confirmation is urgent
+        await publisher.event(event(feedback, "fr-1"))  # (topics are not ordered among each other)
+        await eventually(lambda: _deferred(app))
+        assert len(sms_gateway.texts_to(PHONE)) == 1  # the link is not urgent: it waits
+        await eventually(lambda: _contact_purged(app, "ticket:t40"))  # the sealed copy waits alone
+        clock.set(datetime(2030, 3, 5, 9, 1, tzinfo=MOSCOW))
+        texts = await eventually(
+            lambda: len(sms_gateway.texts_to(PHONE)) == 2 and sms_gateway.texts_to(PHONE)
+        )
+        assert f"http://127.0.0.1:8080/feedback/{token}" in texts[1]
+
+
+async def _contact_purged(app: Any, key: str) -> bool:
+    return await app.state.store.contact(key) is None
+
+
+async def _deferred(app: Any) -> bool:
+    return bool([doc async for doc in app.state.store.scheduled.find({"message.template": "feedback_link"})])
+
+
+async def test_a_failing_gateway_is_retried_then_reported_as_failed(
+    infra: Infra, make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, send_attempts=3, sms_timeout_seconds=0.3)
+    sealer = Sealer(keypair[0])
+    sms_gateway.mode = "fail"
+    await publish_catalog(publisher)
+    async with (
+        serving(create_app(settings)),
+        probe(infra, settings.topic("notifier.notification")) as watcher,
+    ):
+        await publisher.event(issued("t50", "А050", sealer))
+        failed = await watcher.wait_for(lambda e: e.event_type == "notifier.NotificationFailed")
+        assert failed[0].data["attempts"] == 3 and "503" in failed[0].data["error"]
+        assert [r["status"] for r in sms_gateway.requests] == [503, 503, 503]
+        sms_gateway.mode, sms_gateway.hang_seconds = "hang", 1.0
+        await publisher.event(issued("t51", "А051", sealer))
+        failed = await watcher.wait_for(lambda e: e.event_type == "notifier.NotificationFailed", count=2)
+        assert "Timeout" in failed[1].data["error"] and failed[1].data["attempts"] == 3
+        assert not watcher.of_type("notifier.NotificationSent")
+
+
+async def test_a_malformed_event_goes_to_the_dead_letters_and_the_board_keeps_moving(
+    infra: Infra, make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, ONEWINDOW_HANDLER_RETRIES=1)
+    await publish_catalog(publisher)
+    poison = b'{"event_type": "ticketing.TicketCalled", "data": "not an envelope"}'
+    await publisher.raw("ticketing.ticket", poison, OFFICE.encode())
+    await publisher.event(called("t60", "В001", window=7))
+    dead = AIOKafkaConsumer(
+        settings.topic("ticketing.ticket.dlt"),
+        bootstrap_servers=infra.kafka,
+        group_id=f"dlt-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+    )
+    await dead.start()
+    try:
+        app = create_app(settings)
+        async with serving(app):
+            record = await dead.getone()
+            assert record.value == poison
+            assert dict(record.headers)["dlt.error_type"] == b"MalformedEvent"
+            await eventually(lambda: _board_has(app, "В-001"))
+    finally:
+        await dead.stop()
+
+
+async def test_supervisors_get_an_email_when_the_wait_target_is_breached(
+    infra: Infra,
+    make_settings: Any,
+    keypair: tuple[str, str],
+    sms_gateway: SmsGateway,
+    smtp_server: Mailbox,
+    publisher: Publisher,
+) -> None:
+    settings = settings_for(
+        make_settings,
+        keypair,
+        sms_gateway,
+        smtp_port=smtp_server.port,
+        supervisor_emails={OFFICE: ["head@kzn.example.org", "deputy@kzn.example.org"]},
+    )
+    await publish_catalog(publisher)
+    breach = SlaBreached(
+        ticket_id="t70",
+        number="А070",
+        service_id="housing-certificate",
+        waited_seconds=17 * 60,
+        sla_seconds=15 * 60,
+    )
+    app = create_app(settings)
+    async with serving(app), probe(infra, settings.topic("notifier.notification")) as watcher:
+        await eventually(lambda: app.state.catalog.office(OFFICE))  # topics are not ordered among each other
+        await publisher.event(event(breach, "t70"))
+        mails = await eventually(lambda: len(smtp_server.messages) >= 2 and smtp_server.messages)
+        sent = await watcher.wait_for(lambda e: e.event_type == "notifier.NotificationSent", count=2)
+    assert sorted(m["X-Rcpt"] for m in mails) == ["deputy@kzn.example.org", "head@kzn.example.org"]
+    assert "А-070" in mails[0]["Subject"] and "Экспресс-офис" in mails[0]["Subject"]
+    assert "17 мин" in mails[0].get_content()
+    assert {e.data["channel"] for e in sent} == {"email"}
+
+
+async def test_a_citizen_who_moves_up_to_third_in_line_is_told_once(
+    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, position_threshold=3)
+    sealer = Sealer(keypair[0])
+    await publish_catalog(publisher)
+    for n in range(1, 5):  # only the fourth left a phone number
+        await publisher.event(
+            issued(f"t8{n}", f"А08{n}", sealer, position=n, contact=PHONE if n == 4 else None)
+        )
+    await publisher.event(called("t81", "А081", window=1))
+    await publisher.event(called("t82", "А082", window=2))
+    app = create_app(settings)
+    async with serving(app):
+        await eventually(lambda: _board_has(app, "А-082"))
+        texts = await eventually(
+            lambda: len(sms_gateway.texts_to(PHONE)) >= 2 and sms_gateway.texts_to(PHONE)
+        )
+    assert "вы 3-й в очереди" in texts[1]
+    assert sum("в очереди" in t for t in sms_gateway.texts_to(PHONE)) == 1
+
+
+async def _board_has(app: Any, number: str) -> bool:
+    board = await app.state.store.board(OFFICE)
+    return bool(board) and any(c["number"] == number for c in board["calls"])
