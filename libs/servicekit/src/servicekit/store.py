@@ -26,6 +26,10 @@ from contracts import Envelope
 
 Document = dict[str, Any]
 CLAIMS = "_claims"
+# Which aggregates have unpublished events: FerretDB on SQLite filters only `{_id: ...}` in the
+# database (anything else is a full scan in Go), so the sweeper reads this small collection
+# instead of querying every aggregate collection for pending outboxes.
+PENDING = "_outbox_pending"
 STALE_CLAIM = timedelta(seconds=10)
 
 
@@ -57,6 +61,7 @@ class AggregateStore:
         self.name = collection
         self.collection: AsyncCollection[Document] = db[collection]
         self.claims: AsyncCollection[Document] = db[CLAIMS]
+        self.pending: AsyncCollection[Document] = db[PENDING]
         self._on_commit: list[Callable[[str, str], None]] = []
         self.published: set[str] = set()
 
@@ -75,6 +80,8 @@ class AggregateStore:
 
     async def create(self, doc: Document, events: list[Envelope] = ()) -> Document:  # type: ignore[assignment]
         new = {**doc, "rev": 1, "outbox": [_outbox_entry(e) for e in events], "pending": bool(events)}
+        if events:
+            await self._mark_pending(str(doc["_id"]))
         try:
             await self.collection.insert_one(new)
         except DuplicateKeyError as error:
@@ -89,14 +96,19 @@ class AggregateStore:
         outbox += [_outbox_entry(e) for e in events]
         new = {**current, **state, "rev": rev + 1, "outbox": outbox, "pending": bool(outbox)}
         claim_id = f"{self.name}:{current['_id']}:{rev + 1}"
+        if events:
+            # Marker first: a crash after it leaves at worst a marker with nothing to publish.
+            await self._mark_pending(str(current["_id"]))
         try:
             await self.claims.insert_one({"_id": claim_id, "at": datetime.now(UTC), "doc": new})
         except DuplicateKeyError:
             await self._roll_forward_if_stale(claim_id, current)
             raise ConcurrentChange(str(current["_id"])) from None
-        result = await self.collection.replace_one({"_id": current["_id"], "rev": rev}, new)
+        # Filter on _id alone: FerretDB/SQLite runs any other filter as a full scan. The claim
+        # already made this writer the only one for revision rev+1.
+        result = await self.collection.replace_one({"_id": current["_id"]}, new)
         if result.matched_count == 0:
-            raise ConcurrentChange(str(current["_id"]))
+            raise NotFound(str(current["_id"]))
         self._notify(new)
         return new
 
@@ -124,7 +136,7 @@ class AggregateStore:
         if claim is None or datetime.now(UTC) - claim["at"] < STALE_CLAIM:
             return
         # The writer that claimed this revision died before writing it: finish its work.
-        await self.collection.replace_one({"_id": current["_id"], "rev": current["rev"]}, claim["doc"])
+        await self.collection.replace_one({"_id": current["_id"]}, claim["doc"])
         self._notify(claim["doc"])
 
     def _notify(self, doc: Document) -> None:
@@ -132,17 +144,34 @@ class AggregateStore:
             for listener in self._on_commit:
                 listener(self.name, str(doc["_id"]))
 
+    async def _mark_pending(self, aggregate_id: str) -> None:
+        try:
+            await self.pending.insert_one({"_id": f"{self.name}:{aggregate_id}", "c": self.name, "id": aggregate_id})
+        except DuplicateKeyError:
+            pass
+
+    async def unmark_if_published(self, aggregate_id: str) -> None:
+        """Remove the marker, then look again: a change committed meanwhile marks itself anew."""
+        await self.pending.delete_one({"_id": f"{self.name}:{aggregate_id}"})
+        doc = await self.get(aggregate_id)
+        if doc is not None and doc.get("outbox"):
+            await self._mark_pending(aggregate_id)
+
     async def pending_ids(self, limit: int = 500) -> list[str]:
-        cursor = self.collection.find({"pending": True}, {"_id": 1}).limit(limit)
-        return [str(doc["_id"]) async for doc in cursor]
+        markers = await self.pending.find({}).to_list(None)
+        return [m["id"] for m in markers if m.get("c") == self.name][:limit]
 
     async def backlog(self) -> int:
-        return await self.collection.count_documents({"pending": True})
+        return len(await self.pending_ids(limit=1_000_000))
 
     async def drop_published(self, aggregate_id: str) -> None:
         """Clear published entries from the outbox, as a claimed revision; a conflict just waits."""
         current = await self.get(aggregate_id)
         if current is None:
+            await self.pending.delete_one({"_id": f"{self.name}:{aggregate_id}"})
+            return
+        if not current.get("outbox"):
+            await self.unmark_if_published(aggregate_id)
             return
         remaining = [e for e in current.get("outbox", []) if e["event_id"] not in self.published]
         if len(remaining) == len(current.get("outbox", [])):
@@ -153,8 +182,9 @@ class AggregateStore:
             return
         if not new["outbox"]:
             self.published.difference_update(e["event_id"] for e in current.get("outbox", []))
+            await self.unmark_if_published(aggregate_id)
 
-    async def sweep_claims(self, older_than: timedelta = timedelta(minutes=30)) -> int:
+    async def sweep_claims(self, older_than: timedelta = timedelta(minutes=5)) -> int:
         """Roll forward abandoned claims, then delete old ones (claims of this collection only)."""
         cutoff = datetime.now(UTC) - older_than
         removed = 0
@@ -165,7 +195,7 @@ class AggregateStore:
             doc = claim["doc"]
             current = await self.get(doc["_id"])
             if current is not None and current["rev"] < doc["rev"]:
-                await self.collection.replace_one({"_id": doc["_id"], "rev": current["rev"]}, doc)
+                await self.collection.replace_one({"_id": doc["_id"]}, doc)
                 self._notify(doc)
             await self.claims.delete_one({"_id": claim["_id"]})
             removed += 1
