@@ -1,0 +1,92 @@
+// The mobile ticket (/t/{token}): number, state, place and estimate, kept live by polling; a big
+// "go to window N" when called; cancel.
+
+import { api, ApiError } from "/assets/api.js";
+import { initI18n, lang, onLangChange, t } from "/assets/i18n.js";
+import { clock, guarded, tokenFromPath } from "/assets/ui.js";
+
+const POLL_MS = 3000;
+const FINAL = new Set(["done", "cancelled", "no_show"]);
+const token = tokenFromPath();
+const $ = (id) => document.getElementById(id);
+let status = null;
+let serviceTitle = "";
+let timer = null;
+let calledBefore = 0;
+
+function render() {
+  if (!status) return;
+  $("ticket").hidden = false;
+  $("number").textContent = status.number;
+  $("service").textContent = serviceTitle;
+  document.body.dataset.state = status.state;
+  const atWindow = status.state === "called" || status.state === "serving";
+  $("go").hidden = !atWindow;
+  if (status.state === "called") $("go").textContent = t("t.go", { n: status.window_no });
+  if (status.state === "serving") $("go").textContent = t("t.serving", { n: status.window_no });
+  $("facts").hidden = status.state !== "waiting";
+  $("position").textContent = status.position != null ? String(status.position) : "—";
+  $("estimate").textContent = status.estimated_wait_minutes != null ? t("common.about_min", { n: status.estimated_wait_minutes }) : "—";
+  const line = {
+    waiting: status.position != null ? t("t.ahead", { n: Math.max(0, status.position - 1) }) : t("state.waiting"),
+    done: t("t.done"), cancelled: t("t.cancelled"), no_show: t("t.no_show"),
+  }[status.state];
+  $("state").textContent = line || "";
+  $("cancel").hidden = FINAL.has(status.state) || atWindow;
+  $("updated").textContent = t("t.updated", { time: clock(new Date()) });
+}
+
+async function loadTitle() {
+  if (!status) return;
+  const service = await api("catalog", `/services/${encodeURIComponent(status.service_id)}`, { query: { lang: lang() } });
+  serviceTitle = service.title;
+}
+
+async function poll() {
+  clearTimeout(timer);
+  try {
+    const next = await api("ticketing", `/tickets/by-token/${encodeURIComponent(token)}`);
+    const serviceChanged = next.service_id !== status?.service_id;
+    status = next;
+    $("error").hidden = true;
+    if (serviceChanged) await loadTitle().catch(() => {});
+    if (status.state === "called" && status.calls > calledBefore) {
+      calledBefore = status.calls;
+      navigator.vibrate?.([300, 150, 300]);
+    }
+    render();
+  } catch (error) {
+    if (error instanceof ApiError && !error.offline) {
+      $("error").textContent = error.reason;
+      $("error").hidden = false;
+      if (error.status === 404) return;
+    }
+  }
+  if (!status || !FINAL.has(status.state)) timer = setTimeout(poll, POLL_MS);
+}
+
+$("cancel").addEventListener("click", async () => {
+  if (!confirm(t("t.cancel.confirm"))) return;
+  try {
+    await guarded($("cancel"), async () => {
+      status = await api("ticketing", `/tickets/by-token/${encodeURIComponent(token)}/cancel`, { method: "POST" });
+      render();
+    });
+  } catch (error) {
+    $("error").textContent = error.reason || String(error);
+    $("error").hidden = false;
+  }
+});
+
+initI18n("ticket");
+onLangChange(() => loadTitle().then(render).catch(render));
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && (!status || !FINAL.has(status.state))) poll();
+});
+addEventListener("ow:reconnected", () => poll());
+if (!token) {
+  $("error").textContent = "?";
+  $("error").hidden = false;
+} else {
+  poll();
+}
