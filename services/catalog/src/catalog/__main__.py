@@ -1,0 +1,17 @@
+"""`python -m catalog`: run the catalog service (HTTP on port 8001 by default)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from catalog.main import create_app
+from catalog.settings import CatalogSettings
+
+
+def main() -> None:
+    settings = CatalogSettings()
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

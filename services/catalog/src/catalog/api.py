@@ -1,0 +1,363 @@
+"""HTTP routes of the catalog: public reading, search and checklists; admin writes; staff sign-in."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from contracts.samples import sample_office, sample_service
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+from servicekit.auth import Principal, Role, require
+from servicekit.store import AlreadyExists, NotFound
+
+from catalog import domain, search, staff
+from catalog.commands import Catalog
+from catalog.printable import render_checklist
+from catalog.store import OfficeRecord, ServiceRecord
+from catalog.views import (
+    Checklist,
+    HistoryEntry,
+    Lang,
+    OfficeDetail,
+    OfficeSummary,
+    SearchHit,
+    ServiceDetail,
+    ServiceSummary,
+    checklist_entries,
+    office_detail,
+    office_summary,
+    service_detail,
+    service_summary,
+)
+
+ERRORS: dict[type[Exception], int] = {
+    domain.InvalidField: 422,
+    domain.StaleVersion: 409,
+    domain.LetterTaken: 409,
+    domain.AlreadyRetired: 409,
+    domain.StillInUse: 409,
+    AlreadyExists: 409,
+    staff.UsernameTaken: 409,
+    staff.SignInFailed: 401,
+    staff.TooManyAttempts: 429,
+}
+
+
+def get_catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+Admin = Annotated[Principal, require("admin")]
+LangQuery = Annotated[Lang, Query(description="Language of the texts", examples=["ru"])]
+
+_OFFICE_EXAMPLE = sample_office().model_dump(mode="json", exclude={"office_id", "version", "retired"})
+_SERVICE_EXAMPLE = {
+    **sample_service().model_dump(mode="json", exclude={"service_id", "version"}),
+    "letter": "С",
+    "code": "MUN-HOUSEHOLD",
+}
+
+
+# ---------------------------------------------------------------- request bodies
+
+
+class OfficeCreate(domain.OfficeSpec):
+    office_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", examples=["kzn-vakhitov"])
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"office_id": "kzn-vakhitov", **_OFFICE_EXAMPLE}]}
+    )
+
+
+class OfficeUpdate(domain.OfficeSpec):
+    version: int = Field(ge=1, description="The version you edited; a newer one in the catalog -> 409")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": 1, **_OFFICE_EXAMPLE}]})
+
+
+class ServiceCreate(domain.ServiceSpec):
+    service_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", examples=["household-certificate"])
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"service_id": "household-certificate", **_SERVICE_EXAMPLE}]}
+    )
+
+
+class ServiceUpdate(domain.ServiceSpec):
+    version: int = Field(ge=1, description="The version you edited; a newer one in the catalog -> 409")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": 1, **_SERVICE_EXAMPLE}]})
+
+
+class Retire(BaseModel):
+    version: int = Field(ge=1, examples=[2], description="The version you are retiring")
+    reason: str | None = Field(default=None, max_length=500, examples=["Передано в МФЦ"])
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"version": 2, "reason": "Передано в другой офис"}]}
+    )
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64, examples=["operator-kirov-1"])
+    password: str = Field(min_length=1, max_length=200, examples=["correct horse battery staple"])
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"username": "operator-kzn-kirov-moskov-1", "password": "a long passphrase"}]
+        }
+    )
+
+
+class TokenResponse(BaseModel):
+    access_token: str = Field(examples=["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."])
+    token_type: str = Field(default="bearer", examples=["bearer"])
+    role: Role = Field(examples=["operator"])
+    office_id: str | None = Field(examples=["kzn-kirov-moskov"])
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",
+                    "token_type": "bearer",
+                    "role": "operator",
+                    "office_id": "kzn-kirov-moskov",
+                }
+            ]
+        }
+    )
+
+
+class StaffCreate(BaseModel):
+    username: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,64}$", examples=["operator-kirov-5"])
+    password: str = Field(min_length=10, max_length=200, examples=["a long passphrase"])
+    role: Role = Field(examples=["operator"])
+    office_id: str | None = Field(
+        default=None, examples=["kzn-kirov-moskov"], description="None: city-wide admin"
+    )
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "operator-kzn-kirov-moskov-13",
+                    "password": "a long passphrase",
+                    "role": "operator",
+                    "office_id": "kzn-kirov-moskov",
+                }
+            ]
+        },
+    )
+
+
+class StaffCreated(BaseModel):
+    username: str = Field(examples=["operator-kirov-5"])
+    role: Role = Field(examples=["operator"])
+    office_id: str | None = Field(examples=["kzn-kirov-moskov"])
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "operator-kzn-kirov-moskov-13",
+                    "role": "operator",
+                    "office_id": "kzn-kirov-moskov",
+                }
+            ]
+        }
+    )
+
+
+class Republished(BaseModel):
+    events: int = Field(examples=[67], description="State events sent again")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"events": 67}]})
+
+
+# ---------------------------------------------------------------- public
+
+public = APIRouter(tags=["public"])
+
+
+@public.get("/offices", summary="List the offices of the city", response_model=list[OfficeSummary])
+async def list_offices(catalog: CatalogDep, lang: LangQuery = "ru") -> list[OfficeSummary]:
+    return [office_summary(record.office, lang) for record in await catalog.store.all_offices()]
+
+
+@public.get("/offices/{office_id}", summary="An office: hours, zones and whether it is open now")
+async def get_office(office_id: str, catalog: CatalogDep, lang: LangQuery = "ru") -> OfficeDetail:
+    record = await catalog.store.office(office_id)
+    if record is None:
+        raise NotFound(f"no office {office_id}")
+    return office_detail(record.office, lang)
+
+
+@public.get(
+    "/offices/{office_id}/services",
+    summary="Services offered in an office, optionally of one category",
+    response_model=list[ServiceSummary],
+)
+async def list_office_services(
+    office_id: str,
+    catalog: CatalogDep,
+    category: Annotated[domain.Category | None, Query(examples=["municipal"])] = None,
+    lang: LangQuery = "ru",
+) -> list[ServiceSummary]:
+    if await catalog.store.office(office_id) is None:
+        raise NotFound(f"no office {office_id}")
+    services = await catalog.store.active_services_in(office_id)
+    return [
+        service_summary(service, service.version, lang, office_id)
+        for service in services
+        if category is None or service.category == category
+    ]
+
+
+@public.get(
+    "/services/search",
+    summary="Find services by words in Russian, Tatar or English; typos are tolerated",
+    response_model=list[SearchHit],
+)
+async def search_services(
+    catalog: CatalogDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, examples=["справка о составе семьи"])],
+    office_id: Annotated[str | None, Query(examples=["kzn-kirov-moskov"])] = None,
+    lang: LangQuery = "ru",
+    limit: Annotated[int, Query(ge=1, le=50, examples=[10])] = 10,
+) -> list[SearchHit]:
+    if office_id is None:
+        services = await catalog.store.active_services()
+    else:
+        services = await catalog.store.active_services_in(office_id)
+    return [
+        SearchHit(
+            **service_summary(hit.service, hit.service.version, lang, office_id).model_dump(),
+            score=hit.score,
+            offered_in=[offering.office_id for offering in hit.service.offerings],
+        )
+        for hit in search.search(q, services, limit=limit)
+    ]
+
+
+async def _service(catalog: Catalog, service_id: str) -> ServiceRecord:
+    record = await catalog.store.service(service_id)
+    if record is None:
+        raise NotFound(f"no service {service_id}")
+    return record
+
+
+@public.get("/services/{service_id}", summary="A service with its checklist (retired ones too, marked)")
+async def get_service(service_id: str, catalog: CatalogDep, lang: LangQuery = "ru") -> ServiceDetail:
+    record = await _service(catalog, service_id)
+    return service_detail(record.service, record.version, record.retired, lang)
+
+
+@public.get("/services/{service_id}/checklist", summary="The documents to bring for a service")
+async def get_checklist(service_id: str, catalog: CatalogDep, lang: LangQuery = "ru") -> Checklist:
+    record = await _service(catalog, service_id)
+    return Checklist(
+        service_id=service_id,
+        version=record.version,
+        lang=lang,
+        title=record.service.title.get(lang),
+        items=checklist_entries(record.service, lang),
+    )
+
+
+@public.get(
+    "/services/{service_id}/checklist.html",
+    summary="A printable checklist page",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {"example": '<!DOCTYPE html><html lang="ru">...</html>'}}}},
+)
+async def get_checklist_page(service_id: str, catalog: CatalogDep, lang: LangQuery = "ru") -> HTMLResponse:
+    record = await _service(catalog, service_id)
+    return HTMLResponse(render_checklist(record.service, lang))
+
+
+@public.get(
+    "/services/{service_id}/history",
+    summary="Every version of a service, oldest first",
+    response_model=list[HistoryEntry],
+)
+async def get_service_history(service_id: str, catalog: CatalogDep) -> list[HistoryEntry]:
+    record = await _service(catalog, service_id)
+    return [HistoryEntry.model_validate(entry) for entry in record.doc.get("history", [])]
+
+
+# ---------------------------------------------------------------- staff sign-in
+
+auth = APIRouter(tags=["auth"])
+
+
+@auth.post("/auth/token", summary="Staff sign-in: a token carrying role and office")
+async def sign_in(body: TokenRequest, catalog: CatalogDep) -> TokenResponse:
+    signed_in = await catalog.sign_in(body.username, body.password)
+    return TokenResponse(
+        access_token=signed_in.access_token, role=signed_in.role, office_id=signed_in.office_id
+    )
+
+
+# ---------------------------------------------------------------- admin
+
+admin = APIRouter(prefix="/admin", tags=["admin"])
+
+
+def _office_out(record: OfficeRecord) -> OfficeDetail:
+    return office_detail(record.office, "ru")
+
+
+def _service_out(record: ServiceRecord) -> ServiceDetail:
+    return service_detail(record.service, record.version, record.retired, "ru")
+
+
+def _spec(body: BaseModel, kind: type[Any], *drop: str) -> Any:
+    return kind.model_validate(body.model_dump(exclude=set(drop)))
+
+
+@admin.post("/offices", summary="Create an office", status_code=201)
+async def create_office(body: OfficeCreate, catalog: CatalogDep, who: Admin) -> OfficeDetail:
+    spec = _spec(body, domain.OfficeSpec, "office_id")
+    return _office_out(await catalog.create_office(body.office_id, spec, by=who.subject))
+
+
+@admin.put("/offices/{office_id}", summary="Change an office (send the version you edited)")
+async def update_office(office_id: str, body: OfficeUpdate, catalog: CatalogDep, who: Admin) -> OfficeDetail:
+    spec = _spec(body, domain.OfficeSpec, "version")
+    return _office_out(await catalog.update_office(office_id, spec, version=body.version, by=who.subject))
+
+
+@admin.post("/offices/{office_id}/retire", summary="Retire an office that offers no active service")
+async def retire_office(office_id: str, body: Retire, catalog: CatalogDep, who: Admin) -> OfficeDetail:
+    return _office_out(await catalog.retire_office(office_id, version=body.version, by=who.subject))
+
+
+@admin.post("/services", summary="Publish a new service", status_code=201)
+async def create_service(body: ServiceCreate, catalog: CatalogDep, who: Admin) -> ServiceDetail:
+    spec = _spec(body, domain.ServiceSpec, "service_id")
+    return _service_out(await catalog.create_service(body.service_id, spec, by=who.subject))
+
+
+@admin.put("/services/{service_id}", summary="Change a service (send the version you edited)")
+async def update_service(
+    service_id: str, body: ServiceUpdate, catalog: CatalogDep, who: Admin
+) -> ServiceDetail:
+    spec = _spec(body, domain.ServiceSpec, "version")
+    return _service_out(await catalog.update_service(service_id, spec, version=body.version, by=who.subject))
+
+
+@admin.post("/services/{service_id}/retire", summary="Retire a service (its history is kept)")
+async def retire_service(service_id: str, body: Retire, catalog: CatalogDep, who: Admin) -> ServiceDetail:
+    record = await catalog.retire_service(
+        service_id, version=body.version, reason=body.reason, by=who.subject
+    )
+    return _service_out(record)
+
+
+@admin.post("/staff", summary="Create a staff account", status_code=201)
+async def create_staff(body: StaffCreate, catalog: CatalogDep, who: Admin) -> StaffCreated:
+    await catalog.add_staff(body.username, body.password, body.role, body.office_id, by=who.subject)
+    return StaffCreated(username=body.username, role=body.role, office_id=body.office_id)
+
+
+@admin.post("/republish", summary="Send the whole catalog's state events again (for a new consumer)")
+async def republish(request: Request, catalog: CatalogDep, _: Admin) -> Republished:
+    return Republished(events=await catalog.republish(request.app.state.runtime.publish))
+
+
+ROUTERS = [public, auth, admin]

@@ -1,0 +1,197 @@
+"""What the catalog does: load -> decide (domain) -> write state + events; shared by API, seed, republish."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from contracts import Envelope, EventData, new_event
+from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
+from servicekit.auth import Role, issue_token
+from servicekit.logging import get_logger
+from servicekit.store import AlreadyExists
+
+from catalog import domain, staff
+from catalog.domain import OfficeSpec, ServiceSpec
+from catalog.settings import CatalogSettings
+from catalog.store import CatalogStore, OfficeRecord, ServiceRecord
+
+log = get_logger("catalog")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    access_token: str
+    role: Role
+    office_id: str | None
+
+
+class Catalog:
+    def __init__(self, store: CatalogStore, settings: CatalogSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self.limiter = staff.SignInLimiter(settings.signin_max_failures, settings.signin_window_seconds)
+
+    def _event(self, data: EventData, *, office_id: str, aggregate_id: str, version: int) -> Envelope:
+        return new_event(
+            data,
+            producer=self.settings.service_name,
+            office_id=office_id,
+            aggregate_id=aggregate_id,
+            aggregate_version=version,
+        )
+
+    # ------------------------------------------------------------ offices
+
+    async def create_office(self, office_id: str, spec: OfficeSpec, *, by: str) -> OfficeRecord:
+        if await self.store.office(office_id) is not None:
+            raise AlreadyExists(f"office {office_id} exists: update it with its version")
+        office = domain.configure_office(office_id, spec, current=None, expected_version=None)
+        record = await self.store.create_office(self._office_event(office), by=by)
+        log.info("office created", office_id=office_id, version=1, by=by)
+        return record
+
+    def _office_event(self, office: OfficeConfigured) -> Envelope:
+        return self._event(
+            office, office_id=office.office_id, aggregate_id=office.office_id, version=office.version
+        )
+
+    async def update_office(self, office_id: str, spec: OfficeSpec, *, version: int, by: str) -> OfficeRecord:
+        async def decide(current: OfficeRecord) -> Envelope:
+            office = domain.configure_office(
+                office_id,
+                spec,
+                current=current.office,
+                expected_version=version,
+                services_here=await self.store.active_services_in(office_id),
+            )
+            return self._office_event(office)
+
+        record = await self.store.change_office(office_id, decide, by=by)
+        log.info("office updated", office_id=office_id, version=record.version, by=by)
+        return record
+
+    async def retire_office(self, office_id: str, *, version: int, by: str) -> OfficeRecord:
+        async def decide(current: OfficeRecord) -> Envelope:
+            services_here = await self.store.active_services_in(office_id)
+            office = domain.retire_office(
+                current.office, expected_version=version, services_here=services_here
+            )
+            return self._office_event(office)
+
+        record = await self.store.change_office(office_id, decide, by=by)
+        log.info("office retired", office_id=office_id, version=record.version, by=by)
+        return record
+
+    # ------------------------------------------------------------ services
+
+    def _service_event(self, data: ServicePublished | ServiceRetired) -> Envelope:
+        # Services are city-wide: the envelope carries the city; the topic is keyed by service id.
+        return self._event(
+            data, office_id=self.settings.city_id, aggregate_id=data.service_id, version=data.version
+        )
+
+    async def _decide_published(
+        self, service_id: str, spec: ServiceSpec, current: ServiceRecord | None, version: int | None
+    ) -> Envelope:
+        # Only what the rules look at: the offices named, the services printing the same letter.
+        offices = {
+            record.office.office_id: record.office
+            for offering in spec.offerings
+            if (record := await self.store.office(offering.office_id)) is not None
+        }
+        published = domain.publish_service(
+            service_id,
+            spec,
+            current=current.service if current else None,
+            retired=current.retired if current else False,
+            expected_version=version,
+            offices=offices,
+            active_services=await self.store.active_services_with_letter(spec.letter),
+        )
+        return self._service_event(published)
+
+    async def create_service(self, service_id: str, spec: ServiceSpec, *, by: str) -> ServiceRecord:
+        if await self.store.service(service_id) is not None:
+            raise AlreadyExists(f"service {service_id} exists: update it with its version")
+        event = await self._decide_published(service_id, spec, None, None)
+        record = await self.store.create_service(event, by=by)
+        log.info("service created", service_id=service_id, version=1, by=by)
+        return record
+
+    async def update_service(
+        self, service_id: str, spec: ServiceSpec, *, version: int, by: str
+    ) -> ServiceRecord:
+        async def decide(current: ServiceRecord) -> Envelope:
+            return await self._decide_published(service_id, spec, current, version)
+
+        record = await self.store.change_service(service_id, decide, by=by)
+        log.info("service updated", service_id=service_id, version=record.version, by=by)
+        return record
+
+    async def retire_service(
+        self, service_id: str, *, version: int, reason: str | None, by: str
+    ) -> ServiceRecord:
+        async def decide(current: ServiceRecord) -> Envelope:
+            retired = domain.retire_service(
+                current.service, retired=current.retired, expected_version=version, reason=reason
+            )
+            return self._service_event(retired)
+
+        record = await self.store.change_service(service_id, decide, by=by)
+        log.info("service retired", service_id=service_id, version=record.version, by=by)
+        return record
+
+    # ------------------------------------------------------------ republish
+
+    async def republish(self, publish: Callable[[Envelope], Awaitable[None]]) -> int:
+        """Send every office's and service's current state events again, unchanged (same event_id,
+        same aggregate_version), so a consumer that starts from nothing can rebuild the catalog."""
+        sent = 0
+        for office in await self.store.all_offices():
+            await publish(office.event)
+            sent += 1
+        for service in await self.store.all_services():
+            for event in service.state_events():
+                await publish(event)
+                sent += 1
+        log.info("catalog republished", events=sent)
+        return sent
+
+    # ------------------------------------------------------------ staff
+
+    async def add_staff(
+        self, username: str, password: str, role: Role, office_id: str | None, *, by: str
+    ) -> None:
+        if role in staff.ROLES_WITH_OFFICE and not office_id:
+            raise domain.InvalidField("office_id", f"a {role} account belongs to one office")
+        if office_id is not None and await self.store.office(office_id) is None:
+            raise domain.InvalidField("office_id", f"unknown office {office_id}")
+        hashed = await asyncio.to_thread(staff.hash_password, password)
+        account = {"_id": username, "role": role, "office_id": office_id, **hashed.as_document()}
+        if not await self.store.add_staff(account):
+            raise staff.UsernameTaken(f"username {username} is taken")
+        log.info("staff account created", username=username, role=role, office_id=office_id, by=by)
+
+    async def sign_in(self, username: str, password: str) -> SignedIn:
+        self.limiter.check(username)
+        account = await self.store.staff_account(username)
+        salt, digest = (
+            (account["salt"], account["password_hash"])
+            if account
+            else (staff.DUMMY_HASH.salt, staff.DUMMY_HASH.digest)
+        )
+        matches = await asyncio.to_thread(staff.password_matches, password, salt, digest)
+        if account is None or not matches:
+            self.limiter.failed(username)
+            log.warning("sign-in failed", username=username)
+            raise staff.SignInFailed()
+        self.limiter.succeeded(username)
+        token = issue_token(
+            self.settings.jwt_secret.get_secret_value(),
+            subject=username,
+            role=account["role"],
+            office_id=account["office_id"],
+        )
+        return SignedIn(token, account["role"], account["office_id"])

@@ -1,0 +1,36 @@
+"""`python -m catalog.republish`: send every office's and service's current state events again.
+
+For a consumer that starts from nothing (new service, lost topic): the events go out unchanged,
+with their original event_id and aggregate_version, so consumers that already have them ignore them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from servicekit.runtime import ServiceRuntime
+
+from catalog.commands import Catalog
+from catalog.settings import CatalogSettings
+from catalog.store import CatalogStore
+
+
+async def run(settings: CatalogSettings) -> int:
+    runtime = ServiceRuntime(settings)
+    await runtime.broker.start()
+    try:
+        return await Catalog(CatalogStore(runtime.db), settings).republish(runtime.publish)
+    finally:
+        await runtime.broker.stop()
+        await runtime.mongo.close()
+
+
+def main() -> int:
+    sent = asyncio.run(run(CatalogSettings()))
+    print(f"catalog republished: {sent} events")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

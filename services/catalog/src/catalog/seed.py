@@ -1,0 +1,104 @@
+"""`python -m catalog.seed`: load the demo catalog and demo staff; safe to run again (skips what exists).
+
+Demo staff passwords come from ONEWINDOW_DEMO_PASSWORD; when it is unset, one is generated and
+printed once (it is stored only as a scrypt hash).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass, field
+
+from contracts.catalog import OfficeConfigured
+from servicekit.auth import Role
+from servicekit.runtime import ServiceRuntime
+
+from catalog import staff
+from catalog.commands import Catalog
+from catalog.demo import demo_offices, demo_services
+from catalog.domain import OfficeSpec, ServiceSpec
+from catalog.settings import CatalogSettings
+from catalog.store import CatalogStore
+
+SEED = "seed"
+
+
+@dataclass
+class SeedReport:
+    offices_created: list[str] = field(default_factory=list)
+    services_created: list[str] = field(default_factory=list)
+    staff_created: list[str] = field(default_factory=list)
+    generated_password: str | None = None
+
+
+def demo_staff(offices: list[OfficeConfigured]) -> list[tuple[str, Role, str | None]]:
+    """(username, role, office): a city admin; per office a supervisor, a kiosk and an operator per window."""
+    accounts: list[tuple[str, Role, str | None]] = [("admin", "admin", None)]
+    for office in offices:
+        accounts.append((f"supervisor-{office.office_id}", "supervisor", office.office_id))
+        accounts.append((f"kiosk-{office.office_id}", "kiosk", office.office_id))
+        windows = sorted(window for zone in office.zones for window in zone.windows)
+        accounts += [(f"operator-{office.office_id}-{n}", "operator", office.office_id) for n in windows]
+    return accounts
+
+
+async def seed(catalog: Catalog, demo_password: str | None) -> SeedReport:
+    report = SeedReport()
+    offices = demo_offices()
+    for office in offices:
+        if await catalog.store.office(office.office_id) is None:
+            spec = OfficeSpec.model_validate(office.model_dump(exclude={"office_id", "version", "retired"}))
+            await catalog.create_office(office.office_id, spec, by=SEED)
+            report.offices_created.append(office.office_id)
+    for service in demo_services():
+        if await catalog.store.service(service.service_id) is None:
+            service_spec = ServiceSpec.model_validate(service.model_dump(exclude={"service_id", "version"}))
+            await catalog.create_service(service.service_id, service_spec, by=SEED)
+            report.services_created.append(service.service_id)
+    missing = [
+        account for account in demo_staff(offices) if await catalog.store.staff_account(account[0]) is None
+    ]
+    if missing:
+        password = demo_password or staff.new_password()
+        report.generated_password = None if demo_password else password
+        for username, role, office_id in missing:
+            await catalog.add_staff(username, password, role, office_id, by=SEED)
+            report.staff_created.append(username)
+    return report
+
+
+async def run(settings: CatalogSettings) -> SeedReport:
+    runtime = ServiceRuntime(settings)
+    store = CatalogStore(runtime.db)
+    runtime.add_aggregates(store.offices, store.services)
+    runtime.on_start.append(store.ensure_indexes)
+    await runtime.start()
+    try:
+        report = await seed(Catalog(store, settings), os.environ.get("ONEWINDOW_DEMO_PASSWORD") or None)
+        # Publish now rather than waiting for the sweeper: the relay flushes its queue on stop.
+        assert runtime.relay is not None
+        await runtime.relay.sweep()
+    finally:
+        await runtime.stop()
+    return report
+
+
+def main() -> int:
+    report = asyncio.run(run(CatalogSettings()))
+    print(
+        f"catalog seed: {len(report.offices_created)} offices, {len(report.services_created)} services, "
+        f"{len(report.staff_created)} staff accounts created (existing ones left as they were)"
+    )
+    if report.generated_password:
+        print(
+            "demo staff password (shown once; set ONEWINDOW_DEMO_PASSWORD to choose it): "
+            f"{report.generated_password}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""Configuration of the catalog service (env prefix CATALOG_, shared ONEWINDOW_* settings)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+from servicekit.settings import ServiceSettings
+
+
+class CatalogSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
+
+    service_name: str = "catalog"
+    http_port: int = 8001
+    # Services are city-wide: their events travel with the city as envelope office_id.
+    city_id: str = "kazan"
+    # Failed sign-ins allowed per username within the window before 429.
+    signin_max_failures: int = 5
+    signin_window_seconds: float = 300.0

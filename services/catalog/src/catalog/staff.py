@@ -1,0 +1,101 @@
+"""Staff accounts: scrypt password hashes and the limit on failed sign-ins per username."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from servicekit.auth import Role
+
+# scrypt cost: ~50 ms per check on a laptop, so guessing is slow and signing in is not.
+_SCRYPT_N = 2**14
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+_KEY_BYTES = 32
+
+
+class SignInFailed(Exception):
+    """Unknown username or wrong password (one message for both: no hint which)."""
+
+    def __init__(self) -> None:
+        super().__init__("wrong username or password")
+
+
+class TooManyAttempts(Exception):
+    """Too many failed sign-ins for this username lately (429)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many failed sign-ins: try again in {int(retry_after) + 1} s")
+        self.details = {"retry_after_seconds": int(retry_after) + 1}
+
+
+class UsernameTaken(Exception):
+    """A staff account with this username exists (409)."""
+
+
+@dataclass(frozen=True)
+class PasswordHash:
+    salt: str
+    digest: str
+
+    def as_document(self) -> dict[str, str]:
+        return {"salt": self.salt, "password_hash": self.digest, "hash_scheme": "scrypt-16384-8-1"}
+
+
+def _scrypt(password: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(
+        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_KEY_BYTES
+    )
+
+
+def hash_password(password: str) -> PasswordHash:
+    salt = secrets.token_bytes(16)
+    return PasswordHash(salt.hex(), _scrypt(password, salt).hex())
+
+
+def password_matches(password: str, salt_hex: str, digest_hex: str) -> bool:
+    return hmac.compare_digest(_scrypt(password, bytes.fromhex(salt_hex)).hex(), digest_hex)
+
+
+# Checked against unknown usernames so they take as long as known ones (no timing hint).
+DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@dataclass
+class SignInLimiter:
+    """Failed sign-ins per username in a sliding window; in memory (per replica) by design choice:
+    it slows guessing without a shared counter that every failed attempt would have to write."""
+
+    max_failures: int = 5
+    window_seconds: float = 300.0
+    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def _recent(self, username: str, now: float) -> deque[float]:
+        failures = self._failures[username]
+        while failures and now - failures[0] > self.window_seconds:
+            failures.popleft()
+        return failures
+
+    def check(self, username: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        failures = self._recent(username, now)
+        if len(failures) >= self.max_failures:
+            raise TooManyAttempts(self.window_seconds - (now - failures[0]))
+
+    def failed(self, username: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._recent(username, now).append(now)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+
+ROLES_WITH_OFFICE: tuple[Role, ...] = ("kiosk", "operator", "supervisor")

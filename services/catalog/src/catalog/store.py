@@ -1,0 +1,204 @@
+"""The catalog's collections: offices and services (aggregates with their outbox) and staff accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from contracts import Envelope
+from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+from servicekit.store import AggregateStore, Document
+
+R = TypeVar("R")
+Decide = Callable[[R], Awaitable[Envelope]]
+HISTORY_KEPT = 50  # past versions kept inside the aggregate; enough for any audit of a catalog entry
+
+
+@dataclass(frozen=True)
+class OfficeRecord:
+    office: OfficeConfigured
+    event: Envelope
+    doc: Document
+
+    @property
+    def version(self) -> int:
+        return self.office.version
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    service: ServicePublished  # the last published state (kept when retired)
+    published_event: Envelope
+    retired_event: Envelope | None
+    doc: Document
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_event is not None
+
+    @property
+    def version(self) -> int:
+        return int(self.doc["version"])
+
+    def state_events(self) -> list[Envelope]:
+        """What a new consumer needs to rebuild this service: its last state, then its retirement."""
+        return [self.published_event] + ([self.retired_event] if self.retired_event else [])
+
+
+def _office_record(doc: Document) -> OfficeRecord:
+    return OfficeRecord(
+        OfficeConfigured.model_validate(doc["data"]), Envelope.model_validate(doc["event"]), doc
+    )
+
+
+def _service_record(doc: Document) -> ServiceRecord:
+    retired = doc.get("retired_event")
+    return ServiceRecord(
+        ServicePublished.model_validate(doc["data"]),
+        Envelope.model_validate(doc["published_event"]),
+        Envelope.model_validate(retired) if retired else None,
+        doc,
+    )
+
+
+def _history_entry(event: Envelope, by: str) -> Document:
+    return {
+        "version": event.aggregate_version,
+        "event_type": event.event_type,
+        "event_id": str(event.event_id),
+        "at": event.occurred_at.isoformat(),
+        "by": by,
+        "data": event.data,
+    }
+
+
+def _history(doc: Document | None, event: Envelope, by: str) -> list[Document]:
+    previous: list[Document] = list(doc.get("history", [])) if doc else []
+    return [*previous, _history_entry(event, by)][-HISTORY_KEPT:]
+
+
+def _office_state(doc: Document | None, event: Envelope, by: str) -> Document:
+    office = OfficeConfigured.model_validate(event.data)
+    return {
+        "version": office.version,
+        "retired": office.retired,
+        "data": event.data,
+        "event": event.model_dump(mode="json"),
+        "history": _history(doc, event, by),
+    }
+
+
+def _service_state(doc: Document | None, event: Envelope, by: str) -> Document:
+    if event.event_type == ServiceRetired.EVENT_TYPE:
+        return {
+            "version": ServiceRetired.model_validate(event.data).version,
+            "retired": True,
+            "retired_event": event.model_dump(mode="json"),
+            "history": _history(doc, event, by),
+        }
+    service = ServicePublished.model_validate(event.data)
+    return {
+        "version": service.version,
+        "retired": False,
+        "letter": service.letter,
+        "office_ids": [offering.office_id for offering in service.offerings],
+        "data": event.data,
+        "published_event": event.model_dump(mode="json"),
+        "retired_event": None,
+        "history": _history(doc, event, by),
+    }
+
+
+class CatalogStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.offices = AggregateStore(db, "offices")
+        self.services = AggregateStore(db, "services")
+        self.staff = db["staff"]
+
+    async def ensure_indexes(self) -> None:
+        await self.services.collection.create_index("office_ids")
+        await self.services.collection.create_index("letter")
+        await self.staff.create_index("office_id")
+
+    # ------------------------------------------------------------ offices
+
+    async def office(self, office_id: str) -> OfficeRecord | None:
+        doc = await self.offices.get(office_id)
+        return _office_record(doc) if doc else None
+
+    async def all_offices(self) -> list[OfficeRecord]:
+        records = [_office_record(doc) async for doc in self.offices.collection.find({})]
+        return sorted(records, key=lambda record: record.office.office_id)
+
+    async def create_office(self, event: Envelope, *, by: str) -> OfficeRecord:
+        """Write a new office from its first OfficeConfigured, the event in the outbox."""
+        doc = {"_id": event.aggregate_id, **_office_state(None, event, by)}
+        return _office_record(await self.offices.create(doc, [event]))
+
+    async def change_office(self, office_id: str, decide: Decide[OfficeRecord], *, by: str) -> OfficeRecord:
+        """Load, decide the next OfficeConfigured, write it; reloads when another writer came first
+        (the outbox relay also writes the aggregate when it clears published events)."""
+
+        async def next_state(doc: Document) -> tuple[Document, list[Envelope]]:
+            event = await decide(_office_record(doc))
+            return _office_state(doc, event, by), [event]
+
+        return _office_record(await self.offices.change(office_id, next_state))
+
+    # ------------------------------------------------------------ services
+
+    async def service(self, service_id: str) -> ServiceRecord | None:
+        doc = await self.services.get(service_id)
+        return _service_record(doc) if doc else None
+
+    async def all_services(self) -> list[ServiceRecord]:
+        records = [_service_record(doc) async for doc in self.services.collection.find({})]
+        return sorted(records, key=lambda record: record.service.service_id)
+
+    async def active_services(self) -> list[ServicePublished]:
+        return [r.service async for r in self._records({"retired": False})]
+
+    async def active_services_with_letter(self, letter: str) -> list[ServicePublished]:
+        return [r.service async for r in self._records({"letter": letter, "retired": False})]
+
+    async def active_services_in(self, office_id: str) -> list[ServicePublished]:
+        return [r.service async for r in self._records({"office_ids": office_id, "retired": False})]
+
+    async def _records(self, query: Document) -> Any:
+        async for doc in self.services.collection.find(query).sort("_id", 1):
+            yield _service_record(doc)
+
+    async def create_service(self, event: Envelope, *, by: str) -> ServiceRecord:
+        doc = {"_id": event.aggregate_id, **_service_state(None, event, by)}
+        return _service_record(await self.services.create(doc, [event]))
+
+    async def change_service(
+        self, service_id: str, decide: Decide[ServiceRecord], *, by: str
+    ) -> ServiceRecord:
+        """Load, decide the next event (published or retired), write it; reloads on a concurrent write."""
+
+        async def next_state(doc: Document) -> tuple[Document, list[Envelope]]:
+            event = await decide(_service_record(doc))
+            return _service_state(doc, event, by), [event]
+
+        return _service_record(await self.services.change(service_id, next_state))
+
+    # ------------------------------------------------------------ staff
+
+    async def add_staff(self, account: Document) -> bool:
+        """Insert a staff account; False when the username is taken (the _id is the username)."""
+        try:
+            await self.staff.insert_one({**account, "created_at": datetime.now(UTC)})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def staff_account(self, username: str) -> Document | None:
+        return await self.staff.find_one({"_id": username})
+
+    async def staff_count(self) -> int:
+        return await self.staff.count_documents({})

@@ -1,0 +1,340 @@
+"""The catalog against the real broker and store: events, republish, search, sign-in, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from catalog import republish
+from catalog.commands import Catalog
+from catalog.demo import demo_offices, demo_services
+from catalog.main import create_app
+from catalog.seed import SeedReport, seed
+from catalog.settings import CatalogSettings
+from catalog.store import CatalogStore
+from contracts.catalog import OfficeConfigured, ServicePublished
+from contracts.samples import sample_office, sample_service
+from contracts.topics import create_topics
+from fastapi import FastAPI
+from servicekit.auth import issue_token
+from servicekit.catalog_view import CatalogView
+from servicekit.kafka import EventRouter
+from servicekit.runtime import ServiceRuntime
+from servicekit.settings import ServiceSettings
+from servicekit.store import connect
+from servicekit.testing import Infra, probe, running
+
+pytestmark = pytest.mark.integration
+
+DEMO_PASSWORD = "demo-" + uuid.uuid4().hex
+
+
+def office_body(office_id: str = "kzn-kirov-moskov") -> dict[str, Any]:
+    return {
+        "office_id": office_id,
+        **sample_office(office_id).model_dump(mode="json", exclude={"office_id", "version", "retired"}),
+    }
+
+
+def service_body(service_id: str = "household-certificate", **changes: Any) -> dict[str, Any]:
+    body = sample_service(service_id).model_dump(mode="json", exclude={"version"})
+    return {**body, **changes}
+
+
+def admin_headers(settings: CatalogSettings, role: str = "admin") -> dict[str, str]:
+    token = issue_token(
+        settings.jwt_secret.get_secret_value(),
+        subject=f"test-{role}",
+        role=role,  # type: ignore[arg-type]
+        office_id=None if role == "admin" else "kzn-kirov-moskov",
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def catalog(make_settings: Any) -> AsyncIterator[tuple[CatalogSettings, FastAPI, httpx.AsyncClient]]:
+    settings: CatalogSettings = make_settings(CatalogSettings)
+    app = create_app(settings)
+    async with running(app) as client:
+        yield settings, app, client
+
+
+@pytest.fixture(scope="module")
+async def seeded_db(infra: Infra) -> AsyncIterator[tuple[str, SeedReport]]:
+    """The demo catalog seeded once for the tests that only read it (seeding is the slow part)."""
+    name = f"catalog_seeded_{uuid.uuid4().hex[:8]}"
+    settings = CatalogSettings.model_validate(
+        {"ONEWINDOW_KAFKA": infra.kafka, "ONEWINDOW_MONGO_URL": infra.mongo_url, "mongo_db": name}
+    )
+    client = connect(infra.mongo_url, app_name="tests")
+    store = CatalogStore(client[name])
+    await store.ensure_indexes()
+    report = await seed(Catalog(store, settings), DEMO_PASSWORD)
+    try:
+        yield name, report
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+@pytest.fixture
+async def seeded(
+    make_settings: Any, seeded_db: tuple[str, SeedReport]
+) -> AsyncIterator[tuple[CatalogSettings, FastAPI, httpx.AsyncClient]]:
+    """A running catalog on the shared seeded database (its own topics)."""
+    settings: CatalogSettings = make_settings(CatalogSettings).model_copy(update={"mongo_db": seeded_db[0]})
+    app = create_app(settings)
+    async with running(app) as client:
+        yield settings, app, client
+
+
+async def test_creating_changing_and_retiring_a_service_publishes_its_states_in_order(
+    infra: Infra, catalog: tuple[CatalogSettings, FastAPI, httpx.AsyncClient]
+) -> None:
+    settings, _, client = catalog
+    admin = admin_headers(settings)
+    async with probe(infra, settings.topic("catalog.service"), settings.topic("catalog.office")) as watcher:
+        assert (await client.post("/admin/offices", json=office_body(), headers=admin)).status_code == 201
+        created = await client.post("/admin/services", json=service_body(), headers=admin)
+        assert created.status_code == 201, created.text
+        update = {**service_body(expected_minutes=12), "version": 1}
+        del update["service_id"]
+        changed = await client.put("/admin/services/household-certificate", json=update, headers=admin)
+        assert changed.json()["version"] == 2, changed.text
+        retired = await client.post(
+            "/admin/services/household-certificate/retire",
+            json={"version": 2, "reason": "moved"},
+            headers=admin,
+        )
+        assert retired.json()["retired"] is True
+
+        events = await watcher.wait_for(lambda e: e.aggregate_id == "household-certificate", count=3)
+        assert [(e.event_type, e.aggregate_version, e.data["version"]) for e in events] == [
+            ("catalog.ServicePublished", 1, 1),
+            ("catalog.ServicePublished", 2, 2),
+            ("catalog.ServiceRetired", 3, 3),
+        ]
+        assert events[1].data["expected_minutes"] == 12
+        assert {e.office_id for e in events} == {settings.city_id}
+        service_keys = {record.key for record in watcher.raw if record.topic.endswith("catalog.service")}
+        assert service_keys == {b"household-certificate"}
+        office_event = (await watcher.wait_for(lambda e: e.event_type == "catalog.OfficeConfigured"))[0]
+        assert (office_event.office_id, office_event.aggregate_id) == ("kzn-kirov-moskov", "kzn-kirov-moskov")
+        assert {r.key for r in watcher.raw if r.topic.endswith("catalog.office")} == {b"kzn-kirov-moskov"}
+
+    history = (await client.get("/services/household-certificate/history")).json()
+    assert [entry["version"] for entry in history] == [1, 2, 3]
+    assert (await client.get("/services/household-certificate")).json()["retired"] is True
+    assert (await client.get("/offices/kzn-kirov-moskov/services")).json() == []
+
+
+async def _wait_until(check: Any, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.2)
+
+
+async def test_republish_rebuilds_a_fresh_consumers_view_exactly(
+    infra: Infra, make_settings: Any, catalog: tuple[CatalogSettings, FastAPI, httpx.AsyncClient]
+) -> None:
+    settings, app, client = catalog
+    admin = admin_headers(settings)
+    for office_id in ("kzn-kirov-moskov", "kzn-vakhitov"):
+        assert (
+            await client.post("/admin/offices", json=office_body(office_id), headers=admin)
+        ).status_code == 201
+    for service_id, letter in (("household-certificate", "А"), ("egrn-extract", "Б"), ("fair-stall", "В")):
+        body = service_body(service_id, letter=letter)
+        assert (await client.post("/admin/services", json=body, headers=admin)).status_code == 201
+    changed = {**service_body("egrn-extract", letter="Б", expected_minutes=7), "version": 1}
+    del changed["service_id"]
+    assert (await client.put("/admin/services/egrn-extract", json=changed, headers=admin)).status_code == 200
+    retire = await client.post("/admin/services/fair-stall/retire", json={"version": 1}, headers=admin)
+    assert retire.status_code == 200
+
+    # A new consumer on topics that hold nothing but what republish sends.
+    fresh_prefix = f"r{uuid.uuid4().hex[:10]}."
+    await create_topics(infra.kafka, partitions=3, prefix=fresh_prefix)
+    republish_settings = make_settings(
+        CatalogSettings, ONEWINDOW_TOPIC_PREFIX=fresh_prefix, mongo_db=settings.database_name
+    )
+    assert await republish.run(republish_settings) == 2 + 3 + 1  # offices, services, one retirement
+
+    view_settings = make_settings(
+        ServiceSettings, service_name="rebuild", ONEWINDOW_TOPIC_PREFIX=fresh_prefix
+    )
+    consumer = ServiceRuntime(view_settings)
+    view = CatalogView(consumer.db)
+    router = EventRouter()
+    view.subscribe(router)
+    consumer.consume(router)
+    await consumer.start()
+    try:
+
+        async def rebuilt() -> bool:
+            return (
+                await view.services.count_documents({}) == 3
+                and await view.offices.count_documents({}) == 2
+                and await view.services.count_documents({"retired": True}) == 1
+            )
+
+        await _wait_until(rebuilt)
+        store = app.state.catalog.store
+        for record in await store.all_offices():
+            doc = await view.offices.find_one({"_id": record.office.office_id})
+            assert OfficeConfigured.model_validate(doc["data"]) == record.office
+        for service_record in await store.all_services():
+            doc = await view.services.find_one({"_id": service_record.service.service_id})
+            assert ServicePublished.model_validate(doc["data"]) == service_record.service
+            assert (doc["retired"], doc["version"]) == (service_record.retired, service_record.version)
+        assert (await view.service("egrn-extract")).expected_minutes == 7  # type: ignore[union-attr]
+        assert await view.service("fair-stall") is None
+    finally:
+        await consumer.stop()
+
+
+async def test_search_finds_services_by_a_misspelt_russian_word_and_an_english_one(
+    seeded: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+) -> None:
+    _, _, client = seeded
+    russian = (await client.get("/services/search", params={"q": "спрвка о составе семи"})).json()
+    assert russian[0]["service_id"] == "household-certificate"
+    assert russian[0]["title"] == "Справка о составе семьи"
+    english = (
+        await client.get(
+            "/services/search", params={"q": "kindergarden", "lang": "en", "office_id": "kzn-vakhitov"}
+        )
+    ).json()
+    assert english[0]["service_id"] == "kindergarten-queue"
+    assert english[0]["title"] == "Place in the kindergarten queue"
+    assert english[0]["zone_id"] == "z1"
+    # Land is decided by district administrations: not offered in the Vakhitovsky office.
+    land = (
+        await client.get("/services/search", params={"q": "land lease", "office_id": "kzn-vakhitov"})
+    ).json()
+    assert "land-lease" not in [hit["service_id"] for hit in land]
+
+
+async def test_the_public_pages_show_hours_services_and_a_printable_checklist(
+    seeded: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+) -> None:
+    _, _, client = seeded
+    offices = (await client.get("/offices")).json()
+    assert {office["office_id"] for office in offices} >= {"kzn-kirov-moskov", "kzn-vakhitov"}
+    office = (await client.get("/offices/kzn-kirov-moskov", params={"lang": "tt"})).json()
+    assert office["zones"] == 4 and isinstance(office["open_now"], bool)
+    assert office["name"] == "Киров һәм Мәскәү районнары экспресс-офисы"
+    social = (await client.get("/offices/kzn-kirov-moskov/services", params={"category": "social"})).json()
+    assert social and all(
+        service["category"] == "social" and service["zone_id"] == "z3" for service in social
+    )
+    checklist = (await client.get("/services/household-certificate/checklist", params={"lang": "en"})).json()
+    assert checklist["items"][0]["title"] == "Russian citizen's passport"
+    page = await client.get("/services/household-certificate/checklist.html", params={"lang": "ru"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Справка о составе семьи" in page.text and "@media print" in page.text
+    assert (await client.get("/offices/nowhere")).status_code == 404
+
+
+async def test_seeding_twice_changes_nothing_the_second_time(
+    seeded: tuple[CatalogSettings, FastAPI, httpx.AsyncClient], seeded_db: tuple[str, SeedReport]
+) -> None:
+    _, app, _ = seeded
+    first = seeded_db[1]
+    second = await seed(app.state.catalog, None)
+    assert len(first.offices_created) == len(demo_offices())
+    assert len(first.services_created) == len(demo_services()) and first.staff_created
+    assert (second.offices_created, second.services_created, second.staff_created) == ([], [], [])
+    assert second.generated_password is None
+
+
+async def test_staff_sign_in_gives_a_token_and_repeated_failures_are_slowed_down(
+    seeded: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+) -> None:
+    settings, _, client = seeded
+    new_operator = f"operator-{uuid.uuid4().hex[:8]}"
+    signed_in = await client.post("/auth/token", json={"username": "admin", "password": DEMO_PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    token = signed_in.json()["access_token"]
+    created = await client.post(
+        "/admin/staff",
+        json={
+            "username": new_operator,
+            "password": "a long passphrase",
+            "role": "operator",
+            "office_id": "kzn-vakhitov",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert created.status_code == 201, created.text
+    operator = (
+        await client.post("/auth/token", json={"username": new_operator, "password": "a long passphrase"})
+    ).json()
+    assert (operator["role"], operator["office_id"]) == ("operator", "kzn-vakhitov")
+
+    wrong = {"username": "kiosk-kzn-vakhitov", "password": "guess"}
+    statuses = [
+        (await client.post("/auth/token", json=wrong)).status_code
+        for _ in range(settings.signin_max_failures)
+    ]
+    assert statuses == [401] * settings.signin_max_failures
+    locked = await client.post("/auth/token", json={**wrong, "password": DEMO_PASSWORD})
+    assert locked.status_code == 429 and "reason" in locked.json()
+
+
+async def test_bad_writes_are_refused_with_a_reason(
+    catalog: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+) -> None:
+    settings, _, client = catalog
+    admin = admin_headers(settings)
+    assert (await client.post("/admin/offices", json=office_body(), headers=admin)).status_code == 201
+    assert (
+        await client.post("/admin/services", json=service_body(letter="П"), headers=admin)
+    ).status_code == 201
+
+    no_token = await client.post("/admin/services", json=service_body("other"))
+    assert no_token.status_code == 401
+    operator = await client.post(
+        "/admin/services", json=service_body("other"), headers=admin_headers(settings, "operator")
+    )
+    assert operator.status_code == 403
+
+    taken = await client.post("/admin/services", json=service_body("snils", letter="П"), headers=admin)
+    assert taken.status_code == 409 and "П" in taken.json()["reason"]
+
+    unknown_zone = await client.post(
+        "/admin/services",
+        json=service_body(
+            "snils", letter="С", offerings=[{"office_id": "kzn-kirov-moskov", "zone_id": "z9"}]
+        ),
+        headers=admin,
+    )
+    assert unknown_zone.status_code == 422
+    assert unknown_zone.json()["fields"][0]["field"] == "offerings.0.zone_id"
+
+    no_title = service_body("snils", letter="С")
+    no_title["checklist"] = [{"item_id": "passport", "original": True}]
+    untitled = await client.post("/admin/services", json=no_title, headers=admin)
+    assert untitled.status_code == 422
+    assert any(problem["field"] == "checklist.0.title" for problem in untitled.json()["fields"])
+
+    update = {**service_body(expected_minutes=20), "version": 1}
+    del update["service_id"]
+    assert (
+        await client.put("/admin/services/household-certificate", json=update, headers=admin)
+    ).status_code == 200
+    stale = await client.put("/admin/services/household-certificate", json=update, headers=admin)
+    assert stale.status_code == 409 and stale.json()["current_version"] == 2
+
+    retire_busy_office = await client.post(
+        "/admin/offices/kzn-kirov-moskov/retire", json={"version": 1}, headers=admin
+    )
+    assert retire_busy_office.status_code == 409 and retire_busy_office.json()["service_ids"] == [
+        "household-certificate"
+    ]

@@ -1,0 +1,90 @@
+"""Passwords, the sign-in limit, the printable checklist and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog.main import create_app
+from catalog.printable import render_checklist
+from catalog.settings import CatalogSettings
+from catalog.staff import SignInLimiter, TooManyAttempts, hash_password, password_matches
+from contracts.common import LocalizedText
+from contracts.samples import sample_service
+
+
+def test_a_password_matches_only_itself() -> None:
+    hashed = hash_password("correct horse")
+    assert password_matches("correct horse", hashed.salt, hashed.digest)
+    assert not password_matches("correct horsE", hashed.salt, hashed.digest)
+    assert hash_password("correct horse").salt != hashed.salt
+
+
+def test_failed_sign_ins_lock_the_username_for_the_window_only() -> None:
+    limiter = SignInLimiter(max_failures=3, window_seconds=60)
+    for second in range(3):
+        limiter.check("op", now=second)
+        limiter.failed("op", now=second)
+    try:
+        limiter.check("op", now=10)
+        raise AssertionError("the fourth attempt should be refused")
+    except TooManyAttempts as refused:
+        assert refused.details["retry_after_seconds"] == 51
+    limiter.check("someone-else", now=10)
+    limiter.check("op", now=61)
+
+
+def test_the_printable_checklist_escapes_every_text() -> None:
+    service = sample_service().model_copy(
+        update={"title": LocalizedText(ru="<script>alert(1)</script>", en="Certificate")}
+    )
+    page = render_checklist(service, "ru")
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;" in page
+    assert "@media print" in page
+    assert "Паспорт" in page
+
+
+def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if schema.get("type") == "array":
+        return _resolve(schema["items"], spec)
+    return schema
+
+
+def _has_example(schema: dict[str, Any], spec: dict[str, Any]) -> bool:
+    resolved = _resolve(schema, spec)
+    return bool(resolved.get("examples") or resolved.get("example"))
+
+
+def test_the_openapi_document_lists_every_endpoint_with_a_summary_and_examples() -> None:
+    spec = create_app(CatalogSettings()).openapi()
+    expected = {
+        ("get", "/offices"),
+        ("get", "/offices/{office_id}"),
+        ("get", "/offices/{office_id}/services"),
+        ("get", "/services/search"),
+        ("get", "/services/{service_id}"),
+        ("get", "/services/{service_id}/checklist"),
+        ("get", "/services/{service_id}/checklist.html"),
+        ("post", "/auth/token"),
+        ("post", "/admin/offices"),
+        ("put", "/admin/offices/{office_id}"),
+        ("post", "/admin/services"),
+        ("put", "/admin/services/{service_id}"),
+        ("post", "/admin/services/{service_id}/retire"),
+        ("post", "/admin/staff"),
+    }
+    operations = {(method, path): op for path, item in spec["paths"].items() for method, op in item.items()}
+    assert expected <= set(operations)
+    for (method, path), operation in operations.items():
+        if "operations" in operation.get("tags", []):
+            continue  # the kit's health, metrics and AsyncAPI routes
+        assert operation.get("summary"), (method, path)
+        success = next(code for code in operation["responses"] if code.startswith("2"))
+        content = operation["responses"][success]["content"]
+        media = next(iter(content.values()))
+        assert "example" in media or _has_example(media["schema"], spec), (method, path)
+        body = operation.get("requestBody")
+        if body:
+            assert _has_example(body["content"]["application/json"]["schema"], spec), (method, path)
