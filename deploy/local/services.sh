@@ -59,6 +59,12 @@ up() {
     done
     echo "services.sh: $name on :$port ready"
   done < <(instances)
+  # The demo catalog (idempotent: a second run creates nothing).
+  if [ "${ONEWINDOW_SKIP_SEED:-0}" != 1 ]; then
+    "$ROOT/.venv/bin/python" -m catalog.seed >>"$LOG_DIR/seed.log" 2>&1 \
+      || { echo "services.sh: error: catalog seed failed; see $LOG_DIR/seed.log" >&2; exit 1; }
+    echo "services.sh: demo catalog loaded (staff password in $secrets)"
+  fi
 }
 
 down() {
