@@ -199,6 +199,8 @@ start_kafka() {
   local pid
   pid="$(our_pid kafka)"
   if [[ -n "$pid" ]]; then
+    grep -q "^listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT\$" "$KAFKA_CONF" \
+      || die "kafka already runs (pid $pid) with other ports than $KAFKA_PORT/$CONTROLLER_PORT; run '$0 down' first"
     say "kafka already running (pid $pid) on 127.0.0.1:$KAFKA_PORT"
     return 0
   fi
@@ -289,6 +291,8 @@ start_ferretdb() {
   local pid
   pid="$(our_pid ferretdb)"
   if [[ -n "$pid" ]]; then
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--listen-addr 127.0.0.1:$MONGO_PORT " \
+      || die "ferretdb already runs (pid $pid) on another port than $MONGO_PORT; run '$0 down' first"
     say "ferretdb already running (pid $pid) on 127.0.0.1:$MONGO_PORT"
     return 0
   fi
@@ -339,7 +343,7 @@ create_topics() {
   fi
   need uv "uv is needed to run contracts.topics (pip install uv)"
   say "creating topics (python -m contracts.topics create)"
-  (cd "$ROOT" && ONEWINDOW_KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT" uv run python -m contracts.topics create) \
+  (cd "$ROOT" && ONEWINDOW_KAFKA="127.0.0.1:$KAFKA_PORT" uv run python -m contracts.topics create) \
     || die "topic creation failed: uv run python -m contracts.topics create (set ONEWINDOW_SKIP_TOPICS=1 to skip)"
 }
 
@@ -348,6 +352,12 @@ create_topics() {
 cmd_up() {
   need python3 "python3 is needed for the readiness check"
   cmd_install
+  # check every port before starting anything, so a conflict leaves nothing half-started
+  if [[ -z "$(our_pid kafka)" ]]; then
+    check_port_free "$KAFKA_PORT" "Kafka" ONEWINDOW_KAFKA_PORT
+    check_port_free "$CONTROLLER_PORT" "Kafka controller" ONEWINDOW_KAFKA_CONTROLLER_PORT
+  fi
+  [[ -n "$(our_pid ferretdb)" ]] || check_port_free "$MONGO_PORT" "FerretDB / MongoDB wire" ONEWINDOW_MONGO_PORT
   start_kafka
   start_ferretdb
   wait_kafka

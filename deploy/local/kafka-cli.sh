@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${ONEWINDOW_CACHE:-$ROOT/.cache}"
 LIBS="$CACHE/kafka-4.1.1/libs"
-BOOTSTRAP="${ONEWINDOW_KAFKA_BOOTSTRAP:-127.0.0.1:${ONEWINDOW_KAFKA_PORT:-9092}}"
+BOOTSTRAP="${ONEWINDOW_KAFKA:-127.0.0.1:${ONEWINDOW_KAFKA_PORT:-9092}}"
 
 die() { echo "kafka-cli.sh: error: $*" >&2; exit 1; }
 command -v java >/dev/null 2>&1 || die "'java' not found on PATH (Java 17+ is needed)"

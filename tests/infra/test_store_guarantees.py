@@ -81,14 +81,16 @@ def report(record_property: Any, name: str, value: dict[str, Any]) -> None:
     record_property(name, line)
 
 
-# ---------------------------------------------------------------- (a) unique indexes
+# ---- (a) unique indexes
 
 
 async def test_unique_compound_index_admits_exactly_one_of_50_concurrent_inserts(
     db: AsyncDatabase[dict[str, Any]], record_property: Any
 ) -> None:
     coll = db["tickets"]
-    await coll.create_index([("office_id", ASCENDING), ("day", ASCENDING), ("number", ASCENDING)], unique=True)
+    await coll.create_index(
+        [("office_id", ASCENDING), ("day", ASCENDING), ("number", ASCENDING)], unique=True
+    )
 
     async def insert(i: int) -> Any:
         return await coll.insert_one({"office_id": "o1", "day": "2026-01-05", "number": 7, "who": i})
@@ -126,10 +128,12 @@ async def test_unique_id_claim_admits_exactly_one_of_50_concurrent_inserts(
         assert stored is not None and stored["by"] == won[0]
 
 
-# ---------------------------------------------------------------- (b) single-document all-or-nothing
+# ---- (b) single-document all-or-nothing
 
 
-async def test_single_document_update_applies_set_inc_push_together(db: AsyncDatabase[dict[str, Any]]) -> None:
+async def test_single_document_update_applies_set_inc_push_together(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
     coll = db["aggregates"]
     await coll.insert_one({"_id": "T-1", "state": "waiting", "version": 1, "outbox": []})
     res = await coll.update_one(
@@ -162,7 +166,7 @@ async def test_failing_update_leaves_document_unchanged(
     assert await coll.find_one({"_id": "T-1"}) == original
 
 
-# ---------------------------------------------------------------- (c) read-modify-write across clients: measured
+# ---- (c) read-modify-write across clients: measured
 
 
 async def test_measure_concurrent_find_one_and_update_inc(
@@ -196,7 +200,9 @@ async def test_measure_concurrent_find_one_and_update_inc(
         )
         # holds on MongoDB (final == ok == 50) and on FerretDB (increments may be lost)
         assert 1 <= final <= kinds["ok"] <= CONCURRENCY, rounds[-1]
-    report(record_property, "find_one_and_update_inc", {"server": server, "calls": CONCURRENCY, "rounds": rounds})
+    report(
+        record_property, "find_one_and_update_inc", {"server": server, "calls": CONCURRENCY, "rounds": rounds}
+    )
 
 
 async def test_measure_concurrent_conditional_update_winners(
@@ -218,9 +224,13 @@ async def test_measure_concurrent_conditional_update_winners(
         winners = [i for i, r in enumerate(results) if r == 1]
         doc = await coll.find_one({"_id": key})
         assert doc is not None
-        rounds.append({"winners_reported": len(winners), "final_who_is_a_winner": doc["who"] in winners, **kinds})
+        rounds.append(
+            {"winners_reported": len(winners), "final_who_is_a_winner": doc["who"] in winners, **kinds}
+        )
         # holds on both stores: someone won and the stored document is one winner's write.
         # MongoDB gives exactly one winner; FerretDB 1.x may report several (double-winner).
         assert 1 <= len(winners) <= CONCURRENCY, rounds[-1]
         assert doc["v"] == 1 and doc["who"] in winners
-    report(record_property, "conditional_update_one", {"server": server, "calls": CONCURRENCY, "rounds": rounds})
+    report(
+        record_property, "conditional_update_one", {"server": server, "calls": CONCURRENCY, "rounds": rounds}
+    )
