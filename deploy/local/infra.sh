@@ -35,7 +35,13 @@ KAFKA_PORT="${ONEWINDOW_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${ONEWINDOW_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_HEAP="${ONEWINDOW_KAFKA_HEAP:--Xms256m -Xmx512m}"
 MONGO_PORT="${ONEWINDOW_MONGO_PORT:-27017}"
-FDB_HANDLER="${ONEWINDOW_FERRETDB_HANDLER:-sqlite}"
+# auto: PostgreSQL when its server binaries are installed (they are on this kind of machine), else SQLite.
+FDB_HANDLER="${ONEWINDOW_FERRETDB_HANDLER:-auto}"
+PG_PORT="${ONEWINDOW_PG_PORT:-54329}"
+PG_BIN="${ONEWINDOW_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+if [[ "$FDB_HANDLER" == auto ]]; then
+  if [[ -n "${ONEWINDOW_FERRETDB_POSTGRESQL_URL:-}" || -x "$PG_BIN/initdb" ]]; then FDB_HANDLER=postgresql; else FDB_HANDLER=sqlite; fi
+fi
 FDB_PG_URL="${ONEWINDOW_FERRETDB_POSTGRESQL_URL:-}"
 FDB_LOG_LEVEL="${ONEWINDOW_FERRETDB_LOG_LEVEL:-warn}"
 READY_TIMEOUT="${ONEWINDOW_READY_TIMEOUT:-90}"
@@ -45,6 +51,7 @@ FDB_BIN="$CACHE/bin/ferretdb-runner"
 KAFKA_DATA="$VAR/kafka/data"
 KAFKA_CONF="$VAR/kafka/server.properties"
 FDB_DATA="$VAR/ferretdb"
+PG_DATA="$VAR/postgres"
 
 die() { echo "infra.sh: error: $*" >&2; exit 1; }
 say() { echo "infra.sh: $*"; }
@@ -287,6 +294,55 @@ sys.exit(0 if ok in rest else 1)
 PY
 }
 
+# ---------------------------------------------------------------- postgresql (FerretDB's backend)
+# A private cluster on 127.0.0.1:$PG_PORT for local runs and CI only: trust auth on loopback,
+# fsync off (a machine crash may lose it; the data is disposable). Used when no
+# ONEWINDOW_FERRETDB_POSTGRESQL_URL is given.
+
+pg_run() { # run a PostgreSQL binary as the postgres user when we are root (postgres refuses root)
+  if [[ $EUID == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+managed_pg() { [[ "$FDB_HANDLER" == postgresql && -z "$FDB_PG_URL" ]]; }
+
+pg_running() { pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+
+start_postgres() {
+  managed_pg || return 0
+  [[ -x "$PG_BIN/initdb" ]] || die "PostgreSQL server binaries not found (Debian: apt-get install -y postgresql); or set ONEWINDOW_FERRETDB_HANDLER=sqlite"
+  mkdir -p "$LOG_DIR" "$PG_DATA"
+  if [[ $EUID == 0 ]]; then chown postgres "$PG_DATA" "$LOG_DIR"; touch "$LOG_DIR/postgres.log"; chown postgres "$LOG_DIR/postgres.log"; fi
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+    say "initialising PostgreSQL cluster in $PG_DATA"
+    pg_run "$PG_BIN/initdb" -D "$PG_DATA" -U onewindow -A trust -E UTF8 --no-locale >"$LOG_DIR/postgres-init.log" 2>&1 \
+      || { tail_logs "$LOG_DIR/postgres-init.log"; die "initdb failed (log: $LOG_DIR/postgres-init.log)"; }
+  fi
+  if pg_running; then
+    say "postgresql already running on 127.0.0.1:$PG_PORT"
+  else
+    check_port_free "$PG_PORT" "PostgreSQL for FerretDB" ONEWINDOW_PG_PORT
+    say "starting postgresql on 127.0.0.1:$PG_PORT"
+    pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t "$READY_TIMEOUT" \
+      -o "-p $PG_PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+      || { tail_logs "$LOG_DIR/postgres.log"; die "postgresql did not start (log: $LOG_DIR/postgres.log)"; }
+  fi
+  if ! pg_run "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U onewindow -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1; then
+    pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U onewindow ferretdb || die "createdb ferretdb failed"
+  fi
+  FDB_PG_URL="postgres://onewindow@127.0.0.1:$PG_PORT/ferretdb"
+}
+
+stop_postgres() {
+  managed_pg || return 0
+  [[ -f "$PG_DATA/PG_VERSION" ]] || return 0
+  if pg_running; then
+    say "stopping postgresql"
+    pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null || true
+  else
+    say "postgresql not running"
+  fi
+}
+
 start_ferretdb() {
   local pid
   pid="$(our_pid ferretdb)"
@@ -359,6 +415,7 @@ cmd_up() {
   fi
   [[ -n "$(our_pid ferretdb)" ]] || check_port_free "$MONGO_PORT" "FerretDB / MongoDB wire" ONEWINDOW_MONGO_PORT
   start_kafka
+  start_postgres
   start_ferretdb
   wait_kafka
   wait_ferretdb
@@ -389,6 +446,7 @@ stop_one() { # stop_one NAME
 
 cmd_down() {
   stop_one ferretdb
+  stop_postgres
   stop_one kafka
 }
 
