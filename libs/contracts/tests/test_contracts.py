@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from contracts import REGISTRY, TOPICS, decode, encode, new_event
 from contracts.compat import incompatibilities
 from contracts.registry import MalformedEvent, UnknownEvent, partition_key, schemas_as_json
@@ -24,7 +23,8 @@ def test_every_event_has_a_topic_in_the_registry() -> None:
 
 def test_committed_schemas_are_current() -> None:
     stale = [
-        name for name, text in schemas_as_json().items()
+        name
+        for name, text in schemas_as_json().items()
         if not (SCHEMAS / name).exists() or (SCHEMAS / name).read_text() != text
     ]
     assert not stale, f"run `uv run python -m contracts.schemas` and commit: {stale}"
@@ -42,9 +42,13 @@ def test_a_committed_schema_version_only_changes_compatibly(path: Path) -> None:
 
 
 def test_compatibility_check_catches_removed_renamed_narrowed_and_new_required() -> None:
-    old = {"properties": {"a": {"type": "string"}, "b": {"anyOf": [{"type": "integer"}, {"type": "null"}]}},
-           "required": ["a"]}
-    assert incompatibilities(old, {"properties": {"b": old["properties"]["b"]}, "required": []}) == ["a: removed"]
+    old = {
+        "properties": {"a": {"type": "string"}, "b": {"anyOf": [{"type": "integer"}, {"type": "null"}]}},
+        "required": ["a"],
+    }
+    assert incompatibilities(old, {"properties": {"b": old["properties"]["b"]}, "required": []}) == [
+        "a: removed"
+    ]
     narrowed = {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a"]}
     assert incompatibilities(old, narrowed) == ["b: type ['integer', 'null'] -> ['integer']"]
     required = {"properties": {**old["properties"], "c": {"type": "string"}}, "required": ["a", "c"]}
@@ -55,24 +59,53 @@ def test_compatibility_check_catches_removed_renamed_narrowed_and_new_required()
 
 def test_decode_round_trip_and_keys() -> None:
     called = new_event(
-        TicketCalled(ticket_id="t1", number="А017", service_id="s", window_no=3, zone_id="z1", call_no=1,
-                     operator_ref="op", waited_seconds=60),
-        producer="ticketing", office_id="o1", aggregate_id="t1", aggregate_version=3,
+        TicketCalled(
+            ticket_id="t1",
+            number="А017",
+            service_id="s",
+            window_no=3,
+            zone_id="z1",
+            call_no=1,
+            operator_ref="op",
+            waited_seconds=60,
+        ),
+        producer="ticketing",
+        office_id="o1",
+        aggregate_id="t1",
+        aggregate_version=3,
     )
     envelope, data = decode(encode(called))
     assert envelope == called and isinstance(data, TicketCalled) and data.window_no == 3
     assert partition_key(called) == b"o1"
-    office = new_event(sample_office(), producer="catalog", office_id="o1", aggregate_id="o1", aggregate_version=1)
-    service = new_event(sample_service(), producer="catalog", office_id="kazan",
-                        aggregate_id="housing-certificate", aggregate_version=1)
+    office = new_event(
+        sample_office(), producer="catalog", office_id="o1", aggregate_id="o1", aggregate_version=1
+    )
+    service = new_event(
+        sample_service(),
+        producer="catalog",
+        office_id="kazan",
+        aggregate_id="housing-certificate",
+        aggregate_version=1,
+    )
     assert partition_key(office) == b"o1" and partition_key(service) == b"housing-certificate"
 
 
 def test_unknown_event_types_are_told_apart_from_malformed_bytes() -> None:
     called = new_event(
-        TicketCalled(ticket_id="t1", number="А017", service_id="s", window_no=3, zone_id="z1", call_no=1,
-                     operator_ref="op", waited_seconds=60),
-        producer="ticketing", office_id="o1", aggregate_id="t1", aggregate_version=3,
+        TicketCalled(
+            ticket_id="t1",
+            number="А017",
+            service_id="s",
+            window_no=3,
+            zone_id="z1",
+            call_no=1,
+            operator_ref="op",
+            waited_seconds=60,
+        ),
+        producer="ticketing",
+        office_id="o1",
+        aggregate_id="t1",
+        aggregate_version=3,
     )
     future = encode(called).replace(b"ticketing.TicketCalled", b"ticketing.TicketTeleported")
     with pytest.raises(UnknownEvent):
@@ -85,9 +118,20 @@ def test_unknown_event_types_are_told_apart_from_malformed_bytes() -> None:
 
 def test_new_fields_from_a_newer_producer_are_ignored() -> None:
     called = new_event(
-        TicketCalled(ticket_id="t1", number="А017", service_id="s", window_no=3, zone_id="z1", call_no=1,
-                     operator_ref="op", waited_seconds=60),
-        producer="ticketing", office_id="o1", aggregate_id="t1", aggregate_version=3,
+        TicketCalled(
+            ticket_id="t1",
+            number="А017",
+            service_id="s",
+            window_no=3,
+            zone_id="z1",
+            call_no=1,
+            operator_ref="op",
+            waited_seconds=60,
+        ),
+        producer="ticketing",
+        office_id="o1",
+        aggregate_id="t1",
+        aggregate_version=3,
     )
     raw = json.loads(encode(called))
     raw["data"]["floor"] = 2

@@ -62,7 +62,9 @@ def opening_on(office: OfficeConfigured, day: date) -> DayOpening | None:
         (datetime.combine(day, _t(b.start), tz), datetime.combine(day, _t(b.end), tz))
         for b in (regular.breaks if regular else [])
     )
-    return DayOpening(day, datetime.combine(day, _t(open_at), tz), datetime.combine(day, _t(close_at), tz), breaks)
+    return DayOpening(
+        day, datetime.combine(day, _t(open_at), tz), datetime.combine(day, _t(close_at), tz), breaks
+    )
 
 
 def is_open(office: OfficeConfigured, at: datetime) -> bool:

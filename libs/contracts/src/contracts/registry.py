@@ -117,7 +117,9 @@ def json_schema(model: type[EventData]) -> dict[str, object]:
 def schemas_as_json() -> dict[str, str]:
     """File name -> JSON text, for every event and the envelope."""
     files = {
-        f"{model.EVENT_TYPE}.v{model.EVENT_VERSION}.json": json.dumps(json_schema(model), indent=2, sort_keys=True)
+        f"{model.EVENT_TYPE}.v{model.EVENT_VERSION}.json": json.dumps(
+            json_schema(model), indent=2, sort_keys=True
+        )
         + "\n"
         for model in REGISTRY.values()
     }

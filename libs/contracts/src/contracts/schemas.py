@@ -1,6 +1,6 @@
 """Export the JSON Schemas of every event into libs/contracts/schemas (committed).
 
-    python -m contracts.schemas export
+python -m contracts.schemas export
 """
 
 from __future__ import annotations

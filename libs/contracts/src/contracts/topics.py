@@ -1,7 +1,7 @@
 """Create the topics of the registry (and their dead-letter topics) on a Kafka cluster.
 
-    python -m contracts.topics create [--bootstrap 127.0.0.1:9092] [--partitions 3] [--prefix ""]
-    python -m contracts.topics list
+python -m contracts.topics create [--bootstrap 127.0.0.1:9092] [--partitions 3] [--prefix ""]
+python -m contracts.topics list
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def topic_configs(prefix: str = "") -> list[tuple[str, dict[str, str]]]:
 
 async def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
     # aiokafka is a dependency of the services, not of the contracts: imported only here.
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
-    from aiokafka.errors import TopicAlreadyExistsError  # type: ignore[import-untyped]
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
 
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -44,6 +44,23 @@ async def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> li
             except TopicAlreadyExistsError:
                 pass
         return [topic.name for topic in wanted]
+    finally:
+        await admin.close()
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> int:
+    """Delete every topic whose name starts with `prefix` (test and benchmark clean-up)."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix")
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        doomed = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return len(doomed)
     finally:
         await admin.close()
 

@@ -21,19 +21,27 @@ from contracts.registry import TOPICS, json_schema
 def _message(event_type: str) -> dict[str, Any]:
     model = REGISTRY[event_type]
     envelope = Envelope.model_json_schema()
-    envelope["properties"] = {**envelope["properties"], "data": {"$ref": f"#/components/schemas/{event_type}"}}
+    envelope["properties"] = {
+        **envelope["properties"],
+        "data": {"$ref": f"#/components/schemas/{event_type}"},
+    }
     return {
         "name": event_type,
         "title": event_type.split(".", 1)[1],
         "summary": (model.__doc__ or event_type).strip().splitlines()[0],
         "contentType": "application/json",
-        "headers": {"type": "object", "properties": {k: {"type": "string"} for k in Envelope.model_fields if k != "data"}},
+        "headers": {
+            "type": "object",
+            "properties": {k: {"type": "string"} for k in Envelope.model_fields if k != "data"},
+        },
         "payload": envelope,
         "x-event-version": model.EVENT_VERSION,
     }
 
 
-def asyncapi_document(service: str, consumes: list[str], prefix: str = "", server: str = "127.0.0.1:9092") -> dict[str, Any]:
+def asyncapi_document(
+    service: str, consumes: list[str], prefix: str = "", server: str = "127.0.0.1:9092"
+) -> dict[str, Any]:
     publishes = sorted(t for t in REGISTRY if t.startswith(f"{service}."))
     used = sorted(set(publishes) | set(consumes))
     channels: dict[str, Any] = {}

@@ -22,7 +22,7 @@ class Principal:
     office_id: str | None  # None only for city-wide admins
 
     def may_act_in(self, office_id: str) -> bool:
-        return self.role == "admin" and self.office_id is None or self.office_id == office_id
+        return (self.role == "admin" and self.office_id is None) or self.office_id == office_id
 
 
 def issue_token(
@@ -51,7 +51,9 @@ def _principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
-        raise HTTPException(401, detail="sign in: a staff token is required", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, detail="sign in: a staff token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
     return verify_token(request.app.state.settings.jwt_secret.get_secret_value(), credentials.credentials)
 
 

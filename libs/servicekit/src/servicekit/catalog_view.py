@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from contracts import Envelope
 from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
+from pymongo.asynchronous.database import AsyncDatabase
+
 from servicekit.kafka import EventRouter
 from servicekit.store import Document
 

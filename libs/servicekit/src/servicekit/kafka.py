@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 from aiokafka import ConsumerRecord
+from contracts import Envelope, EventData
+from contracts.registry import MalformedEvent, UnknownEvent, decode, encode, partition_key, topic_for
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -23,8 +25,6 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.security import SASLScram512
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from contracts import Envelope, EventData
-from contracts.registry import MalformedEvent, UnknownEvent, decode, encode, partition_key, topic_for
 from servicekit.settings import ServiceSettings
 
 log = structlog.get_logger("servicekit.kafka")
@@ -83,7 +83,10 @@ class ConsumerMetrics:
             "onewindow_events_handled_total", "Events handled", ["event_type", "outcome"], registry=registry
         )
         self.dead_letters = Counter(
-            "onewindow_dead_letters_total", "Messages sent to a dead-letter topic", ["topic"], registry=registry
+            "onewindow_dead_letters_total",
+            "Messages sent to a dead-letter topic",
+            ["topic"],
+            registry=registry,
         )
         self.seconds = Histogram(
             "onewindow_event_handler_seconds", "Event handler latency", ["event_type"], registry=registry
@@ -143,10 +146,10 @@ class EventRouter:
             max_poll_records=100,
         )
 
-        @self.subscriber  # type: ignore[misc]
+        @self.subscriber  # type: ignore[untyped-decorator]
         async def consume(message: KafkaMessage) -> None:
             # The raw bytes: a malformed message must reach the dead letters exactly as it came.
-            await consumer.handle(message.body, message.raw_message)  # type: ignore[arg-type]
+            await consumer.handle(message.body, message.raw_message)
 
 
 class _Consumer:

@@ -11,9 +11,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
+from contracts import Envelope
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from contracts import Envelope
 from servicekit.store import AggregateStore
 
 log = structlog.get_logger("servicekit.outbox")
@@ -41,7 +41,10 @@ class OutboxRelay:
             "onewindow_outbox_published_total", "Events published from the outbox", registry=registry
         )
         self.backlog = Gauge(
-            "onewindow_outbox_backlog", "Aggregates with unpublished events", ["collection"], registry=registry
+            "onewindow_outbox_backlog",
+            "Aggregates with unpublished events",
+            ["collection"],
+            registry=registry,
         )
         for store in stores:
             store.on_commit(self.notify)

@@ -1,10 +1,10 @@
 """One service process: FastAPI for HTTP and a FastStream Kafka broker in the same event loop.
 
-    runtime = ServiceRuntime(settings)
-    tickets = TicketStore(runtime.db)             # the service's own stores
-    runtime.add_aggregates(tickets.aggregates)     # their outboxes are relayed
-    runtime.consume(build_event_router(tickets))   # what it consumes
-    app = runtime.create_app(title="Ticketing", routers=[api.router], errors=ERROR_STATUS)
+runtime = ServiceRuntime(settings)
+tickets = TicketStore(runtime.db)             # the service's own stores
+runtime.add_aggregates(tickets.aggregates)     # their outboxes are relayed
+runtime.consume(build_event_router(tickets))   # what it consumes
+app = runtime.create_app(title="Ticketing", routers=[api.router], errors=ERROR_STATUS)
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 import structlog
+from contracts import Envelope
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,7 +24,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contracts import Envelope
 from servicekit.asyncapi import asyncapi_document
 from servicekit.kafka import ConsumerHealth, ConsumerMetrics, EventRouter, create_broker, publish_event
 from servicekit.logging import configure_logging
@@ -51,7 +51,7 @@ class ServiceRuntime:
         self.relay: OutboxRelay | None = None
         self.on_start: list[Hook] = []
         self.on_stop: list[Hook] = []
-        self.background: list[Callable[[], Awaitable[None]]] = []
+        self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.started = False
 
@@ -59,7 +59,9 @@ class ServiceRuntime:
         self.aggregates.extend(stores)
 
     def consume(self, router: EventRouter, *, group_id: str | None = None) -> None:
-        router.attach(self.broker, self.settings, self.consumer_metrics, self.consumer_health, group_id=group_id)
+        router.attach(
+            self.broker, self.settings, self.consumer_metrics, self.consumer_health, group_id=group_id
+        )
         self.routers.append(router)
 
     def every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
@@ -191,13 +193,20 @@ class ServiceRuntime:
             ok = runtime.started and all(
                 value == "ok" for key, value in checks.items() if key in ("mongo", "kafka", "consumers")
             )
-            return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
+            return JSONResponse(
+                {"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503
+            )
 
-        @router.get("/asyncapi.json", summary="AsyncAPI 3 document of the events this service sends and receives")
+        @router.get(
+            "/asyncapi.json", summary="AsyncAPI 3 document of the events this service sends and receives"
+        )
         async def asyncapi() -> dict[str, Any]:
             consumes = sorted({t for r in runtime.routers for t in r.event_types})
             return asyncapi_document(
-                runtime.settings.service_name, consumes, runtime.settings.topic_prefix, runtime.settings.kafka_bootstrap
+                runtime.settings.service_name,
+                consumes,
+                runtime.settings.topic_prefix,
+                runtime.settings.kafka_bootstrap,
             )
 
         @router.get("/metrics", include_in_schema=False)
@@ -211,10 +220,16 @@ class ServiceRuntime:
 
     def _instrument(self, app: FastAPI) -> None:
         requests = Counter(
-            "onewindow_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=self.registry
+            "onewindow_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         latency = Histogram(
-            "onewindow_http_request_seconds", "HTTP request latency", ["method", "route"], registry=self.registry
+            "onewindow_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
         )
 
         @app.middleware("http")
@@ -242,7 +257,9 @@ def install_error_handlers(app: FastAPI, errors: Mapping[type[Exception], int]) 
     async def http_error(_: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         return JSONResponse(
-            {"reason": error.detail, "error": "http_error"}, status_code=error.status_code, headers=error.headers
+            {"reason": error.detail, "error": "http_error"},
+            status_code=error.status_code,
+            headers=error.headers,
         )
 
     async def validation_error(_: Request, error: Exception) -> JSONResponse:
@@ -252,7 +269,9 @@ def install_error_handlers(app: FastAPI, errors: Mapping[type[Exception], int]) 
             for item in error.errors()
         ]
         reason = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        return JSONResponse({"reason": reason, "error": "validation_error", "fields": problems}, status_code=422)
+        return JSONResponse(
+            {"reason": reason, "error": "validation_error", "fields": problems}, status_code=422
+        )
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -21,7 +21,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = Field(default="127.0.0.1:9092", validation_alias="ONEWINDOW_KAFKA")
     # SASL/SCRAM in production (deploy/kafka-security): one principal per service.
     kafka_sasl_username: str = Field(default="", validation_alias="ONEWINDOW_KAFKA_SASL_USERNAME")
-    kafka_sasl_password: SecretStr = Field(default=SecretStr(""), validation_alias="ONEWINDOW_KAFKA_SASL_PASSWORD")
+    kafka_sasl_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias="ONEWINDOW_KAFKA_SASL_PASSWORD"
+    )
     kafka_use_ssl: bool = Field(default=False, validation_alias="ONEWINDOW_KAFKA_USE_SSL")
     mongo_url: str = Field(default="mongodb://127.0.0.1:27017", validation_alias="ONEWINDOW_MONGO_URL")
     mongo_db: str = ""  # default: "onewindow_<service_name>"

@@ -13,16 +13,15 @@ writer that meets the stale claim.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from contracts import Envelope
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-
-from contracts import Envelope
 
 Document = dict[str, Any]
 CLAIMS = "_claims"
@@ -78,7 +77,7 @@ class AggregateStore:
             raise NotFound(aggregate_id)
         return doc
 
-    async def create(self, doc: Document, events: list[Envelope] = ()) -> Document:  # type: ignore[assignment]
+    async def create(self, doc: Document, events: Sequence[Envelope] = ()) -> Document:
         new = {**doc, "rev": 1, "outbox": [_outbox_entry(e) for e in events], "pending": bool(events)}
         if events:
             await self._mark_pending(str(doc["_id"]))
@@ -89,7 +88,9 @@ class AggregateStore:
         self._notify(new)
         return new
 
-    async def commit(self, current: Document, state: Mapping[str, Any], events: list[Envelope] = ()) -> Document:  # type: ignore[assignment]
+    async def commit(
+        self, current: Document, state: Mapping[str, Any], events: Sequence[Envelope] = ()
+    ) -> Document:
         """Write `state` (top-level fields) over `current` as revision rev+1, with `events`."""
         rev = int(current["rev"])
         outbox = [entry for entry in current.get("outbox", []) if entry["event_id"] not in self.published]
@@ -146,7 +147,9 @@ class AggregateStore:
 
     async def _mark_pending(self, aggregate_id: str) -> None:
         try:
-            await self.pending.insert_one({"_id": f"{self.name}:{aggregate_id}", "c": self.name, "id": aggregate_id})
+            await self.pending.insert_one(
+                {"_id": f"{self.name}:{aggregate_id}", "c": self.name, "id": aggregate_id}
+            )
         except DuplicateKeyError:
             pass
 

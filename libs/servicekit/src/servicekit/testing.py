@@ -19,14 +19,14 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from fastapi import FastAPI
-
 from contracts import Envelope
 from contracts.registry import MalformedEvent, UnknownEvent, decode
-from contracts.topics import create_topics
+from contracts.topics import create_topics, delete_topics
+from fastapi import FastAPI
+
 from servicekit.sealing import generate_keypair
 from servicekit.settings import ServiceSettings
-from servicekit.store import Document, connect
+from servicekit.store import connect
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -40,7 +40,7 @@ class Infra:
 
 def _docker_answers() -> bool:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env(timeout=2).ping()
         return True
@@ -58,26 +58,33 @@ def _reachable(address: str) -> bool:
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     if os.environ.get("ONEWINDOW_TEST_INFRA", "auto") != "local" and _docker_answers():
-        from testcontainers.kafka import KafkaContainer  # type: ignore[import-untyped]
-        from testcontainers.mongodb import MongoDbContainer  # type: ignore[import-untyped]
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.mongodb import MongoDbContainer
 
-        with KafkaContainer().with_kraft() as kafka, MongoDbContainer("mongo:7") as mongo:
-            yield Infra(kafka.get_bootstrap_server(), mongo.get_connection_url(), "testcontainers")
+        with KafkaContainer().with_kraft() as container, MongoDbContainer("mongo:7") as mongo:
+            yield Infra(container.get_bootstrap_server(), mongo.get_connection_url(), "testcontainers")
         return
     kafka = os.environ.get("ONEWINDOW_KAFKA", "127.0.0.1:9092")
     mongo_url = os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
     mongo_address = mongo_url.split("//", 1)[-1].split("/", 1)[0].split("@")[-1]
     for name, address in (("Kafka", kafka), ("the Mongo-wire store", mongo_address)):
         if not _reachable(address):
-            pytest.fail(f"{name} is not reachable at {address}: run `make up-infra` (deploy/local/infra.sh up)")
+            pytest.fail(
+                f"{name} is not reachable at {address}: run `make up-infra` (deploy/local/infra.sh up)"
+            )
     yield Infra(kafka, mongo_url, "local")
 
 
 @pytest.fixture
-async def topic_prefix(infra: Infra) -> str:
+async def topic_prefix(infra: Infra) -> AsyncIterator[str]:
+    """Fresh topics for one test, deleted afterwards (thousands of partitions slow a broker down)."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
-    await create_topics(infra.kafka, partitions=int(os.environ.get("ONEWINDOW_TEST_PARTITIONS", "3")), prefix=prefix)
-    return prefix
+    await create_topics(
+        infra.kafka, partitions=int(os.environ.get("ONEWINDOW_TEST_PARTITIONS", "2")), prefix=prefix
+    )
+    yield prefix
+    with contextlib.suppress(Exception):
+        await delete_topics(infra.kafka, prefix)
 
 
 @pytest.fixture(scope="session")
@@ -198,6 +205,6 @@ async def probe(infra: Infra, *topics: str) -> AsyncIterator[EventProbe]:
         await watcher.stop()
 
 
-async def fresh_db(infra: Infra) -> tuple[Any, Document]:
+async def fresh_db(infra: Infra) -> tuple[Any, Any]:
     client = connect(infra.mongo_url, app_name="tests")
     return client, client[f"t{uuid.uuid4().hex[:12]}"]

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from prometheus_client import CollectorRegistry
-
 from contracts import Envelope, new_event
 from contracts.ticketing import WindowOpened, WindowPaused
+from prometheus_client import CollectorRegistry
 from servicekit.kafka import EventRouter
 from servicekit.outbox import OutboxRelay
 from servicekit.runtime import ServiceRuntime
@@ -139,7 +138,10 @@ async def test_poison_goes_to_the_dead_letters_and_later_messages_are_handled(
             window_event("o3", 1).model_dump_json().encode(),
             b"{not json at all",
             window_event("o3", 2).model_dump_json().encode(),
-            window_event("o3", 9).model_dump_json().encode().replace(b"ticketing.WindowOpened", b"ticketing.Future"),
+            window_event("o3", 9)
+            .model_dump_json()
+            .encode()
+            .replace(b"ticketing.WindowOpened", b"ticketing.Future"),
             window_event("o3", 3).model_dump_json().encode(),
         ):
             await producer.send_and_wait(topic, payload, key=b"o3", partition=0)
@@ -181,14 +183,18 @@ async def test_a_failing_handler_does_not_commit_its_offset(infra: Infra, make_s
     topic = settings.topic("ticketing.window")
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka)
     await producer.start()
-    await producer.send_and_wait(topic, window_event("o4", 1, WindowPaused).model_dump_json().encode(), partition=0)
+    await producer.send_and_wait(
+        topic, window_event("o4", 1, WindowPaused).model_dump_json().encode(), partition=0
+    )
     await producer.stop()
     await runtime.start()
     try:
         await asyncio.wait_for(attempts.wait(), timeout=60)
     finally:
         await runtime.stop()
-    checker = AIOKafkaConsumer(bootstrap_servers=infra.kafka, group_id=settings.group_id, enable_auto_commit=False)
+    checker = AIOKafkaConsumer(
+        bootstrap_servers=infra.kafka, group_id=settings.group_id, enable_auto_commit=False
+    )
     await checker.start()
     try:
         committed = await checker.committed(TopicPartition(topic, 0))
