@@ -32,8 +32,13 @@ def test_compose_config_is_valid_where_the_plugin_exists() -> None:
     probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("docker compose plugin not installed")
-    env = {"ONEWINDOW_JWT_SECRET": "x", "ONEWINDOW_NOTIFIER_PUBLIC_KEY": "x", "NOTIFIER_PRIVATE_KEY": "x",
-           "ONEWINDOW_PSEUDONYM_KEY": "x", "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    env = {
+        "ONEWINDOW_JWT_SECRET": "x",
+        "ONEWINDOW_NOTIFIER_PUBLIC_KEY": "x",
+        "NOTIFIER_PRIVATE_KEY": "x",
+        "ONEWINDOW_PSEUDONYM_KEY": "x",
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
     result = subprocess.run(["docker", "compose", "config", "-q"], cwd=ROOT, env=env, capture_output=True)
     assert result.returncode == 0, result.stderr.decode()
 
@@ -51,7 +56,9 @@ def test_k8s_manifests_cover_every_service_with_probes_and_an_hpa_on_ticketing()
 
 def test_no_secret_values_are_committed() -> None:
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assignment = re.compile(r"^(ONEWINDOW_JWT_SECRET|NOTIFIER_PRIVATE_KEY|ONEWINDOW_PSEUDONYM_KEY)=(\S+)", re.M)
+    assignment = re.compile(
+        r"^(ONEWINDOW_JWT_SECRET|NOTIFIER_PRIVATE_KEY|ONEWINDOW_PSEUDONYM_KEY)=(\S+)", re.M
+    )
     for name in tracked.split():
         path = ROOT / name
         if path.suffix in {".png", ".jpg", ".lock"} or not path.is_file():
