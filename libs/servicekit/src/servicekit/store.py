@@ -136,7 +136,11 @@ class AggregateStore:
         claim = await self.claims.find_one({"_id": claim_id})
         if claim is None or datetime.now(UTC) - claim["at"] < STALE_CLAIM:
             return
-        # The writer that claimed this revision died before writing it: finish its work.
+        # `current` may be an old copy: only a document still at the revision before the claim
+        # was left behind by a writer that died between claim and write.
+        stored = await self.get(str(current["_id"]))
+        if stored is None or int(stored["rev"]) != int(claim["doc"]["rev"]) - 1:
+            return
         await self.collection.replace_one({"_id": current["_id"]}, claim["doc"])
         self._notify(claim["doc"])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -207,3 +208,20 @@ def test_event_ids_are_stable_in_the_outbox() -> None:
     event = window_event("o5", 1)
     again = Envelope.model_validate(event.model_dump(mode="json"))
     assert again.event_id == event.event_id and isinstance(again.event_id, uuid.UUID)
+
+
+async def test_an_old_copy_meeting_an_old_claim_never_rolls_the_aggregate_back(make_settings: Any) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    runtime = ServiceRuntime(settings)
+    store = AggregateStore(runtime.db, "tickets")
+    await store.create({"_id": "t", "state": "waiting"})
+    stale_copy = await store.load("t")
+    await store.commit(stale_copy, {"state": "called"})
+    latest = await store.commit(await store.load("t"), {"state": "serving"})
+    # Age every claim past the staleness limit, as if the old copy had been held for minutes.
+    await store.claims.update_many({}, {"$set": {"at": datetime.now(UTC) - timedelta(minutes=1)}})
+    with pytest.raises(ConcurrentChange):
+        await store.commit(stale_copy, {"state": "cancelled"})
+    assert (await store.load("t"))["state"] == "serving"
+    assert (await store.load("t"))["rev"] == latest["rev"]
+    await runtime.mongo.close()

@@ -1,0 +1,573 @@
+"""HTTP routes of ticketing: kiosk/web issuing, the citizen's ticket link, operator windows, queue status."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from contracts.common import Identifier
+from contracts.ticketing import Outcome, QueueStatus
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pymongo.errors import PyMongoError
+from servicekit.auth import Principal, require, require_office, verify_token
+
+from ticketing.desk import IssueRequest, TicketDesk
+from ticketing.domain import (
+    DomainError,
+    InvalidTransition,
+    NoTicketWaiting,
+    NotYourWindow,
+    OfficeClosed,
+    RecallLimitReached,
+    ServiceNotOffered,
+    Ticket,
+    TicketNotFound,
+    TooManyTickets,
+    UnknownOffice,
+    UnknownPriorityCategory,
+    UnknownTransferTarget,
+    UnknownWindow,
+    WindowBusy,
+    WindowNotOpen,
+    WindowTaken,
+)
+
+ERRORS: dict[type[Exception], int] = {
+    UnknownOffice: 404,
+    ServiceNotOffered: 404,
+    TicketNotFound: 404,
+    OfficeClosed: 409,
+    InvalidTransition: 409,
+    RecallLimitReached: 409,
+    NoTicketWaiting: 409,
+    WindowBusy: 409,
+    WindowTaken: 409,
+    WindowNotOpen: 409,
+    NotYourWindow: 403,
+    UnknownPriorityCategory: 422,
+    UnknownTransferTarget: 422,
+    UnknownWindow: 422,
+    TooManyTickets: 429,
+    DomainError: 400,
+    # The store failed or timed out: nothing was decided, the client may retry.
+    PyMongoError: 503,
+}
+
+router = APIRouter()
+_bearer = HTTPBearer(auto_error=False)
+PHONE_NOISE = re.compile(r"[\s()\-]")
+PHONE = re.compile(r"^\+?[0-9]{10,15}$")
+
+
+def get_desk(request: Request) -> TicketDesk:
+    desk: TicketDesk = request.app.state.desk
+    return desk
+
+
+Desk = Annotated[TicketDesk, Depends(get_desk)]
+Operator = Annotated[Principal, require("operator")]
+Staff = Annotated[Principal, require("operator", "supervisor")]
+
+
+class AnonymousRateLimit:
+    """Tickets per client IP per minute for callers without a kiosk token (in memory, per process)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[float]] = {}
+
+    def check(self, client: str, per_minute: int) -> None:
+        now = time.monotonic()
+        recent = self._seen.setdefault(client, deque())
+        while recent and now - recent[0] > 60:
+            recent.popleft()
+        if len(recent) >= per_minute:
+            raise TooManyTickets(
+                f"at most {per_minute} tickets a minute from one device; ask at the reception"
+            )
+        recent.append(now)
+        if len(self._seen) > 100_000:  # bounded memory under a flood of addresses
+            self._seen.clear()
+
+
+rate_limit = AnonymousRateLimit()
+
+
+def optional_staff(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal | None:
+    if credentials is None:
+        return None
+    return verify_token(request.app.state.settings.jwt_secret.get_secret_value(), credentials.credentials)
+
+
+# --------------------------------------------------------------------------- models
+
+
+class IssueTicketBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "office_id": "kzn-kirov-moskov",
+                    "service_id": "housing-certificate",
+                    "language": "ru",
+                    "priority_category": None,
+                    "phone": "+7 917 123-45-67",
+                    "channel": "kiosk",
+                }
+            ]
+        }
+    )
+
+    office_id: Identifier
+    service_id: Identifier | None = Field(default=None, description="One service; or service_ids for several")
+    service_ids: list[Identifier] | None = Field(
+        default=None, min_length=1, max_length=5, description="Services of one visit, in order"
+    )
+    priority_category: Identifier | None = Field(default=None, examples=["pregnant"])
+    language: Literal["ru", "tt", "en"] = "ru"
+    phone: str | None = Field(default=None, description="For the call SMS; sealed, never stored in clear")
+    channel: Literal["kiosk", "web", "reception"] = "kiosk"
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        digits = PHONE_NOISE.sub("", value)
+        if not PHONE.match(digits):
+            raise ValueError("a phone number has 10 to 15 digits, optionally with a leading +")
+        return digits
+
+    @model_validator(mode="after")
+    def _one_or_more_services(self) -> IssueTicketBody:
+        if not self.service_ids and not self.service_id:
+            raise ValueError("give service_id or service_ids")
+        return self
+
+    @property
+    def services(self) -> list[str]:
+        return list(self.service_ids or [self.service_id or ""])
+
+
+class IssuedTicketView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticket_id": "t-4f1c...",
+                    "number": "А017",
+                    "service_ids": ["housing-certificate"],
+                    "zone_id": "z1",
+                    "position": 3,
+                    "estimated_wait_minutes": 13,
+                    "citizen_token": "Zb3...",
+                    "link": "/t/Zb3...",
+                    "issued_at": "2025-03-03T09:12:00Z",
+                }
+            ]
+        }
+    )
+
+    ticket_id: str
+    number: str
+    service_ids: list[str]
+    zone_id: str
+    position: int
+    estimated_wait_minutes: int
+    citizen_token: str = Field(description="Shown once: the mobile ticket link carries it")
+    link: str
+    issued_at: datetime
+
+
+class TicketStatusView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "А017",
+                    "state": "called",
+                    "service_id": "housing-certificate",
+                    "service_ids": ["housing-certificate"],
+                    "zone_id": "z1",
+                    "position": None,
+                    "estimated_wait_minutes": None,
+                    "window_no": 4,
+                    "calls": 1,
+                }
+            ]
+        }
+    )
+
+    number: str
+    state: str
+    service_id: str
+    service_ids: list[str]
+    zone_id: str
+    position: int | None
+    estimated_wait_minutes: int | None
+    window_no: int | None
+    calls: int
+
+
+class TicketView(BaseModel):
+    """A ticket as an operator sees it (no citizen data: contacts are sealed, never stored here)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticket_id": "t-4f1c...",
+                    "number": "А017",
+                    "state": "serving",
+                    "service_id": "housing-certificate",
+                    "service_ids": ["housing-certificate"],
+                    "zone_id": "z1",
+                    "window_no": 4,
+                    "calls": 1,
+                    "priority_category": None,
+                    "appointment_id": None,
+                    "channel": "kiosk",
+                    "language": "ru",
+                    "issued_at": "2025-03-03T09:12:00Z",
+                    "waited_seconds": 420,
+                    "outcome": None,
+                }
+            ]
+        }
+    )
+
+    ticket_id: str
+    number: str
+    state: str
+    service_id: str
+    service_ids: list[str]
+    zone_id: str
+    window_no: int | None
+    calls: int
+    priority_category: str | None
+    appointment_id: str | None
+    channel: str
+    language: str
+    issued_at: datetime
+    waited_seconds: int | None
+    outcome: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketView:
+        waited = int((ticket.called_at - ticket.queued_at).total_seconds()) if ticket.called_at else None
+        return cls(
+            ticket_id=ticket.ticket_id,
+            number=ticket.number,
+            state=str(ticket.state),
+            service_id=ticket.service_id,
+            service_ids=ticket.service_ids,
+            zone_id=ticket.zone_id,
+            window_no=ticket.window_no,
+            calls=ticket.calls,
+            priority_category=ticket.priority_category,
+            appointment_id=ticket.appointment_id,
+            channel=ticket.channel,
+            language=ticket.language,
+            issued_at=ticket.issued_at,
+            waited_seconds=waited,
+            outcome=ticket.outcome,
+        )
+
+
+class OpenWindowBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"office_id": "kzn-kirov-moskov", "window_no": 4, "service_ids": ["housing-certificate"]}
+            ]
+        }
+    )
+
+    office_id: Identifier
+    window_no: int = Field(ge=1, le=999)
+    service_ids: list[Identifier] = Field(min_length=1, max_length=100)
+
+
+class WindowView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "office_id": "kzn-kirov-moskov",
+                    "window_no": 4,
+                    "zone_id": "z2",
+                    "service_ids": ["housing-certificate"],
+                    "state": "open",
+                    "operator_ref": "3f9a0c1d2e4b5a6c",
+                }
+            ]
+        }
+    )
+
+    office_id: str
+    window_no: int
+    zone_id: str
+    service_ids: list[str]
+    state: str
+    operator_ref: str
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> WindowView:
+        return cls(
+            office_id=doc["office_id"],
+            window_no=doc["window_no"],
+            zone_id=doc["zone_id"],
+            service_ids=doc["service_ids"],
+            state=doc["state"],
+            operator_ref=doc["operator_ref"],
+        )
+
+
+class WindowConsoleView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "window": WindowView.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+                    "ticket": None,
+                    "today": {"called": 12, "served": 10, "no_show": 1, "transferred_or_next": 1},
+                }
+            ]
+        }
+    )
+
+    window: WindowView
+    ticket: TicketView | None
+    today: dict[str, int]
+
+
+class TicketRef(BaseModel):
+    """Optional: the ticket the console shows; without it, the ticket now at the window."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ticket_id": "t-4f1c..."}]})
+
+    ticket_id: Identifier | None = None
+
+
+class CompleteBody(TicketRef):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "served"}]})
+
+    outcome: Outcome
+
+
+class TransferBody(TicketRef):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to_service_id": "social-benefit", "to_zone_id": None, "reason": "needs a social worker"}
+            ]
+        }
+    )
+
+    to_service_id: Identifier
+    to_zone_id: Identifier | None = None
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class PauseBody(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "break"}]})
+
+    reason: str | None = Field(default=None, max_length=200)
+
+
+# --------------------------------------------------------------------------- citizens and kiosks
+
+
+@router.post("/tickets", summary="Take a ticket (kiosk, web or reception)", status_code=201, tags=["tickets"])
+async def issue_ticket(
+    body: IssueTicketBody,
+    request: Request,
+    desk: Desk,
+    staff: Annotated[Principal | None, Depends(optional_staff)],
+) -> IssuedTicketView:
+    channel = body.channel
+    if staff is None:
+        client = request.client.host if request.client else "unknown"
+        rate_limit.check(client, desk.settings.anonymous_tickets_per_minute)
+        channel = "web"  # without a kiosk token the caller is a citizen on the web
+    else:
+        require_office(staff, body.office_id)
+    issued = await desk.issue(
+        IssueRequest(
+            office_id=body.office_id,
+            service_ids=body.services,
+            channel=channel,
+            priority_category=body.priority_category,
+            language=body.language,
+            phone=body.phone,
+        )
+    )
+    ticket = issued.ticket
+    return IssuedTicketView(
+        ticket_id=ticket.ticket_id,
+        number=ticket.number,
+        service_ids=ticket.service_ids,
+        zone_id=ticket.zone_id,
+        position=issued.position,
+        estimated_wait_minutes=issued.estimated_wait_minutes,
+        citizen_token=issued.citizen_token,
+        link=f"{desk.settings.public_ticket_path}{issued.citizen_token}",
+        issued_at=ticket.issued_at,
+    )
+
+
+@router.get(
+    "/tickets/by-token/{token}",
+    summary="The citizen's ticket: state, position, estimate, window",
+    tags=["tickets"],
+)
+async def ticket_status(token: str, desk: Desk) -> TicketStatusView:
+    return TicketStatusView.model_validate(await desk.public_status(token))
+
+
+@router.post("/tickets/by-token/{token}/cancel", summary="The citizen gives up the ticket", tags=["tickets"])
+async def cancel_ticket(token: str, desk: Desk) -> TicketStatusView:
+    await desk.cancel_by_token(token)
+    return TicketStatusView.model_validate(await desk.public_status(token))
+
+
+@router.get(
+    "/offices/{office_id}/queue",
+    summary="Live queue of an office (public, for boards and the web)",
+    tags=["queue"],
+)
+async def office_queue(office_id: str, desk: Desk) -> QueueStatus:
+    return await desk.queue_status_of(office_id)
+
+
+# --------------------------------------------------------------------------- operators
+
+
+@router.post("/windows/open", summary="Open a window for a set of services", tags=["windows"])
+async def open_window(body: OpenWindowBody, principal: Operator, desk: Desk) -> WindowView:
+    require_office(principal, body.office_id)
+    return WindowView.of(await desk.open_window(principal, body.office_id, body.window_no, body.service_ids))
+
+
+@router.get(
+    "/offices/{office_id}/windows", summary="Windows of an office (supervisor, operator)", tags=["windows"]
+)
+async def office_windows(office_id: str, principal: Staff, desk: Desk) -> list[WindowView]:
+    require_office(principal, office_id)
+    return [WindowView.of(doc) for doc in await desk.store.windows_of(office_id)]
+
+
+@router.get(
+    "/windows/{office_id}/{window_no}",
+    summary="The window's current ticket and today's counts",
+    tags=["windows"],
+)
+async def window_console(office_id: str, window_no: int, principal: Staff, desk: Desk) -> WindowConsoleView:
+    require_office(principal, office_id)
+    view = await desk.window_view(principal, office_id, window_no)
+    ticket = view["ticket"]
+    return WindowConsoleView(
+        window=WindowView.of(view["window"]),
+        ticket=TicketView.of(ticket) if ticket else None,
+        today=view["today"],
+    )
+
+
+@router.post("/windows/{office_id}/{window_no}/pause", summary="Pause the window (a break)", tags=["windows"])
+async def pause_window(
+    office_id: str, window_no: int, principal: Operator, desk: Desk, body: PauseBody | None = None
+) -> WindowView:
+    require_office(principal, office_id)
+    reason = body.reason if body else None
+    return WindowView.of(await desk.set_window_state(principal, office_id, window_no, "paused", reason))
+
+
+@router.post("/windows/{office_id}/{window_no}/resume", summary="Resume a paused window", tags=["windows"])
+async def resume_window(office_id: str, window_no: int, principal: Operator, desk: Desk) -> WindowView:
+    require_office(principal, office_id)
+    return WindowView.of(await desk.set_window_state(principal, office_id, window_no, "open"))
+
+
+@router.post("/windows/{office_id}/{window_no}/close", summary="Close the window", tags=["windows"])
+async def close_window(office_id: str, window_no: int, principal: Operator, desk: Desk) -> WindowView:
+    require_office(principal, office_id)
+    return WindowView.of(await desk.set_window_state(principal, office_id, window_no, "closed"))
+
+
+@router.post(
+    "/windows/{office_id}/{window_no}/call-next",
+    summary="Call the next ticket to this window",
+    tags=["calling"],
+)
+async def call_next(office_id: str, window_no: int, principal: Operator, desk: Desk) -> TicketView:
+    require_office(principal, office_id)
+    return TicketView.of(await desk.call_next(principal, office_id, window_no))
+
+
+@router.post(
+    "/windows/{office_id}/{window_no}/recall",
+    summary="Call the same ticket again (limited)",
+    tags=["calling"],
+)
+async def recall(
+    office_id: str, window_no: int, principal: Operator, desk: Desk, body: TicketRef | None = None
+) -> TicketView:
+    require_office(principal, office_id)
+    return TicketView.of(await desk.recall(principal, office_id, window_no, body.ticket_id if body else None))
+
+
+@router.post(
+    "/windows/{office_id}/{window_no}/no-show", summary="The called citizen did not come", tags=["calling"]
+)
+async def no_show(
+    office_id: str, window_no: int, principal: Operator, desk: Desk, body: TicketRef | None = None
+) -> TicketView:
+    require_office(principal, office_id)
+    return TicketView.of(
+        await desk.no_show(principal, office_id, window_no, body.ticket_id if body else None)
+    )
+
+
+@router.post(
+    "/windows/{office_id}/{window_no}/start",
+    summary="The citizen arrived: start the service",
+    tags=["calling"],
+)
+async def start(
+    office_id: str, window_no: int, principal: Operator, desk: Desk, body: TicketRef | None = None
+) -> TicketView:
+    require_office(principal, office_id)
+    return TicketView.of(await desk.start(principal, office_id, window_no, body.ticket_id if body else None))
+
+
+@router.post(
+    "/windows/{office_id}/{window_no}/complete",
+    summary="Finish the service with an outcome (a multi-service visit re-queues)",
+    tags=["calling"],
+)
+async def complete(
+    office_id: str, window_no: int, body: CompleteBody, principal: Operator, desk: Desk
+) -> TicketView:
+    require_office(principal, office_id)
+    return TicketView.of(await desk.complete(principal, office_id, window_no, body.ticket_id, body.outcome))
+
+
+@router.post(
+    "/windows/{office_id}/{window_no}/transfer",
+    summary="Send the ticket to another service or zone",
+    tags=["calling"],
+)
+async def transfer(
+    office_id: str, window_no: int, body: TransferBody, principal: Operator, desk: Desk
+) -> TicketView:
+    require_office(principal, office_id)
+    ticket = await desk.transfer(
+        principal, office_id, window_no, body.ticket_id, body.to_service_id, body.to_zone_id, body.reason
+    )
+    return TicketView.of(ticket)

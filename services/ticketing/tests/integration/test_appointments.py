@@ -1,0 +1,66 @@
+"""A checked-in appointment becomes a ticket once, however often the event is delivered."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from contracts.appointments import AppointmentCheckedIn
+from servicekit.testing import Infra, probe
+from ticketing.settings import TicketingSettings
+
+from .conftest import OFFICE, auth, publish, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def handled_check_ins(client: httpx.AsyncClient) -> int:
+    runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+    value = runtime.registry.get_sample_value(
+        "onewindow_events_handled_total",
+        {"event_type": "appointments.AppointmentCheckedIn", "outcome": "handled"},
+    )
+    return int(value or 0)
+
+
+async def test_a_check_in_delivered_twice_issues_one_appointment_ticket_called_first(
+    infra: Infra, settings: TicketingSettings, client: httpx.AsyncClient
+) -> None:
+    operator = auth(settings, "operator-f")
+    opened = await client.post(
+        "/windows/open",
+        json={"office_id": OFFICE, "window_no": 5, "service_ids": ["housing-certificate"]},
+        headers=operator,
+    )
+    assert opened.status_code == 200
+    walk_in = (
+        await client.post("/tickets", json={"office_id": OFFICE, "service_id": "housing-certificate"})
+    ).json()
+    now = datetime.now(UTC)
+    check_in = AppointmentCheckedIn(
+        appointment_id="ap-42",
+        service_id="housing-certificate",
+        slot_start=now - timedelta(minutes=1),
+        checked_in_at=now,
+        language="tt",
+    )
+    for _ in range(2):  # the second is a redelivery
+        await publish(infra, settings, [check_in], office_id=OFFICE, aggregate_id="ap-42")
+
+    async def both_handled() -> bool:
+        return handled_check_ins(client) >= 2
+
+    await wait_until(both_handled, what="two check-in deliveries handled")
+    desk = client._transport.app.state.desk  # type: ignore[attr-defined]
+    assert await desk.store.tickets.collection.count_documents({"appointment_id": "ap-42"}) == 1
+    async with probe(infra, settings.topic("ticketing.ticket")) as watcher:
+        issued = await watcher.wait_for(
+            lambda e: e.event_type == "ticketing.TicketIssued" and e.data.get("appointment_id") == "ap-42"
+        )
+    assert len(issued) == 1
+    assert issued[0].data["channel"] == "appointment" and issued[0].data["language"] == "tt"
+    assert issued[0].data["citizen_token_sealed"], "the notifier can send the mobile link"
+    called = await client.post(f"/windows/{OFFICE}/5/call-next", headers=operator)
+    assert called.json()["appointment_id"] == "ap-42", "a due appointment goes before the earlier walk-in"
+    assert called.json()["ticket_id"] != walk_in["ticket_id"]
