@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -37,6 +38,11 @@ class OutboxRelay:
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: set[tuple[str, str]] = set()
         self._dirty: set[tuple[str, str]] = set()
+        # Aggregates whose published events still sit in their outbox. Clearing is deferred: an
+        # aggregate that changes again soon (a ticket is called, started, completed within
+        # minutes) drops them in that change for free; only quiet ones cost a clearing write.
+        self._to_clear: dict[tuple[str, str], float] = {}
+        self.clear_after_seconds = 3.0
         self.published_total = Counter(
             "onewindow_outbox_published_total", "Events published from the outbox", registry=registry
         )
@@ -55,11 +61,14 @@ class OutboxRelay:
     async def start(self, workers: int = 4) -> None:
         self._tasks = [asyncio.create_task(self._work(), name=f"outbox-relay-{i}") for i in range(workers)]
         self._tasks.append(asyncio.create_task(self._sweep_forever(), name="outbox-sweeper"))
+        self._tasks.append(asyncio.create_task(self._clear_forever(), name="outbox-clearer"))
 
     async def stop(self) -> None:
-        """Flush what is queued, then stop."""
+        """Flush what is queued, clear what was published, then stop."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), timeout=10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.clear_published(everything=True), timeout=10)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -107,8 +116,34 @@ class OutboxRelay:
             store.published.add(entry["event_id"])
             self.published_total.inc()
             sent += 1
-        await store.drop_published(aggregate_id)
+        self._to_clear.setdefault((collection, aggregate_id), time.monotonic())
         return sent
+
+    async def clear_published(self, *, everything: bool = False) -> int:
+        """Clear published events out of the outboxes that have waited long enough."""
+        now = time.monotonic()
+        due = [
+            key
+            for key, since in self._to_clear.items()
+            if everything or now - since >= self.clear_after_seconds
+        ]
+        for key in due:
+            self._to_clear.pop(key, None)
+            collection, aggregate_id = key
+            if key in self._in_flight:
+                continue  # being relayed again: it will be queued for clearing once more
+            await self.stores[collection].drop_published(aggregate_id)
+        return len(due)
+
+    async def _clear_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.clear_published()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("outbox clearing failed", error=repr(error))
 
     async def sweep(self) -> int:
         """Publish whatever a crash or a failed publish left behind."""
