@@ -153,7 +153,10 @@ class TicketDesk:
         self.queue_status = QueueStatusPublisher(
             self.publish_queue_status, settings.queue_status_interval_seconds
         )
-        self._office_locks: dict[str, asyncio.Lock] = {}
+        self._window_locks: dict[str, asyncio.Lock] = {}
+        # Tickets a call-next of this process is claiming right now: the other windows of this
+        # process pass over them instead of racing for the same first candidate.
+        self._being_claimed: set[str] = set()
         self._recent: dict[str, tuple[float, list[Document], dict[str, float]]] = {}
         self._waiting_counts: dict[tuple[str, str], list[float]] = {}
         self._counting: dict[tuple[str, str], asyncio.Lock] = {}
@@ -561,10 +564,8 @@ class TicketDesk:
         if window["state"] != "open":
             raise WindowNotOpen(f"window {window_no} is {window['state']}; resume it to call")
         key = window["_id"]
-        # One call at a time per office in this process: windows of one office would otherwise all
-        # race for the same first candidates (each lost race costs a claim and a re-read). Across
-        # processes the claims decide. This also makes a double click call one ticket.
-        async with self._office_locks.setdefault(office_id, asyncio.Lock()):
+        # One call at a time per window in this process (a double click calls one ticket).
+        async with self._window_locks.setdefault(key, asyncio.Lock()):
             if await self.store.active_at_window(key) is not None:
                 raise WindowBusy(
                     f"window {window_no} still has a ticket: finish, transfer or no-show it first"
@@ -589,19 +590,15 @@ class TicketDesk:
             if not ordered:
                 break
             for candidate in ordered:
-                # Commit on a fresh read (by _id, cheap): never on a document read long ago, whose next
-                # revision may have been claimed long ago, and skip, without a claim, one already taken.
-                current = await self.store.ticket_doc(candidate.ticket_id)
-                if current is None or current["state"] != TicketState.WAITING:
+                if candidate.ticket_id in self._being_claimed:
                     continue
-                candidate = Ticket.from_doc(current)
-                called, data = domain.call(candidate, window["window_no"], ref, now)
-                envelope = self._event(data, office.office_id, candidate.ticket_id, int(current["rev"]) + 1)
+                self._being_claimed.add(candidate.ticket_id)
                 try:
-                    await self.store.tickets.commit(current, called.to_doc(), [envelope])
-                except ConcurrentChange:
+                    called = await self._try_claim(office, window, ref, candidate.ticket_id, now)
+                finally:
+                    self._being_claimed.discard(candidate.ticket_id)
+                if called is None:
                     continue  # another window got it (or it changed): the next one in order
-                await self.store.point_window(window["_id"], candidate.ticket_id)
                 log.info(
                     "ticket called",
                     office_id=office.office_id,
@@ -610,6 +607,24 @@ class TicketDesk:
                 )
                 return called
         raise NoTicketWaiting(f"nobody is waiting for the services of window {window['window_no']}")
+
+    async def _try_claim(
+        self, office: OfficeConfigured, window: Document, ref: str, ticket_id: str, now: datetime
+    ) -> Ticket | None:
+        # Commit on a fresh read (by _id, cheap): never on a document read long ago, whose next
+        # revision may have been claimed long ago, and skip, without a claim, one already taken.
+        current = await self.store.ticket_doc(ticket_id)
+        if current is None or current["state"] != TicketState.WAITING:
+            return None
+        candidate = Ticket.from_doc(current)
+        called, data = domain.call(candidate, window["window_no"], ref, now)
+        envelope = self._event(data, office.office_id, candidate.ticket_id, int(current["rev"]) + 1)
+        try:
+            await self.store.tickets.commit(current, called.to_doc(), [envelope])
+        except ConcurrentChange:
+            return None
+        await self.store.point_window(window["_id"], candidate.ticket_id)
+        return called
 
     async def _window_ticket(
         self, principal: Principal, office_id: str, window_no: int, ticket_id: str | None

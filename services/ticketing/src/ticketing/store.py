@@ -118,7 +118,8 @@ class TicketStore:
         docs: list[Document] = []
         for service_id in dict.fromkeys(service_ids):
             cursor = self.tickets.collection.find(
-                {"office_id": office_id, "state": str(TicketState.WAITING), "service_id": service_id}
+                {"office_id": office_id, "state": str(TicketState.WAITING), "service_id": service_id},
+                {"outbox": 0},  # routing needs the ticket, not its pending events
             )
             docs.extend([doc async for doc in cursor])
         return docs
