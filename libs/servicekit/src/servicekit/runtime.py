@@ -53,6 +53,7 @@ class ServiceRuntime:
         self.on_stop: list[Hook] = []
         self.background: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
         self.started = False
 
     def add_aggregates(self, *stores: AggregateStore) -> None:
@@ -65,11 +66,18 @@ class ServiceRuntime:
         self.routers.append(router)
 
     def every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
-        """Run `job` periodically while the service runs (sweepers, end of day, reminders)."""
+        """Run `job` periodically while the service runs (sweepers, end of day, reminders).
+
+        On shutdown a run in progress is allowed to finish (a message half-sent by a cancelled job
+        would be sent again after the restart).
+        """
 
         async def loop() -> None:
-            while True:
-                await asyncio.sleep(seconds)
+            while not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+                if self._stopping.is_set():
+                    return
                 try:
                     await job()
                 except asyncio.CancelledError:
@@ -83,6 +91,7 @@ class ServiceRuntime:
         await publish_event(self.broker, self.settings, envelope)
 
     async def start(self) -> None:
+        self._stopping.clear()
         for hook in self.on_start:
             await hook()
         self.relay = OutboxRelay(
@@ -97,11 +106,14 @@ class ServiceRuntime:
     async def stop(self) -> None:
         """Finish in-flight handlers, flush the outbox, commit, close."""
         self.started = False
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._stopping.set()
+        if self._tasks:
+            _, unfinished = await asyncio.wait(self._tasks, timeout=15)
+            for task in unfinished:
+                task.cancel()
+            for task in unfinished:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for router in self.routers:
             if router.subscriber is not None:
                 with contextlib.suppress(Exception):

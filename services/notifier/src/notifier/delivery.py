@@ -83,7 +83,10 @@ class Dispatcher:
         self._tasks = [asyncio.create_task(self._work(), name=f"delivery-{i}") for i in range(self.workers)]
 
     async def stop(self) -> None:
-        # In-flight sends finish through their lease on the next start (or another replica).
+        # Let sends in flight finish (a send cut off mid-way is repeated after its lease lapses,
+        # and the citizen would get it twice); what still waits after that goes on at next start.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), timeout=10)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
