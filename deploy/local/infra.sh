@@ -311,21 +311,33 @@ start_postgres() {
   managed_pg || return 0
   [[ -x "$PG_BIN/initdb" ]] || die "PostgreSQL server binaries not found (Debian: apt-get install -y postgresql); or set ONEWINDOW_FERRETDB_HANDLER=sqlite"
   mkdir -p "$LOG_DIR" "$PG_DATA"
-  if [[ $EUID == 0 ]]; then chown postgres "$PG_DATA" "$LOG_DIR"; touch "$LOG_DIR/postgres.log"; chown postgres "$LOG_DIR/postgres.log"; fi
+  if [[ $EUID == 0 ]]; then
+    chown postgres "$PG_DATA"
+    if ! runuser -u postgres -- test -w "$PG_DATA"; then
+      # A checkout below a folder the postgres user may not enter (e.g. a private home): keep the
+      # cluster in a folder of its own, one per checkout.
+      PG_DATA="/var/tmp/onewindow-postgres-$(echo "$ROOT" | sha256sum | cut -c1-12)"
+      mkdir -p "$PG_DATA"; chown postgres "$PG_DATA"; chmod 700 "$PG_DATA"
+      echo "$PG_DATA" >"$VAR/postgres.location"
+    fi
+  fi
+  PG_LOG="$PG_DATA/postgres.log"
   if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
     say "initialising PostgreSQL cluster in $PG_DATA"
     pg_run "$PG_BIN/initdb" -D "$PG_DATA" -U onewindow -A trust -E UTF8 --no-locale >"$LOG_DIR/postgres-init.log" 2>&1 \
       || { tail_logs "$LOG_DIR/postgres-init.log"; die "initdb failed (log: $LOG_DIR/postgres-init.log)"; }
+    # the cluster writes its own log next to its data (the postgres user owns that folder)
   fi
   if pg_running; then
     say "postgresql already running on 127.0.0.1:$PG_PORT"
   else
     check_port_free "$PG_PORT" "PostgreSQL for FerretDB" ONEWINDOW_PG_PORT
     say "starting postgresql on 127.0.0.1:$PG_PORT"
-    pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t "$READY_TIMEOUT" \
+    pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$READY_TIMEOUT" \
       -o "-p $PG_PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
-      || { tail_logs "$LOG_DIR/postgres.log"; die "postgresql did not start (log: $LOG_DIR/postgres.log)"; }
+      || { tail_logs "$PG_LOG"; die "postgresql did not start (log: $PG_LOG)"; }
   fi
+  ln -sfn "$PG_LOG" "$LOG_DIR/postgres.log"
   if ! pg_run "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U onewindow -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1; then
     pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U onewindow ferretdb || die "createdb ferretdb failed"
   fi
@@ -334,6 +346,7 @@ start_postgres() {
 
 stop_postgres() {
   managed_pg || return 0
+  [[ -f "$VAR/postgres.location" ]] && PG_DATA="$(cat "$VAR/postgres.location")"
   [[ -f "$PG_DATA/PG_VERSION" ]] || return 0
   if pg_running; then
     say "stopping postgresql"
