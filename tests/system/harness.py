@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -15,12 +16,16 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
-
+from aiokafka.admin import AIOKafkaAdminClient
+from contracts.samples import sample_office, sample_service
 from contracts.topics import create_topics
+from pymongo import AsyncMongoClient
 from servicekit.auth import issue_token
 from servicekit.sealing import generate_keypair
 
@@ -49,7 +54,9 @@ class Instance:
 @dataclass
 class System:
     kafka: str = field(default_factory=lambda: os.environ.get("ONEWINDOW_KAFKA", "127.0.0.1:9092"))
-    mongo_url: str = field(default_factory=lambda: os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017"))
+    mongo_url: str = field(
+        default_factory=lambda: os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
+    )
     ticketing_replicas: int = 2
     partitions: int = 3
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
@@ -82,8 +89,14 @@ class System:
             "ONEWINDOW_PSEUDONYM_KEY": "system-test-pseudonyms",
             "ONEWINDOW_DEMO_PASSWORD": "system-test-password",
             "ONEWINDOW_OUTBOX_SWEEP_SECONDS": "0.5",
+            # Poison reaches the dead letters in well under a second (3 retries from 50 ms).
+            "ONEWINDOW_HANDLER_BACKOFF": "0.05",
             "NOTIFIER_PRIVATE_KEY": self.private_key,
             "NOTIFIER_CHANNEL": "log",
+            "NOTIFIER_LOG_PATH": str(self.log_dir / "notifications.log"),
+            "NOTIFIER_QUIET_HOURS": "",
+            # Check-in opens 15 min before a slot: make a checked-in appointment due at once.
+            "TICKETING_APPOINTMENT_EARLY_MINUTES": "20",
             f"{upper}_HTTP_PORT": str(port),
             f"{upper}_MONGO_DB": self.database(service),
             **self.extra_env,
@@ -127,8 +140,13 @@ class System:
 
     async def seed_catalog(self) -> None:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "catalog.seed", env=self.env("catalog", self.of("catalog")[0].port), cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "catalog.seed",
+            env=self.env("catalog", self.of("catalog")[0].port),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await process.communicate()
         if process.returncode != 0:
@@ -153,3 +171,273 @@ class System:
     def stop(self) -> None:
         for instance in self.instances:
             self.kill(instance, signal.SIGTERM)
+
+    async def destroy(self) -> None:
+        """Delete this System's topics and databases (ONEWINDOW_KEEP_SYSTEM=1 keeps them to look at).
+
+        The shared broker recovers every partition after a kill -9: each topic left behind slows that."""
+        if os.environ.get("ONEWINDOW_KEEP_SYSTEM"):
+            return
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
+        await admin.start()
+        try:
+            mine = [topic for topic in await admin.list_topics() if topic.startswith(self.prefix)]
+            if mine:
+                await admin.delete_topics(mine)
+        finally:
+            await admin.close()
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            self.mongo_url, serverSelectionTimeoutMS=5000
+        )
+        try:
+            for service in SERVICES:
+                await client.drop_database(self.database(service))
+        finally:
+            await client.close()
+
+    def kafka_pid(self) -> int:
+        """The local broker's pid (deploy/local/infra.sh writes it under var/run)."""
+        return int((ROOT / "var" / "run" / "kafka.pid").read_text().strip())
+
+    async def kill_broker(self) -> None:
+        os.kill(self.kafka_pid(), signal.SIGKILL)
+
+    async def restart_broker(self) -> None:
+        """`deploy/local/infra.sh up` restarts what is down and waits until the broker answers."""
+        process = await asyncio.create_subprocess_exec(
+            str(ROOT / "deploy" / "local" / "infra.sh"),
+            "up",
+            cwd=ROOT,
+            # Recovery after kill -9 reads every partition of the shared broker: allow for thousands.
+            env={**os.environ, "ONEWINDOW_READY_TIMEOUT": os.environ.get("ONEWINDOW_READY_TIMEOUT", "300")},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"infra.sh up failed: {output.decode()[-2000:]}")
+
+    def reconcile_args(self) -> list[str]:
+        """Arguments of `ops/reconcile.py` that point it at this System."""
+        return [
+            "--kafka",
+            self.kafka,
+            "--mongo-url",
+            self.mongo_url,
+            "--prefix",
+            self.prefix,
+            "--db-template",
+            f"sys{self.run_id}_{{service}}",
+        ]
+
+    async def reconcile(self, *extra: str) -> tuple[int, dict[str, Any]]:
+        """Run the reconciliation command (as an operator would) and parse its JSON report."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(ROOT / "ops" / "reconcile.py"),
+            *self.reconcile_args(),
+            *extra,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        output, errors = await process.communicate()
+        if process.returncode not in (0, 1):
+            raise RuntimeError(f"reconcile crashed ({process.returncode}): {errors.decode()[-3000:]}")
+        return int(process.returncode or 0), json.loads(output)
+
+    async def settle(self, *extra: str, timeout: float = 120) -> dict[str, Any]:
+        """Reconcile until clean; the last report (with its discrepancies) when the deadline passes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            code, report = await self.reconcile(*extra)
+            if code == 0 or time.monotonic() > deadline:
+                return report
+            await asyncio.sleep(2)
+
+
+# ------------------------------------------------------------------ an office open around the clock
+
+
+@dataclass(frozen=True)
+class Office:
+    """A test office open 00:00-24:00 (tests run at any hour): a service in zone z1, another in z3."""
+
+    office_id: str
+    service_id: str
+    other_service_id: str
+
+    def operator(self, window_no: int) -> str:
+        return f"operator-{self.office_id}-{window_no}"
+
+
+class Api:
+    """The System's HTTP APIs as staff and citizens use them (tokens minted with the System's key)."""
+
+    def __init__(self, system: System, client: httpx.AsyncClient) -> None:
+        self.system = system
+        self.client = client
+        self._replica = 0
+        self.issued: list[str] = []  # every ticket id the API acknowledged (201), in order
+
+    def _headers(
+        self, role: str | None, office_id: str | None, subject: str = "system-test"
+    ) -> dict[str, str]:
+        if role is None:
+            return {}
+        return {"Authorization": f"Bearer {self.system.token(role, office_id, subject)}"}
+
+    def ticketing(self) -> str:
+        """Round robin over the ticketing replicas that are alive (as a load balancer would)."""
+        alive = [i for i in self.system.of("ticketing") if i.process is None or i.process.poll() is None]
+        self._replica += 1
+        return alive[self._replica % len(alive)].url
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        role: str | None = None,
+        office_id: str | None = None,
+        subject: str = "system-test",
+        **kwargs: Any,
+    ) -> httpx.Response:
+        headers = self._headers(role, office_id, subject)
+        return await self.client.request(method, url, headers=headers, timeout=15, **kwargs)
+
+    # -- catalog
+
+    async def create_office(self, office_id: str | None = None) -> Office:
+        office_id = office_id or f"sys-{uuid.uuid4().hex[:6]}"
+        office = Office(office_id, f"{office_id}-cert", f"{office_id}-benefit")
+        catalog = self.system.url("catalog")
+        spec = sample_office(office_id, all_day=True).model_dump(
+            mode="json", exclude={"office_id", "version", "retired"}
+        )
+        made = await self.call(
+            "POST", f"{catalog}/admin/offices", role="admin", json={"office_id": office_id, **spec}
+        )
+        assert made.status_code == 201, made.text
+        services = [
+            sample_service(office.service_id, letter="А", office_id=office_id, zone_id="z1"),
+            sample_service(
+                office.other_service_id, letter="Б", office_id=office_id, zone_id="z3", online=False
+            ),
+        ]
+        for service in services:
+            body = service.model_dump(mode="json", exclude={"service_id", "version"})
+            made = await self.call(
+                "POST",
+                f"{catalog}/admin/services",
+                role="admin",
+                json={"service_id": service.service_id, **body},
+            )
+            assert made.status_code == 201, made.text
+        await self._wait_known(office)
+        return office
+
+    async def _wait_known(self, office: Office, timeout: float = 60) -> None:
+        """Ticketing, appointments and the notifier learn an office from catalog events."""
+        deadline = time.monotonic() + timeout
+        slots = (
+            f"{self.system.url('appointments')}/offices/{office.office_id}/services/{office.service_id}/slots"
+        )
+        while True:
+            known = (
+                await self._ticketing_knows(office)
+                and (
+                    await self.call("GET", f"{self.system.url('notifier')}/boards/{office.office_id}")
+                ).status_code
+                == 200
+                and (await self.call("GET", slots, params={"days": 1})).status_code == 200
+            )
+            if known:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the services did not learn office {office.office_id} in {timeout}s")
+            await asyncio.sleep(0.3)
+
+    async def _ticketing_knows(self, office: Office) -> bool:
+        # Window 12 (zone z4) opened for both services proves the office and the services arrived.
+        window = {
+            "office_id": office.office_id,
+            "window_no": 12,
+            "service_ids": [office.service_id, office.other_service_id],
+        }
+        for instance in self.system.of("ticketing"):
+            opened = await self.call(
+                "POST",
+                f"{instance.url}/windows/open",
+                role="operator",
+                office_id=office.office_id,
+                subject=office.operator(12),
+                json=window,
+            )
+            if opened.status_code != 200:
+                return False
+            await self.call(
+                "POST",
+                f"{instance.url}/windows/{office.office_id}/12/close",
+                role="operator",
+                office_id=office.office_id,
+                subject=office.operator(12),
+            )
+        return True
+
+    # -- ticketing
+
+    async def issue(self, office: Office, service_id: str | None = None, **extra: Any) -> dict[str, Any]:
+        response = await self.call(
+            "POST",
+            f"{self.ticketing()}/tickets",
+            role="kiosk",
+            office_id=office.office_id,
+            json={"office_id": office.office_id, "service_id": service_id or office.service_id, **extra},
+        )
+        assert response.status_code == 201, response.text
+        self.issued.append(response.json()["ticket_id"])
+        return dict(response.json())
+
+    async def window(self, office: Office, window_no: int, action: str, **body: Any) -> httpx.Response:
+        """An operator's action at the window it works at (open, call-next, start, complete, ...)."""
+        if action == "open":
+            url = f"{self.ticketing()}/windows/open"
+            body = {"office_id": office.office_id, "window_no": window_no, **body}
+        else:
+            url = f"{self.ticketing()}/windows/{office.office_id}/{window_no}/{action}"
+        return await self.call(
+            "POST",
+            url,
+            role="operator",
+            office_id=office.office_id,
+            subject=office.operator(window_no),
+            json=body or None,
+        )
+
+    async def serve_next(self, office: Office, window_no: int, outcome: str = "served") -> dict[str, Any]:
+        called = await self.window(office, window_no, "call-next")
+        assert called.status_code == 200, called.text
+        started = await self.window(office, window_no, "start")
+        assert started.status_code == 200, started.text
+        done = await self.window(office, window_no, "complete", outcome=outcome)
+        assert done.status_code == 200, done.text
+        return dict(called.json())
+
+    async def supervisor_get(self, office: Office, service: str, path: str, **params: Any) -> httpx.Response:
+        return await self.call(
+            "GET",
+            f"{self.system.url(service)}{path}",
+            role="supervisor",
+            office_id=office.office_id,
+            params=params,
+        )
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30) -> None:
+    """Poll an async check until it holds (an endpoint catching up with the event stream)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(0.2)

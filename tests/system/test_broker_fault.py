@@ -1,0 +1,40 @@
+"""The Kafka broker killed (-9) mid-stream and restarted, then reconcile (a System of its own:
+the backlog it leaves must not spill into the other fault tests)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from chaos import Traffic, note, office, reconciled, traffic
+from harness import Api, System
+
+__all__ = ["office", "traffic"]  # module-scoped fixtures, one System per module
+
+# A restart after kill -9 recovers every partition of the shared dev broker: minutes, not seconds.
+pytestmark = [pytest.mark.system, pytest.mark.timeout(900)]
+
+
+@pytest.mark.xfail(
+    strict=False,  # whether the broker loses the producer's last sequence depends on the kill's timing
+    reason="servicekit producer: after the broker's kill -9 every publish to a partition fails with "
+    "OutOfOrderSequenceNumber until the process restarts (the idempotent producer is never reset): "
+    "acknowledged tickets stay in outboxes, unpublished. Remove this marker when fixed.",
+)
+async def test_broker_killed_mid_stream_loses_no_acknowledged_ticket(
+    system: System, api: Api, traffic: Traffic, tmp_path: Path
+) -> None:
+    traffic.start()
+    await traffic.issued_at_least(10)
+    note("killing the broker")
+    await system.kill_broker()
+    await traffic.issued_at_least(3)  # issuing goes on: the events wait in the outboxes
+    note("restarting the broker")
+    started = time.monotonic()
+    await system.restart_broker()
+    note(f"broker back after {time.monotonic() - started:.0f}s")
+    await traffic.issued_at_least(10, timeout=120)
+    await traffic.stop()
+    note(f"traffic stopped; failures meanwhile: {len(traffic.failures)}")
+    await reconciled(system, api, tmp_path)
