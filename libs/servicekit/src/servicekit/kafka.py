@@ -8,6 +8,7 @@ and the partition keeps moving. Unknown event types are skipped (forward compati
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import traceback
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaError
 from contracts import Envelope, EventData
 from contracts.registry import MalformedEvent, UnknownEvent, decode, encode, partition_key, topic_for
 from faststream import AckPolicy
@@ -53,15 +55,81 @@ def create_broker(settings: ServiceSettings, registry: CollectorRegistry) -> Kaf
     )
 
 
-async def publish_event(broker: KafkaBroker, settings: ServiceSettings, envelope: Envelope) -> None:
-    """Publish one event to its topic, keyed as the registry says, envelope fields as headers."""
-    await broker.publish(
-        encode(envelope),
-        settings.topic(topic_for(envelope.event_type).name),
-        key=partition_key(envelope),
-        headers=envelope.headers(),
-        correlation_id=envelope.correlation_id,
-    )
+class EventProducer:
+    """The producer the outbox relay publishes through: idempotent, acks=all, and rebuilt when it
+    breaks.
+
+    After a broker crash an idempotent producer can fail every send to a partition with
+    OutOfOrderSequenceNumber until it is replaced (seen in the fault tests): a fresh producer gets
+    a new producer id and goes on. Outbox entries keep their event_id, so a resend is harmless.
+    """
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+        self.rebuilds = 0
+        self.consecutive_failures = 0
+
+    def _new(self) -> AIOKafkaProducer:
+        extra: dict[str, Any] = {}
+        if self.settings.kafka_sasl_username:
+            extra = {
+                "security_protocol": "SASL_SSL" if self.settings.kafka_use_ssl else "SASL_PLAINTEXT",
+                "sasl_mechanism": "SCRAM-SHA-512",
+                "sasl_plain_username": self.settings.kafka_sasl_username,
+                "sasl_plain_password": self.settings.kafka_sasl_password.get_secret_value(),
+            }
+        return AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            client_id=f"onewindow-{self.settings.service_name}-outbox",
+            enable_idempotence=True,
+            acks="all",
+            request_timeout_ms=15000,
+            **extra,
+        )
+
+    async def start(self) -> None:
+        self._producer = self._new()
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+
+    async def _rebuild(self, broken: Any) -> None:
+        async with self._lock:
+            if broken is None or self._producer is not broken:
+                return  # another task rebuilt it already
+            log.warning("rebuilding the outbox producer", failures=self.consecutive_failures)
+            with contextlib.suppress(Exception):
+                await broken.stop()
+            fresh = self._new()
+            await fresh.start()
+            self._producer = fresh
+            self.rebuilds += 1
+
+    async def publish(self, envelope: Envelope) -> None:
+        """Publish one event to its topic, keyed as the registry says, envelope fields as headers."""
+        producer = self._producer
+        if producer is None:
+            raise RuntimeError("the event producer is not started")
+        try:
+            await producer.send_and_wait(
+                self.settings.topic(topic_for(envelope.event_type).name),
+                encode(envelope),
+                key=partition_key(envelope),
+                headers=[(key, value.encode()) for key, value in envelope.headers().items()],
+            )
+        except (KafkaError, AssertionError):
+            self.consecutive_failures += 1
+            if self.consecutive_failures >= 3:
+                await self._rebuild(producer)
+                self.consecutive_failures = 0
+            raise
+        self.consecutive_failures = 0
 
 
 @dataclass

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from contracts import Envelope
@@ -43,8 +44,12 @@ class OutboxRelay:
         # minutes) drops them in that change for free; only quiet ones cost a clearing write.
         self._to_clear: dict[tuple[str, str], float] = {}
         self.clear_after_seconds = 3.0
+        self.sweep_min_age_seconds = 5.0
         self.published_total = Counter(
             "onewindow_outbox_published_total", "Events published from the outbox", registry=registry
+        )
+        self.sweep_failures = Counter(
+            "onewindow_outbox_sweep_failures_total", "Aggregates a sweep could not publish", registry=registry
         )
         self.backlog = Gauge(
             "onewindow_outbox_backlog",
@@ -87,7 +92,7 @@ class OutboxRelay:
             finally:
                 self._queue.task_done()
 
-    async def _relay_guarded(self, key: tuple[str, str]) -> int:
+    async def _relay_guarded(self, key: tuple[str, str], *, min_age_seconds: float = 0.0) -> int:
         """One relay at a time per aggregate, so its events go out once and in order."""
         if key in self._in_flight:
             # Another task is relaying this aggregate: make it look once more when done.
@@ -95,7 +100,7 @@ class OutboxRelay:
             return 0
         self._in_flight.add(key)
         try:
-            sent = await self.relay_one(*key)
+            sent = await self.relay_one(*key, min_age_seconds=min_age_seconds)
             while key in self._dirty:
                 self._dirty.discard(key)
                 sent += await self.relay_one(*key)
@@ -103,15 +108,20 @@ class OutboxRelay:
         finally:
             self._in_flight.discard(key)
 
-    async def relay_one(self, collection: str, aggregate_id: str) -> int:
+    async def relay_one(self, collection: str, aggregate_id: str, *, min_age_seconds: float = 0.0) -> int:
         store = self.stores[collection]
         doc = await store.get(aggregate_id)
         if doc is None:
             return 0
         sent = 0
+        newest_allowed = datetime.now(UTC) - timedelta(seconds=min_age_seconds)
         for entry in doc.get("outbox", []):
             if entry["event_id"] in store.published:
                 continue
+            if min_age_seconds and datetime.fromisoformat(entry["event"]["occurred_at"]) > newest_allowed:
+                # Fresh: the relay of the replica that wrote it is sending it right now; a sweep
+                # that sent it too would only make a duplicate. The next sweep takes it if it stays.
+                break
             await self.publish(Envelope.model_validate(entry["event"]))
             store.published.add(entry["event_id"])
             self.published_total.inc()
@@ -145,14 +155,28 @@ class OutboxRelay:
             except Exception as error:
                 log.warning("outbox clearing failed", error=repr(error))
 
-    async def sweep(self) -> int:
-        """Publish whatever a crash or a failed publish left behind."""
+    async def sweep(self, min_age_seconds: float | None = None) -> int:
+        """Publish whatever a crash or a failed publish left behind.
+
+        One aggregate that cannot be published (its partition unavailable) does not hold up the others.
+        """
+        min_age = self.sweep_min_age_seconds if min_age_seconds is None else min_age_seconds
         sent = 0
+        failures = 0
         for name, store in self.stores.items():
             ids = await store.pending_ids()
             self.backlog.labels(name).set(len(ids))
             for aggregate_id in ids:
-                sent += await self._relay_guarded((name, aggregate_id))
+                try:
+                    sent += await self._relay_guarded((name, aggregate_id), min_age_seconds=min_age)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    failures += 1
+                    if failures == 1:
+                        log.warning("outbox sweep could not publish", collection=name, error=repr(error))
+        if failures:
+            self.sweep_failures.inc(failures)
         return sent
 
     async def _sweep_forever(self) -> None:

@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit.asyncapi import asyncapi_document
-from servicekit.kafka import ConsumerHealth, ConsumerMetrics, EventRouter, create_broker, publish_event
+from servicekit.kafka import ConsumerHealth, ConsumerMetrics, EventProducer, EventRouter, create_broker
 from servicekit.logging import configure_logging
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
@@ -42,6 +42,7 @@ class ServiceRuntime:
         self.settings = settings
         self.registry = CollectorRegistry()
         self.broker = create_broker(settings, self.registry)
+        self.producer = EventProducer(settings)
         self.mongo = connect(settings.mongo_url, app_name=settings.service_name)
         self.db: AsyncDatabase[Document] = self.mongo[settings.database_name]
         self.consumer_health = ConsumerHealth()
@@ -88,7 +89,7 @@ class ServiceRuntime:
         self.background.append(loop)
 
     async def publish(self, envelope: Envelope) -> None:
-        await publish_event(self.broker, self.settings, envelope)
+        await self.producer.publish(envelope)
 
     async def start(self) -> None:
         self._stopping.clear()
@@ -98,6 +99,7 @@ class ServiceRuntime:
             self.aggregates, self.publish, self.registry, sweep_seconds=self.settings.outbox_sweep_seconds
         )
         await self.broker.start()
+        await self.producer.start()
         await self.relay.start()
         self._tasks = [asyncio.create_task(job()) for job in self.background]
         self.started = True
@@ -122,6 +124,7 @@ class ServiceRuntime:
             await self.relay.stop()
         for hook in self.on_stop:
             await hook()
+        await self.producer.stop()
         await self.broker.stop()
         await self.mongo.close()
         log.info("service stopped")

@@ -18,11 +18,11 @@ from catalog.store import CatalogStore
 
 async def run(settings: CatalogSettings) -> int:
     runtime = ServiceRuntime(settings)
-    await runtime.broker.start()
+    await runtime.producer.start()
     try:
         return await Catalog(CatalogStore(runtime.db), settings).republish(runtime.publish)
     finally:
-        await runtime.broker.stop()
+        await runtime.producer.stop()
         await runtime.mongo.close()
 
 

@@ -79,7 +79,7 @@ async def run(settings: CatalogSettings) -> SeedReport:
         report = await seed(Catalog(store, settings), os.environ.get("ONEWINDOW_DEMO_PASSWORD") or None)
         # Publish now rather than waiting for the sweeper: the relay flushes its queue on stop.
         assert runtime.relay is not None
-        await runtime.relay.sweep()
+        await runtime.relay.sweep(min_age_seconds=0)
     finally:
         await runtime.stop()
     return report

@@ -121,6 +121,19 @@ def tickets_reaching_threshold(
     ]
 
 
+@dataclass(frozen=True)
+class TicketProgress:
+    """How far the waiting list has followed one ticket: its last applied version, and whether it is over."""
+
+    version: int
+    finished: bool
+
+
+def is_stale(progress: TicketProgress | None, version: int) -> bool:
+    """A redelivered or replayed ticket event: not newer than the last one applied, or the ticket is over."""
+    return progress is not None and (progress.finished or version <= progress.version)
+
+
 # --- the display board ---------------------------------------------------------------------------
 
 

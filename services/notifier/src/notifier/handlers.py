@@ -28,14 +28,23 @@ from contracts.ticketing import (
 )
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import EventRouter
+from servicekit.logging import get_logger
 from servicekit.store import Document
 
 from notifier.board import BoardWriter
 from notifier.clock import Clock
-from notifier.domain import deferred_reminder, display_number, reminder_times, tickets_reaching_threshold
+from notifier.domain import (
+    deferred_reminder,
+    display_number,
+    is_stale,
+    reminder_times,
+    tickets_reaching_threshold,
+)
 from notifier.messages import CitizenMessage, Messenger
 from notifier.settings import NotifierSettings
 from notifier.store import NotifierStore
+
+log = get_logger("notifier.handlers")
 
 
 def ticket_key(ticket_id: str) -> str:
@@ -92,6 +101,19 @@ def build_event_router(
                 CitizenMessage(**{**message.__dict__, "cause_event_id": contact["issued_event_id"]})
             )
 
+    async def is_replayed(envelope: Envelope, ticket_id: str) -> bool:
+        """A late duplicate or a replay: applying it would put back or move a ticket that has moved on."""
+        if not is_stale(await store.progress(ticket_id), envelope.aggregate_version):
+            return False
+        log.info("stale ticket event skipped", ticket_id=ticket_id, version=envelope.aggregate_version)
+        return True
+
+    async def applied(envelope: Envelope, ticket_id: str, *, finished: bool = False) -> None:
+        # Recorded last: an event redelivered after a crash half-way through is applied again in full.
+        await store.record_progress(
+            ticket_id, envelope.office_id, envelope.aggregate_version, finished=finished, at=clock.now()
+        )
+
     async def leave_queue(envelope: Envelope, ticket_id: str) -> None:
         removed = await store.remove_waiting(ticket_id)
         if removed is not None:
@@ -101,6 +123,8 @@ def build_event_router(
 
     @router.on(TicketIssued)
     async def on_ticket_issued(envelope: Envelope, data: TicketIssued) -> None:
+        if await is_replayed(envelope, data.ticket_id):
+            return  # nor the contact: a finished ticket's one was purged on purpose
         has_contact = data.contact_sealed is not None
         await store.add_waiting(
             data.ticket_id,
@@ -113,11 +137,14 @@ def build_event_router(
                 "notified": False,
             },
         )
-        if data.contact_sealed is None:
-            return
+        if data.contact_sealed is not None:
+            await confirm_ticket(envelope, data, data.contact_sealed)
+        await applied(envelope, data.ticket_id)
+
+    async def confirm_ticket(envelope: Envelope, data: TicketIssued, contact_sealed: str) -> None:
         contact = {
             "office_id": envelope.office_id,
-            "contact_sealed": data.contact_sealed,
+            "contact_sealed": contact_sealed,
             "token_sealed": data.citizen_token_sealed,
             "language": data.language,
             "number": display_number(data.number),
@@ -144,6 +171,8 @@ def build_event_router(
 
     @router.on(TicketCalled)
     async def on_ticket_called(envelope: Envelope, data: TicketCalled) -> None:
+        if await is_replayed(envelope, data.ticket_id):
+            return  # an old call is not announced again, nor does it drop a ticket transferred since
         await board.announce_call(envelope, data)  # the hall first: every other step waits on the store
         contact = await store.contact(ticket_key(data.ticket_id))
         if contact is not None:
@@ -162,9 +191,12 @@ def build_event_router(
             )
         if await store.drop_waiting(data.ticket_id):
             await tell_who_moved_up(envelope, data.service_id)
+        await applied(envelope, data.ticket_id)
 
     @router.on(TicketTransferred)
     async def on_ticket_transferred(envelope: Envelope, data: TicketTransferred) -> None:
+        if await is_replayed(envelope, data.ticket_id):
+            return
         removed = await store.remove_waiting(data.ticket_id)
         order = removed["order"] if removed else f"{envelope.occurred_at.isoformat()}|{data.number}"
         await store.add_waiting(
@@ -180,24 +212,30 @@ def build_event_router(
         )
         if removed is not None:
             await tell_who_moved_up(envelope, removed["service_id"])
+        await applied(envelope, data.ticket_id)
 
-    @router.on(TicketNoShow)
-    async def on_no_show(envelope: Envelope, data: TicketNoShow) -> None:
+    async def ticket_over(envelope: Envelope, data: TicketNoShow | TicketCancelled) -> None:
+        if await is_replayed(envelope, data.ticket_id):
+            return
         await leave_queue(envelope, data.ticket_id)
         await store.purge_contact(ticket_key(data.ticket_id))
+        await applied(envelope, data.ticket_id, finished=True)
 
-    @router.on(TicketCancelled)
-    async def on_ticket_cancelled(envelope: Envelope, data: TicketCancelled) -> None:
-        await leave_queue(envelope, data.ticket_id)
-        await store.purge_contact(ticket_key(data.ticket_id))
+    router.on(TicketNoShow)(ticket_over)
+    router.on(TicketCancelled)(ticket_over)
 
     @router.on(ServiceCompleted)
     async def on_service_completed(envelope: Envelope, data: ServiceCompleted) -> None:
+        if await is_replayed(envelope, data.ticket_id):
+            return
         if data.next_service_id is not None:
+            await applied(envelope, data.ticket_id)
             return  # the visit goes on at another service: the contact is still needed
+        await leave_queue(envelope, data.ticket_id)  # a ticket completed without a call we saw
         # The feedback link follows the end of the visit; the contact goes after a grace period.
         grace = timedelta(minutes=settings.contact_grace_minutes)
         await store.end_visit(ticket_key(data.ticket_id), clock.now() + grace)
+        await applied(envelope, data.ticket_id, finished=True)
 
     @router.on(QueueStatus)
     async def on_queue_status(envelope: Envelope, data: QueueStatus) -> None:

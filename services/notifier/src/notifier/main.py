@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from servicekit.catalog_view import CatalogView
 from servicekit.runtime import ServiceRuntime
@@ -43,6 +45,11 @@ def create_app(
         await store.purge_ended_contacts(clock.now())
 
     runtime.every(60.0, purge_ended_contacts)
+
+    async def forget_finished_tickets() -> None:
+        await store.forget_finished_tickets(clock.now() - timedelta(days=settings.ticket_memory_days))
+
+    runtime.every(3600.0, forget_finished_tickets)
 
     app = runtime.create_app(
         title="OneWindow notifier",

@@ -56,6 +56,8 @@ class NotifierSettings(ServiceSettings):
     reminder_sweep_seconds: float = 5.0
     # After a visit ends the contact is kept this long for the feedback link, then purged.
     contact_grace_minutes: float = 120.0
+    # Finished tickets are remembered this long, so a replayed event never puts one back in line.
+    ticket_memory_days: float = Field(default=14.0, gt=0)
     template_overrides: TemplateOverrides = Field(default_factory=dict)
 
     board_calls_kept: int = Field(default=20, ge=1, le=200)

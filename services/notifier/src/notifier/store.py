@@ -1,4 +1,4 @@
-"""The notifier's collections: sealed contacts, waiting tickets, scheduled messages, boards, deliveries.
+"""The notifier's collections: contacts, waiting tickets, ticket progress, schedules, boards, deliveries.
 
 Boards and deliveries are aggregates (AggregateStore: claimed revisions, outbox); the other
 collections are projections written by the consumer of the office's partition, one writer each.
@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from servicekit.store import AggregateStore, AlreadyExists, Document
 
-from notifier.domain import WaitingTicket
+from notifier.domain import TicketProgress, WaitingTicket
 
 
 class NotifierStore:
@@ -21,12 +21,14 @@ class NotifierStore:
         self.db = db
         self.contacts = db["contacts"]
         self.waiting = db["waiting"]
+        self.ticket_progress = db["ticket_progress"]
         self.scheduled = db["scheduled"]
         self.boards = AggregateStore(db, "boards")
         self.deliveries = AggregateStore(db, "deliveries")
 
     async def ensure_indexes(self) -> None:
         await self.waiting.create_index([("office_id", ASCENDING), ("service_id", ASCENDING)])
+        await self.ticket_progress.create_index([("finished", ASCENDING)])
         await self.scheduled.create_index([("status", ASCENDING)])
         await self.scheduled.create_index([("owner", ASCENDING)])
         await self.contacts.create_index([("ended", ASCENDING)])
@@ -84,6 +86,26 @@ class NotifierStore:
 
     async def mark_position_notified(self, ticket_id: str) -> None:
         await self.waiting.update_one({"_id": ticket_id}, {"$set": {"notified": True}})
+
+    # --- how far the waiting list has followed each ticket (guards it against replayed events) -----
+
+    async def progress(self, ticket_id: str) -> TicketProgress | None:
+        doc = await self.ticket_progress.find_one({"_id": ticket_id})
+        return None if doc is None else TicketProgress(int(doc["version"]), bool(doc["finished"]))
+
+    async def record_progress(
+        self, ticket_id: str, office_id: str, version: int, *, finished: bool, at: datetime
+    ) -> None:
+        doc = {"_id": ticket_id, "office_id": office_id, "version": version, "finished": finished, "at": at}
+        await self.ticket_progress.replace_one({"_id": ticket_id}, doc, upsert=True)
+
+    async def forget_finished_tickets(self, before: datetime) -> int:
+        """Finished tickets older than any replay worth fearing; open ones stay (they may still move)."""
+        removed = 0
+        async for doc in self.ticket_progress.find({"finished": True}, {"at": 1}):
+            if doc["at"] < before:
+                removed += (await self.ticket_progress.delete_one({"_id": doc["_id"]})).deleted_count
+        return removed
 
     # --- scheduled messages: reminders and what quiet hours deferred ----------------------------
 

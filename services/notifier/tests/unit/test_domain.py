@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from notifier.channels import LogFileChannel
 from notifier.domain import (
     QuietHours,
+    TicketProgress,
     WaitingTicket,
     announcement,
     board_with_call,
@@ -18,6 +19,7 @@ from notifier.domain import (
     contact_channel,
     deferred_reminder,
     empty_board,
+    is_stale,
     notification_id,
     reminder_times,
     tickets_reaching_threshold,
@@ -74,6 +76,14 @@ def test_a_ticket_that_moved_up_to_the_threshold_is_told_once() -> None:
     assert [(t.ticket_id, p) for t, p in tickets_reaching_threshold(waiting, 3)] == [("c", 3)]
     told = [_waiting("c", "3", 5, notified=True), _waiting("a", "1", 1)]
     assert tickets_reaching_threshold(told, 3) == []
+
+
+def test_a_duplicate_an_older_event_or_anything_after_the_end_of_a_ticket_is_stale() -> None:
+    assert not is_stale(None, 1)  # the first event of a ticket
+    assert not is_stale(TicketProgress(version=2, finished=False), 3)
+    assert is_stale(TicketProgress(version=2, finished=False), 2)  # the same event again
+    assert is_stale(TicketProgress(version=4, finished=False), 1)  # a replayed issue after a call
+    assert is_stale(TicketProgress(version=4, finished=True), 9)  # a finished ticket stays finished
 
 
 def test_quiet_hours_across_midnight_defer_to_the_morning_in_office_time() -> None:
