@@ -101,11 +101,13 @@ class EventProducer:
 
     async def _rebuild(self, broken: Any) -> None:
         async with self._lock:
-            if broken is None or self._producer is not broken:
+            if self._producer is not broken:
                 return  # another task rebuilt it already
             log.warning("rebuilding the outbox producer", failures=self.consecutive_failures)
-            with contextlib.suppress(Exception):
-                await broken.stop()
+            stop = getattr(broken, "stop", None)
+            if stop is not None:
+                with contextlib.suppress(Exception):
+                    await stop()
             fresh = self._new()
             await fresh.start()
             self._producer = fresh
