@@ -623,6 +623,8 @@ class TicketDesk:
             await self.store.tickets.commit(current, called.to_doc(), [envelope])
         except ConcurrentChange:
             return None
+        # A crash right here leaves the ticket called with no pointer: active_at_window finds it by
+        # its at_window, so the window stays busy with it (not skipping to the next) until finished.
         await self.store.point_window(window["_id"], candidate.ticket_id)
         return called
 

@@ -93,6 +93,7 @@ class TicketStore:
             [("office_id", ASCENDING), ("state", ASCENDING), ("service_id", ASCENDING)]
         )
         await self.tickets.collection.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
+        await self.tickets.collection.create_index([("at_window", ASCENDING)])
         await self.windows.collection.create_index([("office_id", ASCENDING), ("state", ASCENDING)])
         await self.numbers.ensure_indexes()
 
@@ -142,16 +143,34 @@ class TicketStore:
         return [Ticket.from_doc(doc) for doc in await self.waiting_docs(office_id)]
 
     async def point_window(self, key: str, ticket_id: str) -> None:
-        """Remember the ticket a window called (written only by that window's call-next)."""
+        """Remember the ticket a window called (by its call-next, or when a lost pointer is healed)."""
         await self.window_tickets.replace_one({"_id": key}, {"_id": key, "ticket_id": ticket_id}, upsert=True)
 
     async def active_at_window(self, key: str) -> Document | None:
-        """The ticket called or served at this window; the pointer is a hint, the ticket decides."""
+        """The ticket called or served at this window; the pointer is a hint, the ticket decides.
+
+        The ticket is committed before the pointer is written, so a process killed in between leaves
+        a called ticket no pointer names, and a pointer to a finished ticket means nothing. Either way
+        the tickets themselves are asked (`at_window` is an equality query) and the pointer is healed.
+        """
         pointer = await self.window_tickets.find_one({"_id": key})
-        if pointer is None:
-            return None
-        doc = await self.tickets.get(pointer["ticket_id"])
-        return doc if doc is not None and doc.get("at_window") == key else None
+        if pointer is not None:
+            doc = await self.tickets.get(pointer["ticket_id"])
+            if doc is not None and doc.get("at_window") == key:
+                return doc
+        orphan = await self._occupying(key)
+        if orphan is not None:
+            await self.point_window(key, str(orphan["_id"]))
+        return orphan
+
+    async def _occupying(self, key: str) -> Document | None:
+        """The ticket called or served at this window, found by the tickets themselves."""
+        cursor = self.tickets.collection.find({"at_window": key})
+        found = [doc async for doc in cursor]
+        # Two at once only if two processes called for one window together: the earliest call first,
+        # the other surfaces once it is finished.
+        found.sort(key=lambda doc: (doc.get("called_at") is None, doc.get("called_at") or 0, doc["_id"]))
+        return found[0] if found else None
 
     async def offices_with_waiting(self) -> list[str]:
         return [
