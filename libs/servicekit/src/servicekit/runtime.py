@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from contracts import Envelope
@@ -32,6 +32,7 @@ from servicekit.settings import ServiceSettings
 from servicekit.store import AggregateStore, ConcurrentChange, Document, NotFound, connect
 
 log = structlog.get_logger("servicekit.runtime")
+T = TypeVar("T")
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -290,3 +291,19 @@ def install_error_handlers(app: FastAPI, errors: Mapping[type[Exception], int]) 
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+
+
+def from_app_state(name: str, kind: type[T]) -> Callable[[Request], T]:
+    """A FastAPI dependency that hands a route what `create_app` put on `app.state.<name>`:
+
+    Desk = Annotated[TicketDesk, Depends(from_app_state("desk", TicketDesk))]
+    """
+
+    def dependency(request: Request) -> T:
+        value = getattr(request.app.state, name)
+        if not isinstance(value, kind):
+            raise TypeError(f"app.state.{name} is {type(value).__name__}, not {kind.__name__}")
+        return value
+
+    dependency.__name__ = f"app_state_{name}"
+    return dependency

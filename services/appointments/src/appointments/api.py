@@ -10,6 +10,7 @@ from contracts.common import Identifier, Language
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, require, require_office
+from servicekit.runtime import from_app_state
 from servicekit.store import Document
 
 from appointments.commands import Appointments, BookingRequest
@@ -49,17 +50,7 @@ MAX_REPORT_DAYS = 366
 router = APIRouter()
 
 
-def _appointments(request: Request) -> Appointments:
-    appointments: Appointments = request.app.state.appointments
-    return appointments
-
-
-def _limiter(request: Request) -> FailureLimiter:
-    limiter: FailureLimiter = request.app.state.checkin_limiter
-    return limiter
-
-
-Service = Annotated[Appointments, Depends(_appointments)]
+Service = Annotated[Appointments, Depends(from_app_state("appointments", Appointments))]
 Supervisor = Annotated[Principal, require("supervisor")]
 
 _START = "2026-03-02T10:00:00+03:00"
@@ -356,7 +347,7 @@ async def reschedule(token: str, body: RescheduleIn, appointments: Service) -> B
     tags=["kiosk"],
 )
 async def check_in(body: CheckInIn, request: Request, appointments: Service) -> CheckedInOut:
-    limiter = _limiter(request)
+    limiter = from_app_state("checkin_limiter", FailureLimiter)(request)
     key = f"{body.office_id}|{request.client.host if request.client else 'unknown'}"
     limiter.check(key)
     try:

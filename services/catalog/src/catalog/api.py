@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, Role, require
+from servicekit.runtime import from_app_state
 from servicekit.store import AlreadyExists, NotFound
 
 from catalog import domain, search, staff
@@ -44,12 +45,7 @@ ERRORS: dict[type[Exception], int] = {
 }
 
 
-def get_catalog(request: Request) -> Catalog:
-    catalog: Catalog = request.app.state.catalog
-    return catalog
-
-
-CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+CatalogDep = Annotated[Catalog, Depends(from_app_state("catalog", Catalog))]
 Admin = Annotated[Principal, require("admin")]
 LangQuery = Annotated[Lang, Query(description="Language of the texts", examples=["ru"])]
 

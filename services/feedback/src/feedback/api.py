@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from contracts import new_event
 from contracts.feedback import FeedbackAlertResolved, FeedbackGiven
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, require, require_office
+from servicekit.runtime import from_app_state
 from servicekit.sealing import token_digest
 from servicekit.store import Document
 
@@ -27,18 +28,8 @@ citizens = APIRouter(tags=["feedback"])
 supervisors = APIRouter(tags=["supervision"])
 
 
-def _store(request: Request) -> FeedbackStore:
-    store: FeedbackStore = request.app.state.store
-    return store
-
-
-def _monitoring(request: Request) -> Monitoring:
-    monitoring: Monitoring = request.app.state.monitoring
-    return monitoring
-
-
-Store = Annotated[FeedbackStore, Depends(_store)]
-Monitor = Annotated[Monitoring, Depends(_monitoring)]
+Store = Annotated[FeedbackStore, Depends(from_app_state("store", FeedbackStore))]
+Monitor = Annotated[Monitoring, Depends(from_app_state("monitoring", Monitoring))]
 Supervisor = Annotated[Principal, require("supervisor")]
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from servicekit.catalog_view import CatalogView
+from servicekit.runtime import from_app_state
 from servicekit.store import Document
 
 from notifier.board import BoardHub
@@ -93,24 +94,9 @@ class BoardSnapshot(BaseModel):
     announcements: int = Field(ge=0, description="Calls announced so far (a recall counts again)")
 
 
-def get_store(request: Request) -> NotifierStore:
-    store: NotifierStore = request.app.state.store
-    return store
-
-
-def get_hub(request: Request) -> BoardHub:
-    hub: BoardHub = request.app.state.board_hub
-    return hub
-
-
-def get_catalog(request: Request) -> CatalogView:
-    catalog: CatalogView = request.app.state.catalog
-    return catalog
-
-
-Store = Annotated[NotifierStore, Depends(get_store)]
-Hub = Annotated[BoardHub, Depends(get_hub)]
-Catalog = Annotated[CatalogView, Depends(get_catalog)]
+Store = Annotated[NotifierStore, Depends(from_app_state("store", NotifierStore))]
+Hub = Annotated[BoardHub, Depends(from_app_state("board_hub", BoardHub))]
+Catalog = Annotated[CatalogView, Depends(from_app_state("catalog", CatalogView))]
 
 
 async def current_board(office_id: str, store: NotifierStore, catalog: CatalogView) -> Document:

@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo.errors import PyMongoError
 from servicekit.auth import Principal, require, require_office, verify_token
+from servicekit.runtime import from_app_state
 
 from ticketing.desk import IssueRequest, TicketDesk
 from ticketing.domain import (
@@ -64,12 +65,7 @@ PHONE_NOISE = re.compile(r"[\s()\-]")
 PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 
 
-def get_desk(request: Request) -> TicketDesk:
-    desk: TicketDesk = request.app.state.desk
-    return desk
-
-
-Desk = Annotated[TicketDesk, Depends(get_desk)]
+Desk = Annotated[TicketDesk, Depends(from_app_state("desk", TicketDesk))]
 Operator = Annotated[Principal, require("operator")]
 Staff = Annotated[Principal, require("operator", "supervisor")]
 
