@@ -6,13 +6,32 @@ import json
 from pathlib import Path
 
 import pytest
-from contracts import REGISTRY, TOPICS, decode, encode, new_event
+from contracts import REGISTRY, TOPICS, Envelope, decode, encode, new_event
 from contracts.compat import incompatibilities
 from contracts.registry import MalformedEvent, UnknownEvent, partition_key, schemas_as_json
 from contracts.samples import sample_office, sample_service
 from contracts.ticketing import TicketCalled
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+
+
+def ticket_called() -> Envelope:
+    return new_event(
+        TicketCalled(
+            ticket_id="t1",
+            number="А017",
+            service_id="s",
+            window_no=3,
+            zone_id="z1",
+            call_no=1,
+            operator_ref="op",
+            waited_seconds=60,
+        ),
+        producer="ticketing",
+        office_id="o1",
+        aggregate_id="t1",
+        aggregate_version=3,
+    )
 
 
 def test_every_event_has_a_topic_in_the_registry() -> None:
@@ -58,22 +77,7 @@ def test_compatibility_check_catches_removed_renamed_narrowed_and_new_required()
 
 
 def test_decode_round_trip_and_keys() -> None:
-    called = new_event(
-        TicketCalled(
-            ticket_id="t1",
-            number="А017",
-            service_id="s",
-            window_no=3,
-            zone_id="z1",
-            call_no=1,
-            operator_ref="op",
-            waited_seconds=60,
-        ),
-        producer="ticketing",
-        office_id="o1",
-        aggregate_id="t1",
-        aggregate_version=3,
-    )
+    called = ticket_called()
     envelope, data = decode(encode(called))
     assert envelope == called and isinstance(data, TicketCalled) and data.window_no == 3
     assert partition_key(called) == b"o1"
@@ -91,22 +95,7 @@ def test_decode_round_trip_and_keys() -> None:
 
 
 def test_unknown_event_types_are_told_apart_from_malformed_bytes() -> None:
-    called = new_event(
-        TicketCalled(
-            ticket_id="t1",
-            number="А017",
-            service_id="s",
-            window_no=3,
-            zone_id="z1",
-            call_no=1,
-            operator_ref="op",
-            waited_seconds=60,
-        ),
-        producer="ticketing",
-        office_id="o1",
-        aggregate_id="t1",
-        aggregate_version=3,
-    )
+    called = ticket_called()
     future = encode(called).replace(b"ticketing.TicketCalled", b"ticketing.TicketTeleported")
     with pytest.raises(UnknownEvent):
         decode(future)
@@ -117,22 +106,7 @@ def test_unknown_event_types_are_told_apart_from_malformed_bytes() -> None:
 
 
 def test_new_fields_from_a_newer_producer_are_ignored() -> None:
-    called = new_event(
-        TicketCalled(
-            ticket_id="t1",
-            number="А017",
-            service_id="s",
-            window_no=3,
-            zone_id="z1",
-            call_no=1,
-            operator_ref="op",
-            waited_seconds=60,
-        ),
-        producer="ticketing",
-        office_id="o1",
-        aggregate_id="t1",
-        aggregate_version=3,
-    )
+    called = ticket_called()
     raw = json.loads(encode(called))
     raw["data"]["floor"] = 2
     raw["trace_parent"] = "00-abc"
