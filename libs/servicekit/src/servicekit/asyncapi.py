@@ -10,12 +10,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from contracts import REGISTRY, Envelope
 from contracts.registry import TOPICS, json_schema
+
+from servicekit.sealing import generate_keypair
+from servicekit.settings import ServiceSettings
 
 
 def _message(event_type: str) -> dict[str, Any]:
@@ -88,10 +92,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    # Building an app needs its keys; nothing is sealed or signed here, so throwaway ones do.
+    public, private = generate_keypair()
+    os.environ.setdefault("ONEWINDOW_NOTIFIER_PUBLIC_KEY", public)
+    os.environ.setdefault("NOTIFIER_PRIVATE_KEY", private)
+    os.environ.setdefault("ONEWINDOW_JWT_SECRET", "asyncapi-export-only")
     for service in args.services:
         main_module = importlib.import_module(f"{service}.main")
         settings_module = importlib.import_module(f"{service}.settings")
-        app = main_module.create_app(settings_module.Settings())
+        settings_class = next(
+            value
+            for value in vars(settings_module).values()
+            if isinstance(value, type) and issubclass(value, ServiceSettings) and value is not ServiceSettings
+        )
+        app = main_module.create_app(settings_class())
         runtime = app.state.runtime
         consumes = sorted({t for router in runtime.routers for t in router.event_types})
         path = out / f"{service}.json"
