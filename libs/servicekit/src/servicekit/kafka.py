@@ -127,9 +127,8 @@ class EventProducer:
             )
         except (KafkaError, AssertionError):
             self.consecutive_failures += 1
-            if self.consecutive_failures >= 3:
+            if self.consecutive_failures % 3 == 0:  # counted on until a send succeeds (readiness)
                 await self._rebuild(producer)
-                self.consecutive_failures = 0
             raise
         self.consecutive_failures = 0
 

@@ -33,6 +33,8 @@ from servicekit.store import AggregateStore, ConcurrentChange, Document, NotFoun
 
 log = structlog.get_logger("servicekit.runtime")
 T = TypeVar("T")
+# What must be "ok" for /health/ready (the others, like the outbox backlog, are information).
+READY_CHECKS = ("mongo", "kafka", "consumers", "publishing")
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -139,6 +141,8 @@ class ServiceRuntime:
             checks["mongo"] = f"unreachable: {type(error).__name__}"
         checks["kafka"] = "ok" if await self.broker.ping(timeout=2) else "unreachable"
         checks["consumers"] = self._consumer_state()
+        # A producer that keeps failing leaves acknowledged changes unpublished: take no more.
+        checks["publishing"] = "failing" if self.producer.consecutive_failures >= 3 else "ok"
         checks["outbox_backlog"] = sum([await store.backlog() for store in self.aggregates])
         return checks
 
@@ -207,7 +211,9 @@ class ServiceRuntime:
         async def ready() -> JSONResponse:
             checks = await runtime.readiness()
             ok = runtime.started and all(
-                value == "ok" for key, value in checks.items() if key in ("mongo", "kafka", "consumers")
+                value == "ok"
+                for key, value in checks.items()
+                if key in ("mongo", "kafka", "consumers", "publishing")
             )
             return JSONResponse(
                 {"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503

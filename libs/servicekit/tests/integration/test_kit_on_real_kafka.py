@@ -245,3 +245,15 @@ async def test_an_old_copy_meeting_an_old_claim_never_rolls_the_aggregate_back(m
     assert (await store.load("t"))["state"] == "serving"
     assert (await store.load("t"))["rev"] == latest["rev"]
     await runtime.mongo.close()
+
+
+async def test_readiness_fails_while_publishing_keeps_failing(make_settings: Any) -> None:
+    from servicekit.testing import running
+
+    runtime = ServiceRuntime(make_settings(ServiceSettings, service_name="kit"))
+    app = runtime.create_app(title="kit")
+    async with running(app) as client:
+        assert (await client.get("/health/ready")).status_code == 200
+        runtime.producer.consecutive_failures = 3
+        answer = await client.get("/health/ready")
+        assert answer.status_code == 503 and answer.json()["publishing"] == "failing"
