@@ -78,7 +78,7 @@ class AggregateStore:
         return doc
 
     async def create(self, doc: Document, events: Sequence[Envelope] = ()) -> Document:
-        new = {**doc, "rev": 1, "outbox": [_outbox_entry(e) for e in events], "pending": bool(events)}
+        new = {**doc, "rev": 1, "outbox": [_outbox_entry(e) for e in events]}
         if events:
             await self._mark_pending(str(doc["_id"]))
         try:
@@ -95,7 +95,7 @@ class AggregateStore:
         rev = int(current["rev"])
         outbox = [entry for entry in current.get("outbox", []) if entry["event_id"] not in self.published]
         outbox += [_outbox_entry(e) for e in events]
-        new = {**current, **state, "rev": rev + 1, "outbox": outbox, "pending": bool(outbox)}
+        new = {**current, **state, "rev": rev + 1, "outbox": outbox}
         claim_id = f"{self.name}:{current['_id']}:{rev + 1}"
         if events:
             # Marker first: a crash after it leaves at worst a marker with nothing to publish.

@@ -203,8 +203,3 @@ async def probe(infra: Infra, *topics: str) -> AsyncIterator[EventProbe]:
         yield watcher
     finally:
         await watcher.stop()
-
-
-async def fresh_db(infra: Infra) -> tuple[Any, Any]:
-    client = connect(infra.mongo_url, app_name="tests")
-    return client, client[f"t{uuid.uuid4().hex[:12]}"]

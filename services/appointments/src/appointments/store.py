@@ -37,7 +37,6 @@ class AppointmentStore:
         await bookings.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
         await bookings.create_index([("local_day", ASCENDING), ("state", ASCENDING)])
         await bookings.create_index([("office_id", ASCENDING), ("state", ASCENDING)])
-        await bookings.create_index([("pending", ASCENDING)])
         await self.seats.create_index([("office_id", ASCENDING), ("pool", ASCENDING), ("day", ASCENDING)])
 
     # --- seats ---------------------------------------------------------------------------------

@@ -29,9 +29,7 @@ class FeedbackStore:
 
     async def ensure_indexes(self) -> None:
         await self.requests.collection.create_index([("token_digest", ASCENDING)], unique=True)
-        await self.requests.collection.create_index([("pending", ASCENDING)])
         await self.alerts.collection.create_index([("office_id", ASCENDING), ("state", ASCENDING)])
-        await self.alerts.collection.create_index([("pending", ASCENDING)])
         await self.visits.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
         await self.ratings.create_index([("office_id", ASCENDING), ("given_day", ASCENDING)])
         await self.windows.create_index([("office_id", ASCENDING)])
