@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# OneWindow local infrastructure without Docker: Apache Kafka (KRaft, one node) and FerretDB,
-# both on loopback.
+# OneWindow local infrastructure without Docker: Apache Kafka (KRaft, one node, or a cluster of
+# combined broker+controller nodes) and FerretDB, all on loopback.
 #
 #   deploy/local/infra.sh install   fetch Kafka jars (Maven) and build FerretDB (Go) into the cache
 #   deploy/local/infra.sh up        install if needed, start both, wait until ready, create topics
 #   deploy/local/infra.sh down      stop both (fine when nothing runs)
 #   deploy/local/infra.sh status    show what runs (exit 0 when both run, 3 otherwise)
-#   deploy/local/infra.sh logs [kafka|ferretdb] [-f]
+#   deploy/local/infra.sh logs [kafka|kafka-N|ferretdb] [-f]
+#
+# Options of up/down/status (after the command):
+#   --brokers N     N Kafka nodes (default 1, or ONEWINDOW_KAFKA_BROKERS). N > 1: node i listens on
+#                   ONEWINDOW_KAFKA_PORT+i-1 (controller ONEWINDOW_KAFKA_CONTROLLER_PORT+i-1), keeps
+#                   its data in $ONEWINDOW_VAR/kafka-cluster/node-i and logs in log/kafka-i/;
+#                   topics get replication factor min(3, N) and min.insync.replicas 2 (N >= 3).
+#                   `up` restarts only the nodes that are down (after a kill -9, say).
+#   --kafka-only    Kafka only, no PostgreSQL/FerretDB (a cluster beside the shared store)
 #
 # Environment (all optional):
 #   ONEWINDOW_CACHE                   downloads and builds, reused between runs   (default <repo>/.cache)
 #   ONEWINDOW_VAR                     data, logs (log/) and pid files (run/)      (default <repo>/var)
-#   ONEWINDOW_KAFKA_PORT              Kafka PLAINTEXT listener                    (default 9092)
-#   ONEWINDOW_KAFKA_CONTROLLER_PORT   KRaft controller listener                   (default 9093)
+#   ONEWINDOW_KAFKA_PORT              Kafka PLAINTEXT listener (first node's)     (default 9092)
+#   ONEWINDOW_KAFKA_CONTROLLER_PORT   KRaft controller listener (first node's)    (default 9093;
+#                                     with N > 1 brokers ONEWINDOW_KAFKA_PORT+100)
+#   ONEWINDOW_KAFKA_BROKERS           number of Kafka nodes                       (default 1)
 #   ONEWINDOW_KAFKA_HEAP              JVM heap flags                              (default "-Xms256m -Xmx512m")
 #   ONEWINDOW_MONGO_PORT              FerretDB listener                           (default 27017)
 #   ONEWINDOW_FERRETDB_HANDLER        sqlite | postgresql                         (default sqlite)
@@ -46,10 +56,30 @@ FDB_PG_URL="${ONEWINDOW_FERRETDB_POSTGRESQL_URL:-}"
 FDB_LOG_LEVEL="${ONEWINDOW_FERRETDB_LOG_LEVEL:-warn}"
 READY_TIMEOUT="${ONEWINDOW_READY_TIMEOUT:-90}"
 
+COMMAND="${1:-}"
+[[ $# -gt 0 ]] && shift
+BROKERS="${ONEWINDOW_KAFKA_BROKERS:-1}"
+KAFKA_ONLY=0
+ARGS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --brokers) [[ $# -ge 2 ]] || { echo "infra.sh: error: --brokers needs a number" >&2; exit 2; }
+               BROKERS="$2"; shift 2 ;;
+    --brokers=*) BROKERS="${1#--brokers=}"; shift ;;
+    --kafka-only) KAFKA_ONLY=1; shift ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+[[ "$BROKERS" =~ ^[1-9]$ ]] || { echo "infra.sh: error: --brokers / ONEWINDOW_KAFKA_BROKERS must be 1-9, not '$BROKERS'" >&2; exit 2; }
+if ((BROKERS > 1)); then
+  CONTROLLER_PORT="${ONEWINDOW_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 100))}"
+fi
+
 KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 FDB_BIN="$CACHE/bin/ferretdb-runner"
 KAFKA_DATA="$VAR/kafka/data"
 KAFKA_CONF="$VAR/kafka/server.properties"
+CLUSTER_DIR="$VAR/kafka-cluster"
 FDB_DATA="$VAR/ferretdb"
 PG_DATA="$VAR/postgres"
 
@@ -81,7 +111,7 @@ our_pid() {
   [[ -f "$f" ]] || return 0
   pid="$(cat "$f" 2>/dev/null || true)"
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
-      && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "onewindow-infra=$1"; then
+      && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-Donewindow-infra=$1 \|--onewindow-infra=$1"; then
     echo "$pid"
   else
     rm -f "$f"
@@ -258,6 +288,134 @@ wait_kafka() {
   done
 }
 
+
+# ---------------------------------------------------------------- kafka cluster (--brokers N > 1)
+# N combined broker+controller nodes with a static quorum of all N, one cluster id; node i is
+# process kafka-i (pid run/kafka-i.pid), config and data in $CLUSTER_DIR/node-i, log in log/kafka-i/.
+
+node_port() { echo $((KAFKA_PORT + $1 - 1)); }
+node_cport() { echo $((CONTROLLER_PORT + $1 - 1)); }
+node_dir() { echo "$CLUSTER_DIR/node-$1"; }
+
+cluster_bootstrap() { # 127.0.0.1:p1,127.0.0.1:p2,...
+  local i out=()
+  for ((i = 1; i <= BROKERS; i++)); do out+=("127.0.0.1:$(node_port "$i")"); done
+  (IFS=,; echo "${out[*]}")
+}
+
+cluster_voters() {
+  local i out=()
+  for ((i = 1; i <= BROKERS; i++)); do out+=("$i@127.0.0.1:$(node_cport "$i")"); done
+  (IFS=,; echo "${out[*]}")
+}
+
+write_node_config() { # write_node_config I
+  local i="$1" dir rf misr
+  dir="$(node_dir "$i")"
+  rf=$((BROKERS < 3 ? BROKERS : 3))
+  misr=$((rf >= 3 ? 2 : 1))
+  mkdir -p "$dir/data"
+  cat >"$dir/server.properties" <<EOF
+# generated by deploy/local/infra.sh on every start; edit the script, not this file
+process.roles=broker,controller
+node.id=$i
+controller.quorum.voters=$(cluster_voters)
+listeners=PLAINTEXT://127.0.0.1:$(node_port "$i"),CONTROLLER://127.0.0.1:$(node_cport "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(node_port "$i")
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+auto.create.topics.enable=true
+num.partitions=3
+default.replication.factor=$rf
+min.insync.replicas=$misr
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$misr
+transaction.state.log.num.partitions=10
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$misr
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+log.segment.bytes=268435456
+EOF
+}
+
+start_node() { # start_node I : start node I unless it runs; formats its storage the first time
+  local i="$1" pid dir port cport
+  dir="$(node_dir "$i")"; port="$(node_port "$i")"; cport="$(node_cport "$i")"
+  pid="$(our_pid "kafka-$i")"
+  if [[ -n "$pid" ]]; then
+    grep -q "^listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport\$" "$dir/server.properties" \
+      || die "kafka-$i already runs (pid $pid) with other ports than $port/$cport; run '$0 down' first"
+    say "kafka-$i already running (pid $pid) on 127.0.0.1:$port"
+    return 0
+  fi
+  check_port_free "$port" "Kafka node $i" ONEWINDOW_KAFKA_PORT
+  check_port_free "$cport" "Kafka controller of node $i" ONEWINDOW_KAFKA_CONTROLLER_PORT
+  mkdir -p "$LOG_DIR/kafka-$i" "$RUN_DIR"
+  write_node_config "$i"
+  if [[ ! -f "$dir/data/meta.properties" ]]; then
+    local cid_file="$CLUSTER_DIR/cluster-id" cid
+    if [[ ! -s "$cid_file" ]]; then
+      kafka_java "$HERE/kafka/tools-log4j2.properties" kafka.tools.StorageTool random-uuid >"$cid_file" \
+        || die "kafka-storage random-uuid failed"
+    fi
+    cid="$(tr -d '[:space:]' <"$cid_file")"
+    say "formatting storage of kafka-$i in $dir/data (cluster id $cid)"
+    kafka_java "$HERE/kafka/tools-log4j2.properties" kafka.tools.StorageTool format \
+        -t "$cid" -c "$dir/server.properties" >>"$LOG_DIR/kafka-$i/format.log" 2>&1 \
+      || { tail_logs "$LOG_DIR/kafka-$i/format.log"; die "kafka-storage format of node $i failed"; }
+  fi
+  say "starting kafka-$i on 127.0.0.1:$port (controller :$cport)"
+  # shellcheck disable=SC2086  # KAFKA_HEAP is a list of flags
+  setsid nohup java $KAFKA_HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Donewindow-infra="kafka-$i" \
+    -Dkafka.logs.dir="$LOG_DIR/kafka-$i" \
+    -Dlog4j2.configurationFile="$HERE/kafka/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" \
+    >>"$LOG_DIR/kafka-$i/kafka.out" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/kafka-$i.pid"
+}
+
+node_ready() { # node_ready I : the node answers a metadata request with the whole cluster in it
+  local n
+  n="$(kafka_java "$HERE/kafka/tools-log4j2.properties" org.apache.kafka.tools.BrokerApiVersionsCommand \
+        --bootstrap-server "127.0.0.1:$(node_port "$1")" 2>/dev/null | grep -c '^127.0.0.1:.*(id: ')" || true
+  [[ "$n" == "$BROKERS" ]]
+}
+
+wait_cluster() {
+  local deadline=$((SECONDS + READY_TIMEOUT)) i pending
+  while :; do
+    pending=()
+    for ((i = 1; i <= BROKERS; i++)); do
+      if [[ -z "$(our_pid "kafka-$i")" ]]; then
+        tail_logs "$LOG_DIR/kafka-$i/kafka.out" "$LOG_DIR/kafka-$i/kafka.log"
+        die "kafka-$i exited during start-up (logs: $LOG_DIR/kafka-$i/)"
+      fi
+      port_open "$(node_port "$i")" || pending+=("$i")
+    done
+    if ((${#pending[@]} == 0)) && node_ready 1; then
+      say "kafka cluster of $BROKERS ready on $(cluster_bootstrap)"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      for ((i = 1; i <= BROKERS; i++)); do tail_logs "$LOG_DIR/kafka-$i/kafka.log"; done
+      die "kafka cluster not ready after ${READY_TIMEOUT}s (logs: $LOG_DIR/kafka-*/kafka.log)"
+    fi
+    sleep 1
+  done
+}
+
+start_cluster() {
+  local i
+  for ((i = 1; i <= BROKERS; i++)); do start_node "$i"; done
+}
+
 # ---------------------------------------------------------------- ferretdb
 
 # MongoDB wire `hello` over a raw socket, no driver needed: exit 0 when the reply says ok: 1
@@ -411,8 +569,10 @@ create_topics() {
     return 0
   fi
   need uv "uv is needed to run contracts.topics (pip install uv)"
-  say "creating topics (python -m contracts.topics create)"
-  (cd "$ROOT" && ONEWINDOW_KAFKA="127.0.0.1:$KAFKA_PORT" uv run python -m contracts.topics create) \
+  local bootstrap="127.0.0.1:$KAFKA_PORT"
+  ((BROKERS > 1)) && bootstrap="$(cluster_bootstrap)"
+  say "creating topics (python -m contracts.topics create) on $bootstrap"
+  (cd "$ROOT" && ONEWINDOW_KAFKA="$bootstrap" uv run python -m contracts.topics create) \
     || die "topic creation failed: uv run python -m contracts.topics create (set ONEWINDOW_SKIP_TOPICS=1 to skip)"
 }
 
@@ -420,20 +580,35 @@ create_topics() {
 
 cmd_up() {
   need python3 "python3 is needed for the readiness check"
-  cmd_install
+  if ((KAFKA_ONLY)); then install_kafka; else cmd_install; fi
   # check every port before starting anything, so a conflict leaves nothing half-started
-  if [[ -z "$(our_pid kafka)" ]]; then
+  local i
+  if ((BROKERS > 1)); then
+    for ((i = 1; i <= BROKERS; i++)); do
+      [[ -n "$(our_pid "kafka-$i")" ]] && continue
+      check_port_free "$(node_port "$i")" "Kafka node $i" ONEWINDOW_KAFKA_PORT
+      check_port_free "$(node_cport "$i")" "Kafka controller of node $i" ONEWINDOW_KAFKA_CONTROLLER_PORT
+    done
+  elif [[ -z "$(our_pid kafka)" ]]; then
     check_port_free "$KAFKA_PORT" "Kafka" ONEWINDOW_KAFKA_PORT
     check_port_free "$CONTROLLER_PORT" "Kafka controller" ONEWINDOW_KAFKA_CONTROLLER_PORT
   fi
-  [[ -n "$(our_pid ferretdb)" ]] || check_port_free "$MONGO_PORT" "FerretDB / MongoDB wire" ONEWINDOW_MONGO_PORT
-  start_kafka
-  start_postgres
-  start_ferretdb
-  wait_kafka
-  wait_ferretdb
+  ((KAFKA_ONLY)) || [[ -n "$(our_pid ferretdb)" ]] || check_port_free "$MONGO_PORT" "FerretDB / MongoDB wire" ONEWINDOW_MONGO_PORT
+  if ((BROKERS > 1)); then start_cluster; else start_kafka; fi
+  if ((!KAFKA_ONLY)); then
+    start_postgres
+    start_ferretdb
+  fi
+  if ((BROKERS > 1)); then wait_cluster; else wait_kafka; fi
+  ((KAFKA_ONLY)) || wait_ferretdb
   create_topics
-  say "up: KAFKA 127.0.0.1:$KAFKA_PORT  MONGO mongodb://127.0.0.1:$MONGO_PORT  (logs in $LOG_DIR)"
+  local kafka="127.0.0.1:$KAFKA_PORT"
+  ((BROKERS > 1)) && kafka="$(cluster_bootstrap)"
+  if ((KAFKA_ONLY)); then
+    say "up: KAFKA $kafka  (logs in $LOG_DIR)"
+  else
+    say "up: KAFKA $kafka  MONGO mongodb://127.0.0.1:$MONGO_PORT  (logs in $LOG_DIR)"
+  fi
 }
 
 stop_one() { # stop_one NAME
@@ -458,23 +633,51 @@ stop_one() { # stop_one NAME
 }
 
 cmd_down() {
-  stop_one ferretdb
-  stop_postgres
+  if ((!KAFKA_ONLY)); then
+    stop_one ferretdb
+    stop_postgres
+  fi
   stop_one kafka
+  local f name
+  for f in "$RUN_DIR"/kafka-[0-9]*.pid; do # every cluster node, whatever --brokers says
+    [[ -e "$f" ]] || continue
+    name="$(basename "$f" .pid)"
+    stop_one "$name"
+  done
 }
 
 cmd_status() {
-  local rc=0 pid
-  pid="$(our_pid kafka)"
-  if [[ -n "$pid" ]]; then
-    if port_open "$KAFKA_PORT"; then
-      echo "kafka     running  pid $pid  127.0.0.1:$KAFKA_PORT  (Kafka $KAFKA_VERSION, KRaft, data $KAFKA_DATA)"
-    else
-      echo "kafka     starting pid $pid  127.0.0.1:$KAFKA_PORT not accepting yet"; rc=3
-    fi
-  else
-    echo "kafka     stopped"; rc=3
+  local rc=0 pid i port
+  if ((BROKERS == 1)) && compgen -G "$RUN_DIR/kafka-[0-9]*.pid" >/dev/null; then
+    # a cluster was started here: report it without --brokers
+    BROKERS="$(ls "$RUN_DIR"/kafka-[0-9]*.pid | sed 's/.*kafka-\([0-9]*\)\.pid/\1/' | sort -n | tail -n 1)"
+    ((BROKERS > 1)) && CONTROLLER_PORT="${ONEWINDOW_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 100))}"
   fi
+  if ((BROKERS > 1)); then
+    for ((i = 1; i <= BROKERS; i++)); do
+      pid="$(our_pid "kafka-$i")"; port="$(node_port "$i")"
+      if [[ -n "$pid" ]] && port_open "$port"; then
+        printf '%-9s running  pid %s  127.0.0.1:%s  (Kafka %s, KRaft node %s of %s, data %s)\n' \
+          "kafka-$i" "$pid" "$port" "$KAFKA_VERSION" "$i" "$BROKERS" "$(node_dir "$i")/data"
+      elif [[ -n "$pid" ]]; then
+        printf '%-9s starting pid %s  127.0.0.1:%s not accepting yet\n' "kafka-$i" "$pid" "$port"; rc=3
+      else
+        printf '%-9s stopped\n' "kafka-$i"; rc=3
+      fi
+    done
+  else
+    pid="$(our_pid kafka)"
+    if [[ -n "$pid" ]]; then
+      if port_open "$KAFKA_PORT"; then
+        echo "kafka     running  pid $pid  127.0.0.1:$KAFKA_PORT  (Kafka $KAFKA_VERSION, KRaft, data $KAFKA_DATA)"
+      else
+        echo "kafka     starting pid $pid  127.0.0.1:$KAFKA_PORT not accepting yet"; rc=3
+      fi
+    else
+      echo "kafka     stopped"; rc=3
+    fi
+  fi
+  ((KAFKA_ONLY)) && return "$rc"
   pid="$(our_pid ferretdb)"
   if [[ -n "$pid" ]]; then
     if port_open "$MONGO_PORT"; then
@@ -495,9 +698,10 @@ cmd_logs() {
   local files=()
   case "$which" in
     kafka) files=("$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out") ;;
+    kafka-[0-9]*) files=("$LOG_DIR/$which/kafka.log" "$LOG_DIR/$which/kafka.out") ;;
     ferretdb) files=("$LOG_DIR/ferretdb.log") ;;
     all) files=("$LOG_DIR/kafka.log" "$LOG_DIR/kafka.out" "$LOG_DIR/ferretdb.log") ;;
-    *) die "logs: unknown component '$which' (kafka | ferretdb)" ;;
+    *) die "logs: unknown component '$which' (kafka | kafka-N | ferretdb)" ;;
   esac
   local existing=() f
   for f in "${files[@]}"; do [[ -f "$f" ]] && existing+=("$f"); done
@@ -505,11 +709,11 @@ cmd_logs() {
   tail -n 100 "${follow[@]}" "${existing[@]}"
 }
 
-case "${1:-}" in
+case "$COMMAND" in
   install) cmd_install ;;
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  logs) shift; cmd_logs "$@" ;;
-  *) echo "usage: $0 install|up|down|status|logs [kafka|ferretdb] [-f]" >&2; exit 2 ;;
+  logs) cmd_logs "${ARGS[@]}" ;;
+  *) echo "usage: $0 install|up|down|status [--brokers N] [--kafka-only] | logs [kafka|kafka-N|ferretdb] [-f]" >&2; exit 2 ;;
 esac
