@@ -1,7 +1,15 @@
 """Create the topics of the registry (and their dead-letter topics) on a Kafka cluster.
 
-python -m contracts.topics create [--bootstrap 127.0.0.1:9092] [--partitions 3] [--prefix ""]
+python -m contracts.topics create [--bootstrap 127.0.0.1:9092] [--partitions 12] [--replication N]
+                                  [--min-insync M] [--prefix ""]
 python -m contracts.topics list
+
+Partitions (ONEWINDOW_PARTITIONS, default 12) bound how many replicas of one service share the
+work of a topic: a consumer group gives each partition to one member, so a 13th ticketing replica
+would get no partition (it still serves HTTP). Topics are keyed by office, so more partitions also
+spread offices more evenly. The replication factor (ONEWINDOW_REPLICATION) follows the cluster:
+min(3, brokers) when not given; with three or more replicas a topic gets min.insync.replicas=2
+(ONEWINDOW_MIN_INSYNC), so a write acknowledged by acks=all survives the loss of any one broker.
 """
 
 from __future__ import annotations
@@ -24,7 +32,39 @@ def topic_configs(prefix: str = "") -> list[tuple[str, dict[str, str]]]:
     return configs
 
 
-async def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> list[str]:
+DEFAULT_PARTITIONS = 12
+
+
+def replication_for(
+    brokers: int, replication: int | None = None, min_insync: int | None = None
+) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of `brokers` nodes.
+
+    Given values (or ONEWINDOW_REPLICATION / ONEWINDOW_MIN_INSYNC) win; otherwise min(3, brokers)
+    copies, of which 2 must be in sync from 3 copies on (1 below that: a 2-copy topic stays
+    writable with one broker down, at the price of acknowledged writes resting on one copy).
+    """
+    if replication is None and os.environ.get("ONEWINDOW_REPLICATION"):
+        replication = int(os.environ["ONEWINDOW_REPLICATION"])
+    if min_insync is None and os.environ.get("ONEWINDOW_MIN_INSYNC"):
+        min_insync = int(os.environ["ONEWINDOW_MIN_INSYNC"])
+    factor = replication if replication is not None else min(3, max(1, brokers))
+    if factor > brokers:
+        raise ValueError(f"replication factor {factor} needs {factor} brokers, the cluster has {brokers}")
+    insync = min_insync if min_insync is not None else (2 if factor >= 3 else 1)
+    if not 1 <= insync <= factor:
+        raise ValueError(f"min.insync.replicas {insync} not within 1..{factor} (the replication factor)")
+    return factor, insync
+
+
+async def create_topics(
+    bootstrap: str,
+    partitions: int = DEFAULT_PARTITIONS,
+    prefix: str = "",
+    replication: int | None = None,
+    min_insync: int | None = None,
+) -> list[str]:
+    """Create the missing topics; the replication factor follows the cluster size unless given."""
     # aiokafka is a dependency of the services, not of the contracts: imported only here.
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
@@ -32,9 +72,17 @@ async def create_topics(bootstrap: str, partitions: int, prefix: str = "") -> li
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
+        brokers = len((await admin.describe_cluster())["brokers"])
+        factor, insync = replication_for(brokers, replication, min_insync)
+        durability = {"min.insync.replicas": str(insync)} if factor > 1 else {}
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=config)
+            NewTopic(
+                name,
+                num_partitions=partitions,
+                replication_factor=factor,
+                topic_configs={**config, **durability},
+            )
             for name, config in topic_configs(prefix)
             if name not in existing
         ]
@@ -69,14 +117,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m contracts.topics")
     parser.add_argument("command", choices=["create", "list"])
     parser.add_argument("--bootstrap", default=os.environ.get("ONEWINDOW_KAFKA", "127.0.0.1:9092"))
-    parser.add_argument("--partitions", type=int, default=int(os.environ.get("ONEWINDOW_PARTITIONS", "3")))
+    parser.add_argument(
+        "--partitions", type=int, default=int(os.environ.get("ONEWINDOW_PARTITIONS", DEFAULT_PARTITIONS))
+    )
+    parser.add_argument("--replication", type=int, default=None, help="default: min(3, brokers)")
+    parser.add_argument("--min-insync", type=int, default=None, help="default: 2 from 3 replicas on")
     parser.add_argument("--prefix", default=os.environ.get("ONEWINDOW_TOPIC_PREFIX", ""))
     args = parser.parse_args(argv)
     if args.command == "list":
         for name, config in topic_configs(args.prefix):
             print(name, config or "")
         return 0
-    created = asyncio.run(create_topics(args.bootstrap, args.partitions, args.prefix))
+    created = asyncio.run(
+        create_topics(args.bootstrap, args.partitions, args.prefix, args.replication, args.min_insync)
+    )
     print(f"topics: {len(created)} created, {len(topic_configs(args.prefix)) - len(created)} already there")
     return 0
 
