@@ -11,21 +11,23 @@ import asyncio
 import contextlib
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from contracts import Envelope, EventData
 from contracts.registry import MalformedEvent, UnknownEvent, decode, encode, partition_key, topic_for
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.security import SASLScram512
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from servicekit.settings import ServiceSettings
 
@@ -132,6 +134,33 @@ class EventProducer:
             raise
         self.consecutive_failures = 0
 
+    async def publish_all(self, envelopes: Sequence[Envelope]) -> None:
+        """Publish events in the order given (one partition keeps it), then wait for all acks.
+
+        Sends are queued one after another without waiting, so a burst costs one round of acks, not
+        one per event; any failure fails the whole call (the caller resends: same event ids).
+        """
+        producer = self._producer
+        if producer is None:
+            raise RuntimeError("the event producer is not started")
+        try:
+            pending = [
+                await producer.send(
+                    self.settings.topic(topic_for(envelope.event_type).name),
+                    encode(envelope),
+                    key=partition_key(envelope),
+                    headers=[(key, value.encode()) for key, value in envelope.headers().items()],
+                )
+                for envelope in envelopes
+            ]
+            await asyncio.gather(*pending)
+        except (KafkaError, AssertionError):
+            self.consecutive_failures += 1
+            if self.consecutive_failures % 3 == 0:
+                await self._rebuild(producer)
+            raise
+        self.consecutive_failures = 0
+
 
 @dataclass
 class ConsumerHealth:
@@ -141,9 +170,9 @@ class ConsumerHealth:
     last_message_at: float | None = None
     handled: int = 0
 
-    def touch(self) -> None:
+    def touch(self, count: int = 1) -> None:
         self.last_message_at = time.monotonic()
-        self.handled += 1
+        self.handled += count
 
 
 class ConsumerMetrics:
@@ -160,92 +189,375 @@ class ConsumerMetrics:
         self.seconds = Histogram(
             "onewindow_event_handler_seconds", "Event handler latency", ["event_type"], registry=registry
         )
+        self.batch_sizes = Histogram(
+            "onewindow_consumer_batch_records",
+            "Records per partition per poll",
+            buckets=(1, 5, 20, 50, 100, 200, 500),
+            registry=registry,
+        )
+        self.consumers: list[BatchConsumer] = []
+        registry.register(_LagCollector(self.consumers))
+
+
+class _LagCollector(Collector):
+    """`onewindow_consumer_lag{group,topic,partition}`: end offset minus committed offset, per
+    assigned partition, read at scrape time from what the consumer already knows (no broker call)."""
+
+    def __init__(self, consumers: list[BatchConsumer]) -> None:
+        self.consumers = consumers
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        gauge = GaugeMetricFamily(
+            "onewindow_consumer_lag",
+            "Records not yet committed by the consumer group, per assigned partition",
+            labels=["group", "topic", "partition"],
+        )
+        for consumer in self.consumers:
+            for (topic, partition), lag in consumer.lag().items():
+                gauge.add_metric([consumer.group_id, topic, str(partition)], lag)
+        yield gauge
+
+
+@dataclass(frozen=True)
+class Received:
+    """One decoded record as a batch handler sees it."""
+
+    envelope: Envelope
+    data: Any
+    record: ConsumerRecord[Any, Any]
+
+
+BatchHandler = Callable[[Sequence[Received]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Route:
+    model: type[EventData]
+    handler: Handler | None = None
+    batch: BatchHandler | None = None
 
 
 class EventRouter:
-    """Typed handlers by event type; `attach` subscribes one consumer per topic for the service."""
+    """Typed handlers by event type: `on(Model)` for one record at a time, `on_batch(*Models)` for
+    the consecutive records of one partition's poll in one call. `attach` makes one consumer per
+    router for the service.
+    """
 
     def __init__(self) -> None:
-        self._handlers: dict[str, tuple[type[EventData], Handler]] = {}
-        self.subscriber: Any = None
+        self._routes: dict[str, _Route] = {}
+        self.consumer: BatchConsumer | None = None
 
     def on(self, model: type[EventData]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self._handlers[model.EVENT_TYPE] = (model, handler)
+            self._routes[model.EVENT_TYPE] = _Route(model, handler=handler)
+            return handler
+
+        return register
+
+    def on_batch(self, *models: type[EventData]) -> Callable[[BatchHandler], BatchHandler]:
+        """`handler(received)` gets the consecutive records of these types from one partition's poll,
+        in partition order. It must be idempotent: a batch that fails is replayed one record at a
+        time (the failing one retried alone, then dead-lettered), and a crash before the commit
+        replays the whole batch.
+        """
+
+        def register(handler: BatchHandler) -> BatchHandler:
+            for model in models:
+                self._routes[model.EVENT_TYPE] = _Route(model, batch=handler)
             return handler
 
         return register
 
     @property
     def event_types(self) -> list[str]:
-        return sorted(self._handlers)
+        return sorted(self._routes)
 
     @property
     def topics(self) -> list[str]:
-        return sorted({model.TOPIC for model, _ in self._handlers.values()})
+        return sorted({route.model.TOPIC for route in self._routes.values()})
+
+    def route(self, event_type: str) -> _Route | None:
+        return self._routes.get(event_type)
 
     async def dispatch(self, envelope: Envelope, data: EventData) -> bool:
         """Run the handler for this event; False if the service does not consume this type."""
-        entry = self._handlers.get(envelope.event_type)
-        if entry is None:
+        route = self._routes.get(envelope.event_type)
+        if route is None:
             return False
-        await entry[1](envelope, data)
+        if route.handler is not None:
+            await route.handler(envelope, data)
+        elif route.batch is not None:
+            await route.batch([Received(envelope, data, _NO_RECORD)])
         return True
 
     def attach(
         self,
-        broker: KafkaBroker,
         settings: ServiceSettings,
         metrics: ConsumerMetrics,
         health: ConsumerHealth,
+        dead_letters: DeadLetterPublish,
         *,
         auto_offset_reset: str = "earliest",
         group_id: str | None = None,
-    ) -> None:
+    ) -> BatchConsumer | None:
         topics = [settings.topic(name) for name in self.topics]
         if not topics:
-            return
-        consumer = _Consumer(self, broker, settings, metrics, health)
-
-        self.subscriber = broker.subscriber(  # type: ignore[call-overload]
-            *topics,
+            return None
+        self.consumer = BatchConsumer(
+            self,
+            topics,
+            settings,
+            metrics,
+            health,
+            dead_letters,
             group_id=group_id or settings.group_id,
             auto_offset_reset=auto_offset_reset,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            max_poll_records=100,
         )
-
-        @self.subscriber  # type: ignore[untyped-decorator]
-        async def consume(message: KafkaMessage) -> None:
-            # The raw bytes: a malformed message must reach the dead letters exactly as it came.
-            await consumer.handle(message.body, message.raw_message)
+        metrics.consumers.append(self.consumer)
+        return self.consumer
 
 
-class _Consumer:
+# (body, topic, key, headers): how the consumer sends a dead letter (the runtime's broker).
+DeadLetterPublish = Callable[[bytes, str, bytes | None, dict[str, str]], Awaitable[None]]
+_NO_RECORD: Any = None
+
+
+class _Stopping(Exception):
+    """The service is stopping while a handler keeps failing: leave the record uncommitted."""
+
+
+def _consumer_security(settings: ServiceSettings) -> dict[str, Any]:
+    if not settings.kafka_sasl_username:
+        return {}
+    return {
+        "security_protocol": "SASL_SSL" if settings.kafka_use_ssl else "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password.get_secret_value(),
+    }
+
+
+class BatchConsumer:
+    """One aiokafka consumer per router: poll, apply each partition's records in order, commit once.
+
+    Per poll and partition, consecutive records for one batch handler go to it in one call; a
+    single-record handler gets its records one by one. Offsets are committed after the whole poll
+    was applied (or dead-lettered). A batch that raises is replayed record by record: the failing
+    record is retried alone with backoff and then dead-lettered, the others are applied in order.
+    If even the dead-lettering fails (Kafka down), the partition is rewound to that record.
+    """
+
     def __init__(
         self,
         router: EventRouter,
-        broker: KafkaBroker,
+        topics: list[str],
         settings: ServiceSettings,
         metrics: ConsumerMetrics,
         health: ConsumerHealth,
+        dead_letters: DeadLetterPublish,
+        *,
+        group_id: str,
+        auto_offset_reset: str,
+        max_records: int = 500,
     ) -> None:
         self.router = router
-        self.broker = broker
+        self.topics = topics
         self.settings = settings
         self.metrics = metrics
         self.health = health
+        self.dead_letters = dead_letters
+        self.group_id = group_id
+        self.auto_offset_reset = auto_offset_reset
+        self.max_records = max_records
+        self.consumer: AIOKafkaConsumer | None = None
+        self.committed: dict[TopicPartition, int] = {}
+        self.polls = 0
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
-    async def handle(self, body: bytes, record: ConsumerRecord[Any, Any]) -> None:
-        self.health.touch()
+    async def start(self) -> None:
+        self._stopping = False
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            client_id=f"onewindow-{self.settings.service_name}",
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset=self.auto_offset_reset,
+            **_consumer_security(self.settings),
+        )
+        self.consumer.subscribe(self.topics, listener=_Rebalance(self))
+        await self.consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
+
+    async def stop(self, timeout: float = 15.0) -> None:
+        """Let the batch in hand finish and commit, then leave the group."""
+        self._stopping = True
+        if self._task is not None:
+            done, _ = await asyncio.wait([self._task], timeout=timeout)
+            if not done:
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self.consumer is not None:
+            with contextlib.suppress(Exception):
+                await self.consumer.stop()
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.consumer.assignment()) if self.consumer is not None else set()
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """End offset minus committed offset per assigned partition (as of the last fetch)."""
+        out: dict[tuple[str, int], int] = {}
+        if self.consumer is None:
+            return out
+        for tp in self.assignment():
+            high = self.consumer.highwater(tp)
+            if high is None:
+                continue
+            out[(tp.topic, tp.partition)] = max(0, high - self.committed.get(tp, 0))
+        return out
+
+    async def _run(self) -> None:
+        assert self.consumer is not None
+        while not self._stopping:
+            try:
+                batches = await self.consumer.getmany(timeout_ms=500, max_records=self.max_records)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a broker hiccup: aiokafka reconnects by itself
+                log.warning("poll failed", error=repr(error))
+                await asyncio.sleep(1.0)
+                continue
+            if not batches:
+                continue
+            self.polls += 1
+            async with self._lock:
+                await self._apply_poll(batches)
+
+    async def _apply_poll(self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]) -> None:
+        assert self.consumer is not None
+        offsets: dict[TopicPartition, int] = {}
         try:
-            envelope, data = decode(body)
-        except UnknownEvent as unknown:
-            self.metrics.handled.labels(unknown.envelope.event_type, "skipped").inc()
+            for tp, records in batches.items():
+                if tp not in self.consumer.assignment():
+                    continue  # revoked while we polled: the new owner reads it
+                self.metrics.batch_sizes.observe(len(records))
+                self.health.touch(len(records))
+                done = await self._apply_partition(tp, records)
+                if done is not None:
+                    offsets[tp] = done
+        finally:
+            if offsets:
+                await self._commit(offsets)
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        assert self.consumer is not None
+        try:
+            await self.consumer.commit(offsets)
+        except Exception as error:  # rebalanced away: the new owner replays, handlers are idempotent
+            log.warning("offset commit failed", error=repr(error))
             return
-        except MalformedEvent as error:
-            await self.dead_letter(body, record, error, attempts=0)
+        self.committed.update(offsets)
+
+    async def _apply_partition(
+        self, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
+    ) -> int | None:
+        """Apply one partition's records in order; the offset to commit (None: nothing applied)."""
+        assert self.consumer is not None
+        done: int | None = None
+        for segment in self._segments(records):
+            try:
+                await self._apply_segment(segment)
+            except _Stopping:
+                self.consumer.seek(tp, segment.first_offset)
+                return done
+            except Exception as error:
+                log.error("partition rewound", topic=tp.topic, partition=tp.partition, error=repr(error))
+                self.consumer.seek(tp, segment.first_offset)
+                return done
+            done = segment.last_offset + 1
+        return done
+
+    def _segments(self, records: list[ConsumerRecord[Any, Any]]) -> list[_Segment]:
+        segments: list[_Segment] = []
+        for record in records:
+            segment = _Segment(record.offset, record.offset)
+            try:
+                envelope, data = decode(record.value)
+            except UnknownEvent as unknown:
+                self.metrics.handled.labels(unknown.envelope.event_type, "skipped").inc()
+            except MalformedEvent as error:
+                segment.malformed = (record, error)
+            else:
+                route = self.router.route(envelope.event_type)
+                if route is None:
+                    self.metrics.handled.labels(envelope.event_type, "ignored").inc()
+                else:
+                    segment.route = route
+                    segment.items.append(Received(envelope, data, record))
+            last = segments[-1] if segments else None
+            if (
+                last is not None
+                and segment.route is not None
+                and segment.route.batch is not None
+                and last.route is not None
+                and last.route.batch is segment.route.batch
+            ):
+                last.items += segment.items
+                last.last_offset = record.offset
+            elif last is not None and segment.route is None and segment.malformed is None:
+                last.last_offset = record.offset  # a skipped record rides along with the one before
+            else:
+                segments.append(segment)
+        return segments
+
+    async def _apply_segment(self, segment: _Segment) -> None:
+        if segment.malformed is not None:
+            record, error = segment.malformed
+            await self.dead_letter(record, error, attempts=0)
             return
+        route = segment.route
+        if route is None or not segment.items:
+            return
+        if route.batch is not None:
+            started = time.perf_counter()
+            try:
+                await route.batch(segment.items)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning(
+                    "batch failed, replaying it record by record", size=len(segment.items), error=repr(error)
+                )
+            else:
+                self._handled(segment.items, time.perf_counter() - started)
+                return
+            batch = route.batch
+            for item in segment.items:
+                await self._with_retries(item, lambda item=item: batch([item]))  # type: ignore[misc]
+            return
+        handler = route.handler
+        assert handler is not None
+        for item in segment.items:
+            await self._with_retries(item, lambda item=item: handler(item.envelope, item.data))  # type: ignore[misc]
+
+    def _handled(self, items: Sequence[Received], seconds: float) -> None:
+        each = seconds / max(1, len(items))
+        for item in items:
+            envelope = item.envelope
+            self.metrics.handled.labels(envelope.event_type, "handled").inc()
+            self.metrics.seconds.labels(envelope.event_type).observe(each)
+            log.info(
+                "event handled",
+                correlation_id=envelope.correlation_id,
+                office_id=envelope.office_id,
+                event_type=envelope.event_type,
+                event_id=str(envelope.event_id),
+            )
+
+    async def _with_retries(self, item: Received, run: Callable[[], Awaitable[None]]) -> None:
+        envelope = item.envelope
         bound = structlog.contextvars.bound_contextvars(
             correlation_id=envelope.correlation_id,
             office_id=envelope.office_id,
@@ -253,39 +565,32 @@ class _Consumer:
             event_id=str(envelope.event_id),
         )
         with bound:
-            await self._handle_with_retries(body, record, envelope, data)
-
-    async def _handle_with_retries(
-        self, body: bytes, record: ConsumerRecord[Any, Any], envelope: Envelope, data: EventData
-    ) -> None:
-        attempts = 0
-        started = time.perf_counter()
-        while True:
-            attempts += 1
-            try:
-                handled = await self.router.dispatch(envelope, data)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if attempts <= self.settings.handler_retries:
-                    log.warning("event handler failed, retrying", attempt=attempts, error=repr(error))
-                    await asyncio.sleep(self.settings.handler_backoff_seconds * 2 ** (attempts - 1))
-                    continue
-                log.error("event handler failed, dead-lettered", attempts=attempts, error=repr(error))
-                self.metrics.handled.labels(envelope.event_type, "dead_lettered").inc()
-                await self.dead_letter(body, record, error, attempts=attempts)
+            attempts = 0
+            started = time.perf_counter()
+            while True:
+                attempts += 1
+                try:
+                    await run()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    if attempts <= self.settings.handler_retries:
+                        if self._stopping:
+                            raise _Stopping() from error
+                        log.warning("event handler failed, retrying", attempt=attempts, error=repr(error))
+                        await asyncio.sleep(self.settings.handler_backoff_seconds * 2 ** (attempts - 1))
+                        continue
+                    log.error("event handler failed, dead-lettered", attempts=attempts, error=repr(error))
+                    self.metrics.handled.labels(envelope.event_type, "dead_lettered").inc()
+                    await self.dead_letter(item.record, error, attempts=attempts)
+                    return
+                self._handled([item], time.perf_counter() - started)
                 return
-            outcome = "handled" if handled else "ignored"
-            self.metrics.handled.labels(envelope.event_type, outcome).inc()
-            self.metrics.seconds.labels(envelope.event_type).observe(time.perf_counter() - started)
-            if handled:
-                log.info("event handled", attempts=attempts)
-            return
 
     async def dead_letter(
-        self, body: bytes, record: ConsumerRecord[Any, Any], error: BaseException, attempts: int
+        self, record: ConsumerRecord[Any, Any], error: BaseException, attempts: int
     ) -> None:
-        """Original bytes and headers plus error headers; raising here (Kafka down) nacks the message."""
+        """Original bytes and headers plus error headers; raising here (Kafka down) rewinds the partition."""
         headers = {key: value.decode(errors="replace") for key, value in (record.headers or ())}
         headers.update(
             {
@@ -295,10 +600,45 @@ class _Consumer:
                 "dlt.topic": record.topic,
                 "dlt.partition": str(record.partition),
                 "dlt.offset": str(record.offset),
-                "dlt.group": self.settings.group_id,
+                "dlt.group": self.group_id,
                 "dlt.attempts": str(attempts),
             }
         )
-        await self.broker.publish(body, f"{record.topic}.dlt", key=record.key, headers=headers)
+        await self.dead_letters(record.value, f"{record.topic}.dlt", record.key, headers)
         self.metrics.dead_letters.labels(record.topic).inc()
         log.error("message dead-lettered", topic=record.topic, offset=record.offset, error=str(error)[:300])
+
+
+@dataclass
+class _Segment:
+    """Consecutive records of one partition that are applied together (or one record alone)."""
+
+    first_offset: int
+    last_offset: int
+    route: _Route | None = None
+    items: list[Received] = field(default_factory=list)
+    malformed: tuple[ConsumerRecord[Any, Any], MalformedEvent] | None = None
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Revocation waits for the batch in hand (it commits first); assignment reads the committed
+    offsets, so the lag is right from the start."""
+
+    def __init__(self, owner: BatchConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.owner._lock.acquire(), timeout=30)
+            self.owner._lock.release()
+        for tp in revoked:
+            self.owner.committed.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        consumer = self.owner.consumer
+        if consumer is None:
+            return
+        for tp in assigned:
+            with contextlib.suppress(Exception):
+                committed = await consumer.committed(tp)
+                self.owner.committed[tp] = committed or 0

@@ -16,7 +16,7 @@ import structlog
 from contracts import Envelope
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from servicekit.store import AggregateStore
+from servicekit.store import AggregateStore, Document
 
 log = structlog.get_logger("servicekit.outbox")
 
@@ -43,8 +43,13 @@ class OutboxRelay:
         # aggregate that changes again soon (a ticket is called, started, completed within
         # minutes) drops them in that change for free; only quiet ones cost a clearing write.
         self._to_clear: dict[tuple[str, str], float] = {}
+        # The document each commit wrote, so the relay publishes from it instead of reading it back.
+        self._latest: dict[tuple[str, str], Document] = {}
         self.clear_after_seconds = 3.0
-        self.sweep_min_age_seconds = 5.0
+        # The sweep is for what a crash left behind: anything younger is the writing replica's to
+        # send (and clear, after clear_after_seconds), so a sweep never doubles normal traffic.
+        self.sweep_min_age_seconds = 15.0
+        self.backlog_counts: dict[str, int] = {}
         self.published_total = Counter(
             "onewindow_outbox_published_total", "Events published from the outbox", registry=registry
         )
@@ -58,12 +63,19 @@ class OutboxRelay:
             registry=registry,
         )
         for store in stores:
-            store.on_commit(self.notify)
+            store.on_commit_doc(self.notify_doc)
 
     def notify(self, collection: str, aggregate_id: str) -> None:
         self._queue.put_nowait((collection, aggregate_id))
 
+    def notify_doc(self, collection: str, doc: Document) -> None:
+        key = (collection, str(doc["_id"]))
+        self._latest[key] = doc
+        self._queue.put_nowait(key)
+
     async def start(self, workers: int = 4) -> None:
+        for store in self.stores.values():
+            await store.ensure_indexes()
         self._tasks = [asyncio.create_task(self._work(), name=f"outbox-relay-{i}") for i in range(workers)]
         self._tasks.append(asyncio.create_task(self._sweep_forever(), name="outbox-sweeper"))
         self._tasks.append(asyncio.create_task(self._clear_forever(), name="outbox-clearer"))
@@ -110,7 +122,9 @@ class OutboxRelay:
 
     async def relay_one(self, collection: str, aggregate_id: str, *, min_age_seconds: float = 0.0) -> int:
         store = self.stores[collection]
-        doc = await store.get(aggregate_id)
+        doc = self._latest.pop((collection, aggregate_id), None)
+        if doc is None:
+            doc = await store.get(aggregate_id)
         if doc is None:
             return 0
         sent = 0
@@ -137,12 +151,15 @@ class OutboxRelay:
             for key, since in self._to_clear.items()
             if everything or now - since >= self.clear_after_seconds
         ]
+        by_store: dict[str, list[str]] = {}
         for key in due:
             self._to_clear.pop(key, None)
-            collection, aggregate_id = key
             if key in self._in_flight:
                 continue  # being relayed again: it will be queued for clearing once more
-            await self.stores[collection].drop_published(aggregate_id)
+            by_store.setdefault(key[0], []).append(key[1])
+        for collection, ids in by_store.items():
+            for start in range(0, len(ids), 200):
+                await self.stores[collection].drop_published_many(ids[start : start + 200])
         return len(due)
 
     async def _clear_forever(self) -> None:
@@ -165,6 +182,7 @@ class OutboxRelay:
         failures = 0
         for name, store in self.stores.items():
             ids = await store.pending_ids()
+            self.backlog_counts[name] = len(ids)
             self.backlog.labels(name).set(len(ids))
             for aggregate_id in ids:
                 try:

@@ -25,7 +25,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit.asyncapi import asyncapi_document
-from servicekit.kafka import ConsumerHealth, ConsumerMetrics, EventProducer, EventRouter, create_broker
+from servicekit.kafka import (
+    BatchConsumer,
+    ConsumerHealth,
+    ConsumerMetrics,
+    EventProducer,
+    EventRouter,
+    create_broker,
+)
 from servicekit.logging import configure_logging
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
@@ -65,9 +72,12 @@ class ServiceRuntime:
 
     def consume(self, router: EventRouter, *, group_id: str | None = None) -> None:
         router.attach(
-            self.broker, self.settings, self.consumer_metrics, self.consumer_health, group_id=group_id
+            self.settings, self.consumer_metrics, self.consumer_health, self._dead_letter, group_id=group_id
         )
         self.routers.append(router)
+
+    async def _dead_letter(self, body: bytes, topic: str, key: bytes | None, headers: dict[str, str]) -> None:
+        await self.broker.publish(body, topic, key=key, headers=headers)
 
     def every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
         """Run `job` periodically while the service runs (sweepers, end of day, reminders).
@@ -104,6 +114,9 @@ class ServiceRuntime:
         await self.broker.start()
         await self.producer.start()
         await self.relay.start()
+        for router in self.routers:
+            if router.consumer is not None:
+                await router.consumer.start()
         self._tasks = [asyncio.create_task(job()) for job in self.background]
         self.started = True
         log.info("service started", consumes=[t for r in self.routers for t in r.event_types])
@@ -120,9 +133,9 @@ class ServiceRuntime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         for router in self.routers:
-            if router.subscriber is not None:
+            if router.consumer is not None:
                 with contextlib.suppress(Exception):
-                    await router.subscriber.stop()
+                    await router.consumer.stop()
         if self.relay is not None:
             await self.relay.stop()
         for hook in self.on_stop:
@@ -143,31 +156,30 @@ class ServiceRuntime:
         checks["consumers"] = self._consumer_state()
         # A producer that keeps failing leaves acknowledged changes unpublished: take no more.
         checks["publishing"] = "failing" if self.producer.consecutive_failures >= 3 else "ok"
-        checks["outbox_backlog"] = sum([await store.backlog() for store in self.aggregates])
+        # As of the last sweep (bounded by its page size): readiness never reads the markers itself.
+        checks["outbox_backlog"] = sum(self.relay.backlog_counts.values()) if self.relay is not None else 0
         return checks
 
     def _consumer_state(self) -> str:
         for router in self.routers:
-            consumer = getattr(router.subscriber, "consumer", None)
-            if consumer is None:
+            if router.consumer is None:
+                continue  # consumes nothing
+            if router.consumer.consumer is None:
                 return "not started"
-            stalled = self._stalled(consumer)
+            stalled = self._stalled(router.consumer)
             if stalled:
                 return stalled
         return "ok"
 
-    def _stalled(self, consumer: Any) -> str | None:
+    def _stalled(self, consumer: BatchConsumer) -> str | None:
         # aiokafka#1037: a consumer can stop receiving after a failed commit. Notice it: lag on an
         # assigned partition while nothing arrived for consumer_stall_seconds.
         last = self.consumer_health.last_message_at or self.consumer_health.started_at
         if time.monotonic() - last < self.settings.consumer_stall_seconds:
             return None
-        for partition in consumer.assignment():
-            high = consumer.highwater(partition)
-            with contextlib.suppress(Exception):
-                position = consumer._subscription.subscription.assignment.state_value(partition).position
-                if high is not None and position is not None and high > position:
-                    return f"stalled on {partition.topic}[{partition.partition}]"
+        for (topic, partition), lag in consumer.lag().items():
+            if lag > 0:
+                return f"stalled on {topic}[{partition}]"
         return None
 
     def create_app(
@@ -233,9 +245,7 @@ class ServiceRuntime:
 
         @router.get("/metrics", include_in_schema=False)
         async def metrics() -> Response:
-            if runtime.relay is not None:
-                for store in runtime.aggregates:
-                    runtime.relay.backlog.labels(store.name).set(await store.backlog())
+            # The outbox backlog gauge is set by the sweeper; nothing here reads the store.
             return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
 
         return router

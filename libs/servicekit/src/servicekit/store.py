@@ -13,15 +13,16 @@ writer that meets the stale claim.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts import Envelope
-from pymongo import AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, DeleteOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 Document = dict[str, Any]
 CLAIMS = "_claims"
@@ -30,6 +31,8 @@ CLAIMS = "_claims"
 # instead of querying every aggregate collection for pending outboxes.
 PENDING = "_outbox_pending"
 STALE_CLAIM = timedelta(seconds=10)
+# Where the claim sweeper stopped, per aggregate collection (one small document each).
+SWEEPS = "_sweeps"
 
 
 class ConcurrentChange(Exception):
@@ -61,7 +64,9 @@ class AggregateStore:
         self.collection: AsyncCollection[Document] = db[collection]
         self.claims: AsyncCollection[Document] = db[CLAIMS]
         self.pending: AsyncCollection[Document] = db[PENDING]
+        self.sweeps: AsyncCollection[Document] = db[SWEEPS]
         self._on_commit: list[Callable[[str, str], None]] = []
+        self._on_commit_doc: list[Callable[[str, Document], None]] = []
         self.published: set[str] = set()
 
     def on_commit(self, listener: Callable[[str, str], None]) -> None:
@@ -93,7 +98,8 @@ class AggregateStore:
     ) -> Document:
         """Write `state` (top-level fields) over `current` as revision rev+1, with `events`."""
         rev = int(current["rev"])
-        outbox = [entry for entry in current.get("outbox", []) if entry["event_id"] not in self.published]
+        old_outbox = current.get("outbox", [])
+        outbox = [entry for entry in old_outbox if entry["event_id"] not in self.published]
         outbox += [_outbox_entry(e) for e in events]
         new = {**current, **state, "rev": rev + 1, "outbox": outbox}
         claim_id = f"{self.name}:{current['_id']}:{rev + 1}"
@@ -101,7 +107,7 @@ class AggregateStore:
             # Marker first: a crash after it leaves at worst a marker with nothing to publish.
             await self._mark_pending(str(current["_id"]))
         try:
-            await self.claims.insert_one({"_id": claim_id, "at": datetime.now(UTC), "doc": new})
+            await self.claims.insert_one(_claim(claim_id, new))
         except DuplicateKeyError:
             await self._roll_forward_if_stale(claim_id, current)
             raise ConcurrentChange(str(current["_id"])) from None
@@ -110,8 +116,32 @@ class AggregateStore:
         result = await self.collection.replace_one({"_id": current["_id"]}, new)
         if result.matched_count == 0:
             raise NotFound(str(current["_id"]))
+        self._forget_published(old_outbox)
         self._notify(new)
         return new
+
+    async def create_many(self, items: Sequence[tuple[Document, Sequence[Envelope]]]) -> list[Document]:
+        """Create several aggregates in one round trip per collection; the ones that already
+        existed (a redelivery) are left as they are and not returned."""
+        if not items:
+            return []
+        new_docs = [{**doc, "rev": 1, "outbox": [_outbox_entry(e) for e in events]} for doc, events in items]
+        markers = [_marker(self.name, str(doc["_id"])) for doc in new_docs if doc["outbox"]]
+        if markers:
+            with contextlib.suppress(BulkWriteError):  # markers already there: fine
+                await self.pending.insert_many(markers, ordered=False)
+        failed: set[int] = set()
+        try:
+            await self.collection.insert_many(new_docs, ordered=False)
+        except BulkWriteError as error:
+            for problem in error.details.get("writeErrors", []):
+                if problem.get("code") != 11000:
+                    raise
+                failed.add(int(problem["index"]))
+        created = [doc for n, doc in enumerate(new_docs) if n not in failed]
+        for doc in created:
+            self._notify(doc)
+        return created
 
     async def change(
         self,
@@ -144,16 +174,25 @@ class AggregateStore:
         await self.collection.replace_one({"_id": current["_id"]}, claim["doc"])
         self._notify(claim["doc"])
 
+    def on_commit_doc(self, listener: Callable[[str, Document], None]) -> None:
+        """`listener(collection, doc)` gets the committed document itself (no read-back needed)."""
+        self._on_commit_doc.append(listener)
+
     def _notify(self, doc: Document) -> None:
         if doc.get("outbox"):
             for listener in self._on_commit:
                 listener(self.name, str(doc["_id"]))
+            for doc_listener in self._on_commit_doc:
+                doc_listener(self.name, doc)
+
+    def _forget_published(self, dropped: Sequence[Document]) -> None:
+        # Ids leave the set with the outbox entries they mark, so the set stays as small as the backlog.
+        for entry in dropped:
+            self.published.discard(entry["event_id"])
 
     async def _mark_pending(self, aggregate_id: str) -> None:
         try:
-            await self.pending.insert_one(
-                {"_id": f"{self.name}:{aggregate_id}", "c": self.name, "id": aggregate_id}
-            )
+            await self.pending.insert_one(_marker(self.name, aggregate_id))
         except DuplicateKeyError:
             pass
 
@@ -164,46 +203,112 @@ class AggregateStore:
         if doc is not None and doc.get("outbox"):
             await self._mark_pending(aggregate_id)
 
+    async def ensure_indexes(self) -> None:
+        """Markers by collection, claims by minute: the sweepers' equality queries."""
+        await self.pending.create_index([("c", ASCENDING)])
+        await self.claims.create_index([("m", ASCENDING)])
+
     async def pending_ids(self, limit: int = 500) -> list[str]:
-        markers = await self.pending.find({}).to_list(None)
-        return [m["id"] for m in markers if m.get("c") == self.name][:limit]
+        """Aggregates of this collection with unpublished events (equality on an indexed field)."""
+        return [m["id"] async for m in self.pending.find({"c": self.name}, {"id": 1}).limit(limit)]
 
     async def backlog(self) -> int:
-        return len(await self.pending_ids(limit=1_000_000))
+        return await self.pending.count_documents({"c": self.name})
 
     async def drop_published(self, aggregate_id: str) -> None:
         """Clear published entries from the outbox, as a claimed revision; a conflict just waits."""
-        current = await self.get(aggregate_id)
-        if current is None:
-            await self.pending.delete_one({"_id": f"{self.name}:{aggregate_id}"})
-            return
-        if not current.get("outbox"):
-            await self.unmark_if_published(aggregate_id)
-            return
-        remaining = [e for e in current.get("outbox", []) if e["event_id"] not in self.published]
-        if len(remaining) == len(current.get("outbox", [])):
-            return
+        await self.drop_published_many([aggregate_id])
+
+    async def drop_published_many(self, aggregate_ids: Sequence[str]) -> int:
+        """Clear published entries from several outboxes: parallel reads by _id, then one insert of
+        claims, one bulk replace and one bulk marker delete. An aggregate whose claim is taken
+        (it changed meanwhile) is left to that change or the next clearing. Returns how many
+        outboxes were emptied."""
+        if not aggregate_ids:
+            return 0
+        docs = await asyncio.gather(*(self.get(aggregate_id) for aggregate_id in aggregate_ids))
+        gone = [aid for aid, doc in zip(aggregate_ids, docs, strict=True) if doc is None]
+        empty = [str(doc["_id"]) for doc in docs if doc is not None and not doc.get("outbox")]
+        changes: list[tuple[Document, Document]] = []
+        for doc in docs:
+            if doc is None or not doc.get("outbox"):
+                continue
+            remaining = [e for e in doc["outbox"] if e["event_id"] not in self.published]
+            if len(remaining) < len(doc["outbox"]):
+                changes.append((doc, {**doc, "rev": int(doc["rev"]) + 1, "outbox": remaining}))
+        won = await self._claim_many(changes)
+        if won:
+            await self.collection.bulk_write([ReplaceOne({"_id": new["_id"]}, new) for _, new in won])
+            for old, new in won:
+                self._forget_published(old["outbox"])
+                if new["outbox"]:
+                    self._notify(new)
+                else:
+                    empty.append(str(new["_id"]))
+        if gone:
+            await self.pending.bulk_write([DeleteOne({"_id": f"{self.name}:{aid}"}) for aid in gone])
+        if empty:
+            await self._unmark_many(empty)
+        return len(empty)
+
+    async def _claim_many(self, changes: list[tuple[Document, Document]]) -> list[tuple[Document, Document]]:
+        if not changes:
+            return []
+        claims = [_claim(f"{self.name}:{new['_id']}:{new['rev']}", new) for _, new in changes]
+        lost: set[int] = set()
         try:
-            new = await self.commit(current, {}, [])
-        except ConcurrentChange:
-            return
-        if not new["outbox"]:
-            self.published.difference_update(e["event_id"] for e in current.get("outbox", []))
-            await self.unmark_if_published(aggregate_id)
+            await self.claims.insert_many(claims, ordered=False)
+        except BulkWriteError as error:
+            for problem in error.details.get("writeErrors", []):
+                if problem.get("code") != 11000:
+                    raise
+                lost.add(int(problem["index"]))
+        return [change for n, change in enumerate(changes) if n not in lost]
+
+    async def _unmark_many(self, aggregate_ids: list[str]) -> None:
+        """Remove the markers, then look again: a change committed meanwhile marks itself anew."""
+        await self.pending.bulk_write([DeleteOne({"_id": f"{self.name}:{aid}"}) for aid in aggregate_ids])
+        again = await asyncio.gather(*(self.get(aid) for aid in aggregate_ids))
+        for doc in again:
+            if doc is not None and doc.get("outbox"):
+                await self._mark_pending(str(doc["_id"]))
 
     async def sweep_claims(self, older_than: timedelta = timedelta(minutes=5)) -> int:
-        """Roll forward abandoned claims, then delete old ones (claims of this collection only)."""
-        cutoff = datetime.now(UTC) - older_than
+        """Roll forward abandoned claims, then delete old ones, one minute bucket at a time.
+
+        Claims carry their minute (`m`, indexed), so the sweeper reads one minute per query by
+        equality instead of filtering a date range over the whole collection; a progress record
+        per collection says where the last sweep stopped.
+        """
+        progress_id = f"swept:{self.name}"
+        until = _minute(datetime.now(UTC) - older_than)
+        progress = await self.sweeps.find_one({"_id": progress_id})
+        start = int(progress["m"]) + 1 if progress is not None else until - 24 * 60
         removed = 0
         prefix = f"{self.name}:"
-        async for claim in self.claims.find({"at": {"$lt": cutoff}}):
-            if not str(claim["_id"]).startswith(prefix):
-                continue
-            doc = claim["doc"]
-            current = await self.get(doc["_id"])
-            if current is not None and current["rev"] < doc["rev"]:
-                await self.collection.replace_one({"_id": doc["_id"]}, doc)
-                self._notify(doc)
-            await self.claims.delete_one({"_id": claim["_id"]})
-            removed += 1
+        for minute in range(max(start, until - 7 * 24 * 60), until + 1):
+            async for claim in self.claims.find({"m": minute}):
+                if not str(claim["_id"]).startswith(prefix):
+                    continue
+                doc = claim["doc"]
+                current = await self.get(doc["_id"])
+                if current is not None and current["rev"] < doc["rev"]:
+                    await self.collection.replace_one({"_id": doc["_id"]}, doc)
+                    self._notify(doc)
+                await self.claims.delete_one({"_id": claim["_id"]})
+                removed += 1
+        await self.sweeps.replace_one({"_id": progress_id}, {"_id": progress_id, "m": until}, upsert=True)
         return removed
+
+
+def _minute(at: datetime) -> int:
+    return int(at.timestamp() // 60)
+
+
+def _claim(claim_id: str, doc: Document) -> Document:
+    now = datetime.now(UTC)
+    return {"_id": claim_id, "at": now, "m": _minute(now), "doc": doc}
+
+
+def _marker(collection: str, aggregate_id: str) -> Document:
+    return {"_id": f"{collection}:{aggregate_id}", "c": collection, "id": aggregate_id}
