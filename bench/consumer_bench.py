@@ -1,0 +1,148 @@
+"""The feedback and notifier consumers against two raw floors, all measured in one run.
+
+    uv run python bench/consumer_bench.py --tickets 1000     # -> bench/results/consumers.json
+
+N TicketIssued + N ServiceCompleted are produced onto fresh topics while feedback and notifier run
+as processes (tests/system/harness.py); each consumer's time is from the first send until its
+group's committed offsets equal the end offsets (lag 0). The raw floors read the same records:
+`getmany`, `json.loads`, then one `insert_one` per record (the unbatched floor) or one
+`insert_many` per poll (the fair floor for batched handlers), committing once per poll.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from pymongo import AsyncMongoClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
+
+from run_all import RESULTS, pipeline_events, produce, wait_lag_zero  # noqa: E402
+
+from tests.system.harness import System  # noqa: E402
+
+
+async def raw_consume(
+    kafka: str, mongo_url: str, topic: str, expected: int, *, batched: bool
+) -> dict[str, Any]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka,
+        group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url)
+    db = client[f"bench_rawpipe_{uuid.uuid4().hex[:8]}"]
+    await consumer.start()
+    got, first = 0, None
+    try:
+        deadline = time.monotonic() + 600
+        while got < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            for records in batches.values():
+                first = first or time.monotonic()
+                docs = []
+                for record in records:
+                    event = json.loads(record.value)
+                    docs.append(
+                        {"_id": event["event_id"], "type": event["event_type"], "data": event["data"]}
+                    )
+                if batched:
+                    await db["events"].insert_many(docs)
+                else:
+                    for doc in docs:
+                        await db["events"].insert_one(doc)
+                got += len(docs)
+            if batches:
+                await consumer.commit()
+        seconds = time.monotonic() - (first or time.monotonic())
+    finally:
+        await consumer.stop()
+        await client.drop_database(db.name)
+        await client.close()
+    return {
+        "events": got,
+        "seconds": round(seconds, 2),
+        "events_per_s": round(got / seconds, 1) if seconds else None,
+    }
+
+
+async def measure(tickets: int) -> dict[str, Any]:
+    system = System(ticketing_replicas=0, extra_env={"ONEWINDOW_LOG_LEVEL": "WARNING"})
+    system.instances = [i for i in system.instances if i.service in ("feedback", "notifier")]
+    events = pipeline_events(tickets)
+    ticket_topic = f"{system.prefix}ticketing.ticket"
+    on_ticket_topic = sum(1 for topic, _, _ in events if topic == "ticketing.ticket")
+    await system.start()
+    try:
+        # The catalog first, so group joins and the catalog are not timed.
+        await produce(system.kafka, system.prefix, events[:2])
+        await asyncio.sleep(3)
+        groups = {"feedback": f"{system.prefix}feedback", "notifier": f"{system.prefix}notifier"}
+        started = time.monotonic()
+        await produce(system.kafka, system.prefix, events[2:])
+        produced = time.monotonic() - started
+        done = await wait_lag_zero(
+            system.kafka, groups, ticket_topic, system.partitions, started, limit_s=900
+        )
+    finally:
+        system.stop()
+    floors = {
+        "raw_insert_one": await raw_consume(
+            system.kafka, system.mongo_url, ticket_topic, on_ticket_topic, batched=False
+        ),
+        "raw_insert_many": await raw_consume(
+            system.kafka, system.mongo_url, ticket_topic, on_ticket_topic, batched=True
+        ),
+    }
+    with contextlib.suppress(Exception):
+        await system.destroy()
+    result: dict[str, Any] = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_1m": os.getloadavg()[0],
+        "tickets": tickets,
+        "events": on_ticket_topic,
+        "partitions": system.partitions,
+        "produce_seconds": round(produced, 2),
+        **floors,
+    }
+    for name, seconds in done.items():
+        rate = round(on_ticket_topic / seconds, 1) if seconds else None
+        result[name] = {
+            "seconds_to_lag_0": round(seconds, 2) if seconds else None,
+            "events_per_s": rate,
+            **{
+                f"ratio_to_{floor}": round(rate / figures["events_per_s"], 3)
+                if rate and figures["events_per_s"]
+                else None
+                for floor, figures in floors.items()
+            },
+        }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1000, help="ticket pairs (2 events each)")
+    parser.add_argument("--out", default=str(RESULTS / "consumers.json"))
+    args = parser.parse_args()
+    result = asyncio.run(measure(args.tickets))
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
