@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from contracts.ticketing import (
     WindowPaused,
     WindowResumed,
 )
-from servicekit.kafka import EventRouter
+from servicekit.kafka import EventRouter, Received
 from servicekit.logging import get_logger
 from servicekit.sealing import Sealer, new_citizen_token, token_digest
 from servicekit.store import AlreadyExists
@@ -64,31 +65,44 @@ def build_event_router(store: FeedbackStore, settings: Settings) -> EventRouter:
             return local_day(office, at)
         return at.astimezone(DEFAULT_TIMEZONE).date()
 
-    async def on_ticket_event(envelope: Envelope, data: object) -> None:
-        """Every ticket event lands in the visit's facts (idempotent per event_id)."""
-        fact = domain.TicketFact(
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-            occurred_at=envelope.occurred_at,
-            office_id=envelope.office_id,
-            aggregate_version=envelope.aggregate_version,
-            data=envelope.data,
-            local_day=await office_day(envelope.office_id, envelope.occurred_at),
-        )
-        visit = domain.apply_ticket_event(await store.visit(str(envelope.data["ticket_id"])), fact)
-        if visit is not None:
-            await store.save_visit(visit)
-        if isinstance(data, ServiceCompleted) and data.next_service_id is None and sealer is not None:
-            await request_feedback(envelope, data, sealer)
+    @router.on_batch(*TICKET_EVENTS)
+    async def on_ticket_events(received: Sequence[Received]) -> None:
+        """A poll's ticket events land in the visits' facts (idempotent per event_id): one
+        parallel read of the visits it touches, one bulk write, one insert of the feedback requests."""
+        ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
+        visits = await store.visits_by_id(ticket_ids)
+        changed: dict[str, dict[str, object]] = {}
+        requests = []
+        for item in received:
+            envelope, data = item.envelope, item.data
+            fact = domain.TicketFact(
+                event_id=str(envelope.event_id),
+                event_type=envelope.event_type,
+                occurred_at=envelope.occurred_at,
+                office_id=envelope.office_id,
+                aggregate_version=envelope.aggregate_version,
+                data=envelope.data,
+                local_day=await office_day(envelope.office_id, envelope.occurred_at),
+            )
+            ticket_id = str(envelope.data["ticket_id"])
+            visit = domain.apply_ticket_event(visits.get(ticket_id), fact)
+            if visit is not None:
+                visits[ticket_id] = changed[ticket_id] = visit
+            if isinstance(data, ServiceCompleted) and data.next_service_id is None and sealer is not None:
+                request = await feedback_request(envelope, data, sealer)
+                if request is not None:
+                    requests.append(request)
+        await store.save_visits(list(changed.values()))
+        # Redelivered: the first request (and its token) stands, the duplicate insert is dropped.
+        await store.requests.create_many(requests)
 
-    for model in TICKET_EVENTS:
-        router.on(model)(on_ticket_event)
-
-    async def request_feedback(envelope: Envelope, data: ServiceCompleted, sealer: Sealer) -> None:
+    async def feedback_request(
+        envelope: Envelope, data: ServiceCompleted, sealer: Sealer
+    ) -> tuple[dict[str, object], list[Envelope]] | None:
         """One request per visit, sent through the notifier with a sealed link token."""
         expires_at = envelope.occurred_at + timedelta(days=settings.expires_days)
         if expires_at <= datetime.now(UTC):
-            return  # an old visit read again: its link would already be dead
+            return None  # an old visit read again: its link would already be dead
         request_id = domain.request_id_for(data.ticket_id)
         token = new_citizen_token()
         event = envelope.caused(
@@ -119,10 +133,7 @@ def build_event_router(store: FeedbackStore, settings: Settings) -> EventRouter:
             "state": "requested",
             "correlation_id": envelope.correlation_id,
         }
-        try:
-            await store.requests.create(doc, [event])
-        except AlreadyExists:
-            return  # redelivery: the first request (and its token) stands
+        return doc, [event]
 
     @router.on(WindowOpened)
     @router.on(WindowPaused)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.catalog_view import CatalogView
 from servicekit.store import AggregateStore, Document
@@ -46,6 +47,16 @@ class FeedbackStore:
 
     async def save_visit(self, visit: Document) -> None:
         await self.visits.replace_one({"_id": visit["_id"]}, visit, upsert=True)
+
+    async def visits_by_id(self, ticket_ids: list[str]) -> dict[str, Document]:
+        """Reads by _id in parallel: `$in` would be filtered after fetching the whole collection."""
+        found = await asyncio.gather(*(self.visit(ticket_id) for ticket_id in ticket_ids))
+        return {doc["_id"]: doc for doc in found if doc is not None}
+
+    async def save_visits(self, visits: list[Document]) -> None:
+        """One bulk write; the consumer of the office's partition is the visits' only writer."""
+        if visits:
+            await self.visits.bulk_write([ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in visits])
 
     async def visits_on(self, office_id: str, day: date) -> list[Document]:
         cursor = self.visits.find({"office_id": office_id, "local_day": day.isoformat()})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from contracts import Envelope
+from contracts import Envelope, EventData
 from contracts.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -27,7 +29,7 @@ from contracts.ticketing import (
     TicketTransferred,
 )
 from servicekit.catalog_view import CatalogView
-from servicekit.kafka import EventRouter
+from servicekit.kafka import EventRouter, Handler, Received
 from servicekit.logging import get_logger
 from servicekit.store import Document
 
@@ -45,6 +47,17 @@ from notifier.settings import NotifierSettings
 from notifier.store import NotifierStore
 
 log = get_logger("notifier.handlers")
+
+TICKET_TOPIC = (
+    TicketIssued,
+    TicketCalled,
+    TicketTransferred,
+    TicketNoShow,
+    TicketCancelled,
+    ServiceCompleted,
+    SlaBreachPredicted,
+    SlaBreached,
+)
 
 
 def ticket_key(ticket_id: str) -> str:
@@ -65,6 +78,15 @@ def build_event_router(
 ) -> EventRouter:
     router = EventRouter()
     catalog.subscribe(router)
+    # The ticket topic is the busy one: its events are applied a poll at a time (on_ticket_events).
+    ticket_events: dict[str, Callable[[Envelope, Any], Awaitable[None]]] = {}
+
+    def on_ticket(model: type[EventData]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            ticket_events[model.EVENT_TYPE] = handler
+            return handler
+
+        return register
 
     async def service_title(service_id: str, language: str) -> str:
         service = await catalog.service(service_id, include_retired=True)
@@ -121,7 +143,7 @@ def build_event_router(
 
     # --- tickets ---------------------------------------------------------------------------------
 
-    @router.on(TicketIssued)
+    @on_ticket(TicketIssued)
     async def on_ticket_issued(envelope: Envelope, data: TicketIssued) -> None:
         if await is_replayed(envelope, data.ticket_id):
             return  # nor the contact: a finished ticket's one was purged on purpose
@@ -169,7 +191,7 @@ def build_event_router(
             )
         )
 
-    @router.on(TicketCalled)
+    @on_ticket(TicketCalled)
     async def on_ticket_called(envelope: Envelope, data: TicketCalled) -> None:
         if await is_replayed(envelope, data.ticket_id):
             return  # an old call is not announced again, nor does it drop a ticket transferred since
@@ -193,7 +215,7 @@ def build_event_router(
             await tell_who_moved_up(envelope, data.service_id)
         await applied(envelope, data.ticket_id)
 
-    @router.on(TicketTransferred)
+    @on_ticket(TicketTransferred)
     async def on_ticket_transferred(envelope: Envelope, data: TicketTransferred) -> None:
         if await is_replayed(envelope, data.ticket_id):
             return
@@ -221,10 +243,10 @@ def build_event_router(
         await store.purge_contact(ticket_key(data.ticket_id))
         await applied(envelope, data.ticket_id, finished=True)
 
-    router.on(TicketNoShow)(ticket_over)
-    router.on(TicketCancelled)(ticket_over)
+    on_ticket(TicketNoShow)(ticket_over)
+    on_ticket(TicketCancelled)(ticket_over)
 
-    @router.on(ServiceCompleted)
+    @on_ticket(ServiceCompleted)
     async def on_service_completed(envelope: Envelope, data: ServiceCompleted) -> None:
         if await is_replayed(envelope, data.ticket_id):
             return
@@ -242,6 +264,15 @@ def build_event_router(
         await board.show_waiting(envelope, data)
         for queue in data.services:
             await tell_who_moved_up(envelope, queue.service_id)
+
+    @router.on_batch(*TICKET_TOPIC)
+    async def on_ticket_events(received: Sequence[Received]) -> None:
+        """A poll's ticket events, in order, against the waiting list, progress and contacts held
+        in memory; written back in one bulk write per collection at the end."""
+        ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
+        async with store.batch(ticket_ids, [ticket_key(ticket_id) for ticket_id in ticket_ids]):
+            for item in received:
+                await ticket_events[item.envelope.event_type](item.envelope, item.data)
 
     # --- supervisors -----------------------------------------------------------------------------
 
@@ -265,8 +296,8 @@ def build_event_router(
             envelope.correlation_id,
         )
 
-    router.on(SlaBreachPredicted)(tell_supervisors_of_sla)
-    router.on(SlaBreached)(tell_supervisors_of_sla)
+    on_ticket(SlaBreachPredicted)(tell_supervisors_of_sla)
+    on_ticket(SlaBreached)(tell_supervisors_of_sla)
 
     @router.on(FeedbackAlertRaised)
     async def on_feedback_alert(envelope: Envelope, data: FeedbackAlertRaised) -> None:

@@ -6,9 +6,15 @@ collections are projections written by the consumer of the office's partition, o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DeleteOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from servicekit.store import AggregateStore, AlreadyExists, Document
@@ -16,7 +22,44 @@ from servicekit.store import AggregateStore, AlreadyExists, Document
 from notifier.domain import TicketProgress, WaitingTicket
 
 
+@dataclass
+class _View:
+    """One collection as a batch sees it: documents read or written (None: deleted) and which of
+    them must be written back."""
+
+    docs: dict[str, Document | None] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+
+    def set(self, key: str, doc: Document | None) -> None:
+        self.docs[key] = doc
+        self.dirty.add(key)
+
+    def writes(self) -> list[ReplaceOne[Document] | DeleteOne]:
+        ops: list[ReplaceOne[Document] | DeleteOne] = []
+        for key in self.dirty:
+            doc = self.docs[key]
+            ops.append(DeleteOne({"_id": key}) if doc is None else ReplaceOne({"_id": key}, doc, upsert=True))
+        return ops
+
+
+@dataclass
+class _Batch:
+    waiting: _View = field(default_factory=_View)
+    progress: _View = field(default_factory=_View)
+    contacts: _View = field(default_factory=_View)
+    queried: set[tuple[str, str]] = field(default_factory=set)
+
+
+# The batch of the consumer task that is applying one (HTTP handlers and jobs never see it).
+_batch: ContextVar[_Batch | None] = ContextVar("notifier_batch", default=None)
+
+
 class NotifierStore:
+    """Outside a batch every method is one store call. Inside `batch()` (the ticket consumer) the
+    waiting list, ticket progress and contacts are read once, changed in memory, and written back
+    with one bulk write per collection when the batch is done; a batch that fails writes nothing.
+    """
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db
         self.contacts = db["contacts"]
@@ -34,19 +77,79 @@ class NotifierStore:
         await self.contacts.create_index([("ended", ASCENDING)])
         await self.deliveries.collection.create_index([("status", ASCENDING)])
 
+    # --- batches ----------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def batch(self, ticket_ids: Iterable[str], contact_keys: Iterable[str]) -> AsyncIterator[None]:
+        """Apply a poll's ticket events in memory, then write them back in one bulk write each."""
+        unit = _Batch()
+        token = _batch.set(unit)
+        try:
+            await self._prefetch(unit, list(ticket_ids), list(contact_keys))
+            yield
+            await self._write_back(unit)
+        finally:
+            _batch.reset(token)
+
+    async def _prefetch(self, unit: _Batch, ticket_ids: list[str], contact_keys: list[str]) -> None:
+        # Parallel reads by _id: `$in` would be filtered after fetching the whole collection.
+        async def read(view: _View, collection: Any, key: str) -> None:
+            view.docs[key] = await collection.find_one({"_id": key})
+
+        await asyncio.gather(
+            *(read(unit.waiting, self.waiting, key) for key in ticket_ids),
+            *(read(unit.progress, self.ticket_progress, key) for key in ticket_ids),
+            *(read(unit.contacts, self.contacts, key) for key in contact_keys),
+        )
+
+    async def _write_back(self, unit: _Batch) -> None:
+        for collection, view in (
+            (self.waiting, unit.waiting),
+            (self.ticket_progress, unit.progress),
+            (self.contacts, unit.contacts),
+        ):
+            ops = view.writes()
+            if ops:
+                await collection.bulk_write(ops, ordered=False)
+
+    async def _read(self, view_of: str, collection: Any, key: str) -> Document | None:
+        unit = _batch.get()
+        if unit is None:
+            doc: Document | None = await collection.find_one({"_id": key})
+            return doc
+        view: _View = getattr(unit, view_of)
+        if key not in view.docs:
+            view.docs[key] = await collection.find_one({"_id": key})
+        return view.docs[key]
+
     # --- contacts: sealed as they came, opened only when a message is sent -------------------------
 
     async def keep_contact(self, key: str, doc: Document) -> None:
-        await self.contacts.replace_one({"_id": key}, {"_id": key, **doc, "ended": False}, upsert=True)
+        new = {"_id": key, **doc, "ended": False}
+        unit = _batch.get()
+        if unit is not None:
+            unit.contacts.set(key, new)
+            return
+        await self.contacts.replace_one({"_id": key}, new, upsert=True)
 
     async def contact(self, key: str) -> Document | None:
-        return await self.contacts.find_one({"_id": key})
+        return await self._read("contacts", self.contacts, key)
 
     async def end_visit(self, key: str, purge_after: datetime) -> None:
         """Keep the contact a little longer (the feedback link follows the end of a visit)."""
+        unit = _batch.get()
+        if unit is not None:
+            current = await self.contact(key)
+            if current is not None:
+                unit.contacts.set(key, {**current, "ended": True, "purge_after": purge_after})
+            return
         await self.contacts.update_one({"_id": key}, {"$set": {"ended": True, "purge_after": purge_after}})
 
     async def purge_contact(self, key: str) -> None:
+        unit = _batch.get()
+        if unit is not None:
+            unit.contacts.set(key, None)
+            return
         await self.contacts.delete_one({"_id": key})
 
     async def purge_ended_contacts(self, now: datetime) -> int:
@@ -59,20 +162,45 @@ class NotifierStore:
     # --- the per-office ordered view of waiting tickets ------------------------------------------
 
     async def add_waiting(self, ticket_id: str, doc: Document) -> None:
-        await self.waiting.replace_one({"_id": ticket_id}, {"_id": ticket_id, **doc}, upsert=True)
+        new = {"_id": ticket_id, **doc}
+        unit = _batch.get()
+        if unit is not None:
+            unit.waiting.set(ticket_id, new)
+            return
+        await self.waiting.replace_one({"_id": ticket_id}, new, upsert=True)
 
     async def remove_waiting(self, ticket_id: str) -> Document | None:
-        doc = await self.waiting.find_one({"_id": ticket_id})
+        doc = await self._read("waiting", self.waiting, ticket_id)
         if doc is not None:
-            await self.waiting.delete_one({"_id": ticket_id})
+            unit = _batch.get()
+            if unit is not None:
+                unit.waiting.set(ticket_id, None)
+            else:
+                await self.waiting.delete_one({"_id": ticket_id})
         return doc
 
     async def drop_waiting(self, ticket_id: str) -> bool:
         """One round trip when the caller knows the ticket's service (a call carries it)."""
+        if _batch.get() is not None:
+            return await self.remove_waiting(ticket_id) is not None
         return (await self.waiting.delete_one({"_id": ticket_id})).deleted_count > 0
 
     async def waiting_for(self, office_id: str, service_id: str) -> list[WaitingTicket]:
-        cursor = self.waiting.find({"office_id": office_id, "service_id": service_id})
+        unit = _batch.get()
+        if unit is None:
+            docs = [
+                doc async for doc in self.waiting.find({"office_id": office_id, "service_id": service_id})
+            ]
+        else:
+            if (office_id, service_id) not in unit.queried:
+                unit.queried.add((office_id, service_id))
+                async for doc in self.waiting.find({"office_id": office_id, "service_id": service_id}):
+                    unit.waiting.docs.setdefault(str(doc["_id"]), doc)  # what the batch changed wins
+            docs = [
+                doc
+                for doc in unit.waiting.docs.values()
+                if doc is not None and doc["office_id"] == office_id and doc["service_id"] == service_id
+            ]
         return [
             WaitingTicket(
                 ticket_id=str(doc["_id"]),
@@ -81,22 +209,32 @@ class NotifierStore:
                 notified=bool(doc.get("notified")),
                 has_contact=bool(doc.get("has_contact")),
             )
-            async for doc in cursor
+            for doc in docs
         ]
 
     async def mark_position_notified(self, ticket_id: str) -> None:
+        unit = _batch.get()
+        if unit is not None:
+            current = await self._read("waiting", self.waiting, ticket_id)
+            if current is not None:
+                unit.waiting.set(ticket_id, {**current, "notified": True})
+            return
         await self.waiting.update_one({"_id": ticket_id}, {"$set": {"notified": True}})
 
     # --- how far the waiting list has followed each ticket (guards it against replayed events) -----
 
     async def progress(self, ticket_id: str) -> TicketProgress | None:
-        doc = await self.ticket_progress.find_one({"_id": ticket_id})
+        doc = await self._read("progress", self.ticket_progress, ticket_id)
         return None if doc is None else TicketProgress(int(doc["version"]), bool(doc["finished"]))
 
     async def record_progress(
         self, ticket_id: str, office_id: str, version: int, *, finished: bool, at: datetime
     ) -> None:
         doc = {"_id": ticket_id, "office_id": office_id, "version": version, "finished": finished, "at": at}
+        unit = _batch.get()
+        if unit is not None:
+            unit.progress.set(ticket_id, doc)
+            return
         await self.ticket_progress.replace_one({"_id": ticket_id}, doc, upsert=True)
 
     async def forget_finished_tickets(self, before: datetime) -> int:
