@@ -1,0 +1,94 @@
+"""Three Kafka brokers of their own (RF 3, min.insync.replicas 2): kill -9 one of them under acks=all
+traffic, keep producing while it is down, bring it back. No acknowledged message may be lost, the
+consumer group must catch up, and every partition must be fully replicated again.
+
+The cluster has its own ports and var/ directory: the shared single broker on 9092 is not touched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from chaos import note
+from kafka_cluster import AckedTraffic, KafkaCluster
+
+pytestmark = [pytest.mark.system, pytest.mark.timeout(240)]
+
+DOWN_FOR = 12.0  # seconds the killed broker stays down while producers keep going
+PARTITIONS = 6
+
+
+@pytest.fixture(scope="module")
+async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[KafkaCluster]:
+    if shutil.which("java") is None:
+        pytest.fail("java is needed for the Kafka cluster (deploy/local/infra.sh install)")
+    started = KafkaCluster(brokers=3)
+    try:
+        seconds = await started.start()
+        note(f"3-broker cluster up on {started.bootstrap} in {seconds:.0f}s")
+        yield started
+    finally:
+        keep = tmp_path_factory.mktemp("kafka-cluster-logs")
+        for log in started.logs():
+            shutil.copy(log, keep / f"{log.parent.name}.log")
+        started.destroy()
+
+
+async def test_broker_killed_under_acks_all_loses_no_acknowledged_message(cluster: KafkaCluster) -> None:
+    topic = f"t3b.{uuid.uuid4().hex[:8]}.events"
+    factor, insync = await cluster.create_topic(topic, PARTITIONS)
+    assert (factor, insync) == (3, 2)
+    await cluster.wait_fully_replicated([topic], timeout=30)
+
+    traffic = AckedTraffic(cluster.bootstrap, topic, producers=3, consumers=2)
+    traffic.start()
+    await traffic.acked_at_least(300, timeout=60)
+
+    victim = await cluster.leader_of(topic, 0)  # a leader: its producers must fail over
+    note(f"kill -9 kafka-{victim} (leader of {topic}/0) after {traffic.acked_count} acknowledged")
+    await cluster.kill(victim)
+    killed_at = time.monotonic()
+    assert not cluster.alive(victim)
+
+    # Writes go on with two in-sync copies: wait for progress after the failover, then stay down.
+    await traffic.acked_at_least(200, timeout=60)
+    note(f"producing again {time.monotonic() - killed_at:.1f}s after the kill")
+    before_down = traffic.acked_count
+    while time.monotonic() - killed_at < DOWN_FOR:
+        await traffic.acked_at_least(1, timeout=30)
+    acked_while_down = traffic.acked_count - before_down
+    assert acked_while_down > 0
+    rows = await cluster.partitions([topic])
+    assert all(victim not in row["isr"] for row in rows)  # type: ignore[operator]
+    assert all(row["leader"] != victim for row in rows)
+
+    restart = await cluster.restart()
+    note(f"kafka-{victim} back after {restart:.1f}s ({time.monotonic() - killed_at:.1f}s down)")
+    healed = await cluster.wait_fully_replicated([topic], timeout=90)
+    note(f"all {PARTITIONS} partitions fully replicated {healed:.1f}s after the restart")
+    await traffic.acked_at_least(200, timeout=60)
+
+    await traffic.stop_producing()
+    await traffic.wait_consumed(timeout=90)
+    lag = await traffic.wait_caught_up(timeout=60)
+    await traffic.stop_consuming()
+
+    lost = await traffic.lost()
+    note(
+        f"acknowledged {traffic.acked_count} ({acked_while_down} while kafka-{victim} was down), "
+        f"not acknowledged {traffic.failed}, lost {len(lost)}, redelivered to the group "
+        f"{traffic.duplicates}; longest wait for one ack {traffic.longest_wait:.2f}s, "
+        f"longest gap between acks {traffic.longest_gap:.2f}s"
+    )
+    for error in traffic.errors()[:10]:
+        note(f"  send error: {error}")
+    assert lost == [], f"{len(lost)} acknowledged messages lost, e.g. {lost[:5]}"
+    assert set(traffic.acked) <= traffic.seen
+    assert lag == dict.fromkeys(range(PARTITIONS), 0)
+    # The outage a producer sees is bounded by failure detection (broker session 9 s) plus
+    # leader election, far below the producer's 30 s request timeout.
+    assert traffic.longest_wait < 30, traffic.longest_wait
