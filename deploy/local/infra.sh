@@ -632,18 +632,42 @@ stop_one() { # stop_one NAME
   rm -f "$RUN_DIR/$1.pid"
 }
 
+stop_nodes() { # stop_nodes NAME... : TERM to all at once (a KRaft node left alone without its
+  # quorum cannot finish a controlled shutdown), then wait, then KILL what is left after 30s
+  local name pid names=() pids=() i alive
+  for name in "$@"; do
+    pid="$(our_pid "$name")"
+    [[ -n "$pid" ]] || continue
+    say "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    names+=("$name"); pids+=("$pid")
+  done
+  for ((i = 0; i < 60; i++)); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.5
+  done
+  for i in "${!pids[@]}"; do
+    if kill -0 "${pids[$i]}" 2>/dev/null; then
+      say "${names[$i]} did not stop in 30s: killing it"
+      kill -KILL "${pids[$i]}" 2>/dev/null || true
+    fi
+    rm -f "$RUN_DIR/${names[$i]}.pid"
+  done
+}
+
 cmd_down() {
   if ((!KAFKA_ONLY)); then
     stop_one ferretdb
     stop_postgres
   fi
   stop_one kafka
-  local f name
+  local f nodes=()
   for f in "$RUN_DIR"/kafka-[0-9]*.pid; do # every cluster node, whatever --brokers says
-    [[ -e "$f" ]] || continue
-    name="$(basename "$f" .pid)"
-    stop_one "$name"
+    [[ -e "$f" ]] && nodes+=("$(basename "$f" .pid)")
   done
+  ((${#nodes[@]} == 0)) || stop_nodes "${nodes[@]}"
 }
 
 cmd_status() {
