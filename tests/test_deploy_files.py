@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import importlib.util
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -43,15 +48,272 @@ def test_compose_config_is_valid_where_the_plugin_exists() -> None:
     assert result.returncode == 0, result.stderr.decode()
 
 
-def test_k8s_manifests_cover_every_service_with_probes_and_an_hpa_on_ticketing() -> None:
-    docs = [d for d in yaml.safe_load_all((ROOT / "deploy/k8s/onewindow.yaml").read_text()) if d]
-    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
-    assert set(deployments) == set(SERVICES)
-    for deployment in deployments.values():
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
-    hpa = [d for d in docs if d["kind"] == "HorizontalPodAutoscaler"]
-    assert hpa and hpa[0]["spec"]["scaleTargetRef"]["name"] == "ticketing"
+K8S = ROOT / "deploy" / "k8s"
+
+
+def _load_module(name: str, path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+k8s_validate = _load_module("k8s_validate", K8S / "validate.py")
+k8s_generate = _load_module("k8s_generate", K8S / "generate.py")
+
+
+def _k8s_docs() -> list[dict[str, Any]]:
+    return [doc for _, _, doc in k8s_validate.load_documents(k8s_validate.manifest_files(K8S))]
+
+
+def _of_kind(kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in _k8s_docs() if d["kind"] == kind}
+
+
+@pytest.fixture(scope="module")
+def k8s_schemas() -> Any:
+    """Kubernetes and CRD schemas from the registries (.ci/run fetches them first; cached)."""
+    custom = os.environ.get("ONEWINDOW_K8S_SCHEMAS")  # a directory prepared elsewhere
+    if custom is None:
+        result = subprocess.run(
+            [str(K8S / "schemas.sh"), "install"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, f"deploy/k8s/schemas.sh install failed: {result.stderr[-2000:]}"
+    schemas_dir = Path(custom or ROOT / ".cache" / "k8s-schemas")
+    return k8s_validate.Schemas(schemas_dir)
+
+
+def test_k8s_manifests_validate_against_kubernetes_and_crd_schemas(k8s_schemas: Any) -> None:
+    errors, checked = k8s_validate.validate_documents(
+        k8s_validate.load_documents(k8s_validate.manifest_files(K8S)), k8s_schemas
+    )
+    assert errors == []
+    kinds = {line.split("valid against ")[1].split(" ", 1)[0] for line in checked}
+    assert kinds == {"Kubernetes", "CRD"}  # both kinds of schema were used
+    assert len(checked) == len(_k8s_docs())
+    validated = " ".join(checked)
+    for kind in ("Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser", "MongoDBCommunity", "NetworkPolicy"):
+        assert f" {kind}/" in validated
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "path", "bad_value", "complaint"),
+    [
+        (
+            "Deployment",
+            "ticketing",
+            ["spec", "template", "spec", "containers", 0, "readinessProbe", "periodSecond"],
+            5,
+            "'periodSecond' was unexpected",
+        ),
+        ("Deployment", "catalog", ["spec", "replicas"], "two", "is not of type 'integer'"),
+        ("HorizontalPodAutoscaler", "ticketing", ["spec", "maxReplica"], 12, "'maxReplica' was unexpected"),
+        (
+            "NetworkPolicy",
+            "services-from-nginx-only",
+            ["spec", "policyTypes"],
+            "Ingress",
+            "is not of type 'array'",
+        ),
+        ("KafkaTopic", "ticketing.ticket", ["spec", "partitions"], "12", "is not of type 'integer'"),
+        ("KafkaNodePool", "dual-role", ["spec", "role"], ["broker"], "'role' was unexpected"),
+        ("Kafka", "onewindow", ["spec", "kafka", "listeners", 0, "tls"], "yes", "is not of type 'boolean'"),
+        (
+            "MongoDBCommunity",
+            "onewindow-mongo",
+            ["spec", "type"],
+            "Replicaset",
+            "is not one of ['ReplicaSet']",
+        ),
+        (
+            "ConfigMap",
+            "onewindow-config",
+            ["data", "ONEWINDOW_KAFKA_USE_SSL"],
+            True,
+            "is not of type 'string'",
+        ),
+    ],
+)
+def test_the_validator_rejects_a_broken_manifest(
+    k8s_schemas: Any, kind: str, name: str, path: list[Any], bad_value: Any, complaint: str
+) -> None:
+    doc = copy.deepcopy(_of_kind(kind)[name])
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = bad_value
+    errors, _ = k8s_validate.validate_documents([(Path("broken.yaml"), 0, doc)], k8s_schemas)
+    assert errors and complaint in errors[0], errors
+
+
+def test_a_kind_without_a_schema_is_an_error_not_a_skip(k8s_schemas: Any) -> None:
+    doc = {"apiVersion": "example.city/v1", "kind": "Gadget", "metadata": {"name": "x"}}
+    errors, checked = k8s_validate.validate_documents([(Path("x.yaml"), 0, doc)], k8s_schemas)
+    assert checked == [] and "no schema" in errors[0]
+
+
+def test_k8s_manifests_are_what_the_generator_writes() -> None:
+    rendered = k8s_generate.render()
+    for name, text in rendered.items():
+        assert (K8S / name).read_text() == text, f"deploy/k8s/{name} is stale: run deploy/k8s/generate.py"
+    assert sorted(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]) == sorted(
+        p.name for p in k8s_validate.manifest_files(K8S)
+    )
+
+
+def test_every_service_has_probes_resources_budgets_and_secrets_from_secret_objects() -> None:
+    deployments = _of_kind("Deployment")
+    assert set(deployments) == {*SERVICES, "web"}
+    budgets = _of_kind("PodDisruptionBudget")
+    services = _of_kind("Service")
+    for name in SERVICES:
+        pod = deployments[name]["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
+        assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
+        assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": 8000}
+        for kind in ("requests", "limits"):
+            assert set(container["resources"][kind]) == {"cpu", "memory"}
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        env = {e["name"]: e for e in container["env"]}
+        secrets = {
+            "ONEWINDOW_KAFKA_SASL_PASSWORD",
+            "ONEWINDOW_JWT_SECRET",
+            "ONEWINDOW_PSEUDONYM_KEY",
+            "ONEWINDOW_MONGO_URL",
+        }
+        for secret in secrets | ({"NOTIFIER_PRIVATE_KEY"} if name == "notifier" else set()):
+            assert "value" not in env[secret] and env[secret]["valueFrom"]["secretKeyRef"]["name"], secret
+        assert env["ONEWINDOW_KAFKA_SASL_USERNAME"]["value"] == name
+        assert env["ONEWINDOW_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == name  # Strimzi's
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert services[name]["spec"]["selector"].items() <= labels.items()
+        assert services[name]["spec"]["ports"][0]["port"] == 8000  # the nginx config's upstreams
+    assert not [d for d in _k8s_docs() if d["kind"] == "Secret"], "Secrets are created by ops, not committed"
+    assert budgets["ticketing"]["spec"]["minAvailable"] == 2
+
+
+def test_ticketing_scales_on_cpu_up_to_the_partition_count() -> None:
+    from contracts.topics import DEFAULT_PARTITIONS
+
+    hpa = _of_kind("HorizontalPodAutoscaler")["ticketing"]["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "ticketing"}
+    assert hpa["minReplicas"] >= 2
+    assert hpa["maxReplicas"] == DEFAULT_PARTITIONS
+    topics = _of_kind("KafkaTopic")
+    assert {t["spec"]["partitions"] for t in topics.values()} == {hpa["maxReplicas"]}
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    return selector.get("matchLabels", {}).items() <= labels.items()
+
+
+def test_network_policies_let_only_nginx_reach_the_services_and_only_the_services_reach_the_stores() -> None:
+    policies = list(_of_kind("NetworkPolicy").values())
+    deny = [p for p in policies if p["spec"]["podSelector"] == {} and p["spec"].get("ingress") == []]
+    assert deny, "no default-deny ingress policy"
+    pods = {name: d["spec"]["template"]["metadata"]["labels"] for name, d in _of_kind("Deployment").items()}
+    mongo_pods = {"app": "onewindow-mongo-svc"}
+
+    def peers_of(target: dict[str, str]) -> list[dict[str, Any]]:
+        return [
+            peer
+            for p in policies
+            if "Ingress" in p["spec"]["policyTypes"] and _selects(p["spec"]["podSelector"], target)
+            for rule in p["spec"].get("ingress", [])
+            for peer in rule.get("from", [{"everyone": True}])
+        ]
+
+    def selected(peer: dict[str, Any]) -> set[str]:
+        assert set(peer) == {"podSelector"}, f"a peer beyond this namespace's pods: {peer}"
+        return {n for n, labels in pods.items() if _selects(peer["podSelector"], labels)}
+
+    for name in SERVICES:
+        peers = peers_of(pods[name])
+        assert peers and all(selected(peer) == {"web"} for peer in peers), (name, peers)
+    mongo_peers = peers_of(mongo_pods)
+    assert mongo_peers
+    for peer in mongo_peers:
+        reached_from = selected(peer)
+        assert reached_from == set(SERVICES) or (
+            not reached_from and _selects(peer["podSelector"], mongo_pods)
+        )
+    # Kafka: Strimzi writes the brokers' policy from the listener's peers
+    (listener,) = _of_kind("Kafka")["onewindow"]["spec"]["kafka"]["listeners"]
+    for peer in listener["networkPolicyPeers"]:
+        selected = {n for n, labels in pods.items() if _selects(peer["podSelector"], labels)}
+        assert selected == set(SERVICES)
+
+
+def test_kafka_topics_match_the_registry_with_three_replicas_and_two_in_sync() -> None:
+    from contracts.topics import topic_configs
+
+    topics = _of_kind("KafkaTopic")
+    assert {t["spec"]["topicName"] for t in topics.values()} == {name for name, _ in topic_configs()}
+    for name, config in topic_configs():
+        spec = topics[name]["spec"]
+        assert spec["replicas"] == 3
+        assert spec["config"]["min.insync.replicas"] == 2
+        assert spec["config"].get("cleanup.policy") == config.get("cleanup.policy")
+    kafka = _of_kind("Kafka")["onewindow"]["spec"]["kafka"]
+    assert kafka["config"]["min.insync.replicas"] == 2
+    assert kafka["config"]["auto.create.topics.enable"] is False
+    assert _of_kind("KafkaNodePool")["dual-role"]["spec"]["replicas"] == 3
+
+
+KAFKA_ACL_OPERATIONS = {
+    "Read",
+    "Write",
+    "Create",
+    "Delete",
+    "Alter",
+    "Describe",
+    "ClusterAction",
+    "AlterConfigs",
+    "DescribeConfigs",
+    "IdempotentWrite",
+    "All",
+}
+
+
+def test_kafka_users_carry_the_acls_of_the_security_script() -> None:
+    writes, reads = k8s_generate.acl_tables()
+    assert set(writes) == set(reads) == set(SERVICES)
+    users = _of_kind("KafkaUser")
+    assert set(users) == set(SERVICES)
+    for name, user in users.items():
+        spec = user["spec"]
+        assert spec["authentication"] == {"type": "scram-sha-512"}
+        assert spec["authorization"]["type"] == "simple"
+        granted = {
+            (acl["resource"]["type"], acl["resource"].get("name"), op)
+            for acl in spec["authorization"]["acls"]
+            for op in acl["operations"]
+        }
+        assert all(op in KAFKA_ACL_OPERATIONS for _, _, op in granted)
+        assert {(t, n) for t, n, op in granted if op == "Write"} == {("topic", t) for t in writes[name]} | {
+            ("topic", f"{t}.dlt") for t in reads[name]
+        }
+        assert {n for t, n, op in granted if op == "Read" and t == "topic"} == set(reads[name])
+        assert ("group", name, "Read") in granted
+
+
+def test_mongodb_has_a_user_per_service_on_its_own_database() -> None:
+    (mongo,) = _of_kind("MongoDBCommunity").values()
+    assert mongo["spec"]["members"] == 3
+    users = {u["name"]: u for u in mongo["spec"]["users"]}
+    assert set(users) == set(SERVICES)
+    deployments = _of_kind("Deployment")
+    for name, user in users.items():
+        assert user["roles"] == [{"name": "readWrite", "db": f"onewindow_{name}"}]
+        env = {e["name"]: e for e in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert (
+            env["ONEWINDOW_MONGO_URL"]["valueFrom"]["secretKeyRef"]["name"]
+            == user["connectionStringSecretName"]
+        )
 
 
 def test_no_secret_values_are_committed() -> None:
@@ -65,3 +327,20 @@ def test_no_secret_values_are_committed() -> None:
             continue
         text = path.read_text(errors="ignore")
         assert not assignment.search(text), f"{name} assigns a secret"
+
+
+def test_local_secrets_give_every_demo_account_its_own_password_and_keep_them(tmp_path: Path) -> None:
+    from catalog.demo import demo_offices
+    from catalog.seed import demo_password_variable, demo_staff
+
+    env = {**os.environ, "ONEWINDOW_VAR": str(tmp_path)}
+    script = str(ROOT / "deploy/local/secrets.sh")
+    path = Path(subprocess.run([script], env=env, capture_output=True, text=True, check=True).stdout.strip())
+    first = path.read_text()
+    values = dict(line.split("=", 1) for line in first.splitlines())
+    passwords = {name: values[demo_password_variable(name)] for name, _, _ in demo_staff(demo_offices())}
+    assert len(set(passwords.values())) == len(passwords)  # the admin shares with nobody
+    assert "ONEWINDOW_DEMO_PASSWORD" not in values
+    assert path.stat().st_mode & 0o077 == 0
+    subprocess.run([script], env=env, capture_output=True, check=True)
+    assert path.read_text() == first
