@@ -196,6 +196,18 @@ def test_every_service_has_probes_resources_budgets_and_secrets_from_secret_obje
     assert budgets["ticketing"]["spec"]["minAvailable"] == 2
 
 
+def test_onewindow_pods_meet_the_restricted_pod_security_standard() -> None:
+    for name, deployment in _of_kind("Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        for container in pod["containers"] + pod.get("initContainers", []):
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, (name, container["name"])
+            assert context["capabilities"] == {"drop": ["ALL"]}, (name, container["name"])
+        assert {next(iter(set(v) - {"name"})) for v in pod.get("volumes", [])} <= {"secret", "emptyDir"}
+
+
 def test_ticketing_scales_on_cpu_up_to_the_partition_count() -> None:
     from contracts.topics import DEFAULT_PARTITIONS
 
