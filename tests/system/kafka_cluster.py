@@ -210,6 +210,27 @@ class KafkaCluster:
                 return int(row["leader"])  # type: ignore[call-overload]
         raise KeyError(f"{topic}/{partition}")
 
+    async def quorum_leader(self) -> int:
+        """Node id of the active KRaft controller (kafka-metadata-quorum describe --status)."""
+        process = await asyncio.create_subprocess_exec(
+            str(ROOT / "deploy" / "local" / "kafka-cli.sh"),
+            "class",
+            "org.apache.kafka.tools.MetadataQuorumCommand",
+            "--bootstrap-server",
+            self.bootstrap,
+            "describe",
+            "--status",
+            cwd=ROOT,
+            env=self.env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await process.communicate()
+        for line in output.decode().splitlines():
+            if line.startswith("LeaderId:"):
+                return int(line.split(":", 1)[1])
+        raise RuntimeError(f"no LeaderId in: {output.decode()[-1000:]}")
+
     async def wait_fully_replicated(self, topics: Iterable[str], timeout: float = 120) -> float:
         """Wait until every partition has all its replicas in sync again; seconds it took."""
         topics = list(topics)
