@@ -148,6 +148,19 @@ def test_the_validator_rejects_a_broken_manifest(
     assert errors and complaint in errors[0], errors
 
 
+def test_kubeconform_agrees_on_the_same_schemas(k8s_schemas: Any, tmp_path: Path) -> None:
+    binary = k8s_schemas.root / "bin" / "kubeconform"
+    files = k8s_validate.manifest_files(K8S)
+    result = k8s_validate.kubeconform(binary, files, k8s_schemas)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Valid: {len(_k8s_docs())}, Invalid: 0, Errors: 0, Skipped: 0" in result.stdout
+    broken = copy.deepcopy(_of_kind("KafkaTopic")["ticketing.ticket"])
+    broken["spec"]["partitions"] = "12"
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken))
+    result = k8s_validate.kubeconform(binary, [tmp_path / "broken.yaml"], k8s_schemas)
+    assert result.returncode != 0 and "/spec/partitions" in result.stdout, result.stdout
+
+
 def test_a_kind_without_a_schema_is_an_error_not_a_skip(k8s_schemas: Any) -> None:
     doc = {"apiVersion": "example.city/v1", "kind": "Gadget", "metadata": {"name": "x"}}
     errors, checked = k8s_validate.validate_documents([(Path("x.yaml"), 0, doc)], k8s_schemas)

@@ -5,6 +5,7 @@
 #                                     fabric8's crd-generator-cli (Maven Central)
 #   crds/mongodb/*.yaml               MongoDB Community operator CRD, from its Go module
 #                                     (github.com/mongodb/mongodb-kubernetes-operator, Go module proxy)
+#   bin/kubeconform                   kubeconform built from its Go module (validate.py runs it too)
 #
 #   deploy/k8s/schemas.sh install     fetch what is missing (needs python3 + pip or uv, mvn + java, go)
 #   deploy/k8s/schemas.sh path        print the schema directory
@@ -18,6 +19,7 @@ K8S_VALIDATE_VERSION="1.37.0"
 K8S_VERSION="${ONEWINDOW_K8S_VERSION:-1.33.0}"
 MONGO_OPERATOR_MODULE="github.com/mongodb/mongodb-kubernetes-operator"
 MONGO_OPERATOR_VERSION="v0.13.0"
+KUBECONFORM_VERSION="v0.7.0"
 
 die() { echo "schemas.sh: error: $*" >&2; exit 1; }
 say() { echo "schemas.sh: $*"; }
@@ -98,6 +100,16 @@ install_mongodb() {
   chmod u+w "$dir"/*.yaml
 }
 
+install_kubeconform() {
+  [[ -x "$OUT/bin/kubeconform" ]] && return 0
+  need go "Go is needed to build kubeconform (Debian: apt-get install -y golang-go)"
+  say "building kubeconform $KUBECONFORM_VERSION from the Go module proxy"
+  mkdir -p "$OUT/bin"
+  (cd /tmp && GOBIN="$OUT/bin" GOFLAGS="-buildvcs=false" \
+    go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION") >"$OUT/kubeconform.log" 2>&1 \
+    || die "go install kubeconform failed (see $OUT/kubeconform.log)"
+}
+
 cmd_install() {
   local want stamp="$OUT/.stamp"
   want="$(stamp_of)"
@@ -109,6 +121,7 @@ cmd_install() {
   install_kubernetes
   install_strimzi
   install_mongodb
+  install_kubeconform
   echo "$want" >"$stamp"
   say "schemas in $OUT"
 }

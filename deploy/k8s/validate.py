@@ -13,6 +13,9 @@ Limit: fabric8's generator leaves Strimzi's polymorphic sections (listener and u
 authentication, authorization, storage: the ones chosen by a `type` field) free-form
 (x-kubernetes-preserve-unknown-fields); tests/test_deploy_files.py checks those parts directly.
 
+Then the same files go through kubeconform (-strict, built from its Go module by schemas.sh) with the
+same schemas made standalone, as a second, independent validator.
+
 Exit status 0 when every document validates, 1 otherwise (one line per error).
 """
 
@@ -21,7 +24,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,15 +155,105 @@ def validate_documents(
     return errors, checked
 
 
+# ---------------------------------------------------------------- kubeconform (the same schemas)
+
+KUBECONFORM_LOCATION = "{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+
+
+def _local_refs(node: Any, needed: set[str]) -> Any:
+    """Rewrite references into _definitions.json to local #/$defs/... ones; collect their names."""
+    if isinstance(node, list):
+        return [_local_refs(item, needed) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str) and "#/$defs/" in value:
+            name = value.split("#/$defs/", 1)[1]
+            needed.add(name)
+            out[key] = f"#/$defs/{name}"
+        else:
+            out[key] = _local_refs(value, needed)
+    return out
+
+
+def standalone(schema: Any, schemas: Schemas) -> Any:
+    """The schema with the definitions it reaches inlined (kubeconform cannot fetch them offline)."""
+    definitions = json.loads((schemas.kubernetes / "_definitions.json").read_text())["$defs"]
+    needed: set[str] = set()
+    out = _local_refs({k: v for k, v in schema.items() if k != "$id"}, needed)
+    defs: dict[str, Any] = {}
+    while needed - set(defs):
+        for name in sorted(needed - set(defs)):
+            defs[name] = _local_refs(definitions[name], needed)
+    if defs:
+        out["$defs"] = defs
+    return out
+
+
+def write_kubeconform_schemas(docs: Iterable[Document], schemas: Schemas, target: Path) -> None:
+    """One standalone schema per kind in use, where KUBECONFORM_LOCATION finds it."""
+    for doc in docs:
+        api_version, kind = doc["apiVersion"], doc["kind"]
+        # kubeconform's .Group is what precedes the "/" (so "v1" for the core group)
+        group, version = api_version.split("/")[0], api_version.split("/")[-1]
+        path = target / group / f"{kind.lower()}_{version}.json"
+        if path.exists():
+            continue
+        _, schema = schemas.for_document(doc)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(standalone(schema, schemas)))
+
+
+def kubeconform(binary: Path, files: list[Path], schemas: Schemas) -> subprocess.CompletedProcess[str]:
+    """Run kubeconform -strict on `files` against the same schemas, offline."""
+    with tempfile.TemporaryDirectory(prefix="kubeconform-") as tmp:
+        docs = [doc for _, _, doc in load_documents(files)]
+        write_kubeconform_schemas(docs, schemas, Path(tmp))
+        return subprocess.run(
+            [
+                str(binary),
+                "-strict",
+                "-summary",
+                "-schema-location",
+                f"{tmp}/{KUBECONFORM_LOCATION}",
+                *map(str, files),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="deploy/k8s/validate.py")
     parser.add_argument("files", nargs="*", type=Path)
     parser.add_argument("--schemas", type=Path, default=DEFAULT_SCHEMAS)
     parser.add_argument("--kubernetes-version", default=DEFAULT_VERSION)
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--kubeconform",
+        type=Path,
+        default=None,
+        help="kubeconform binary run on the same schemas too (default: <schemas>/bin/kubeconform)",
+    )
+    parser.add_argument("--no-kubeconform", action="store_true")
     args = parser.parse_args(argv)
     schemas = Schemas(args.schemas, args.kubernetes_version)
-    errors, checked = validate_documents(load_documents(args.files or manifest_files()), schemas)
+    files = args.files or manifest_files()
+    errors, checked = validate_documents(load_documents(files), schemas)
+    if args.kubeconform is None and not args.no_kubeconform:
+        args.kubeconform = args.schemas / "bin" / "kubeconform"
+        if not args.kubeconform.exists():
+            errors.append(f"no kubeconform at {args.kubeconform}: run deploy/k8s/schemas.sh install")
+            args.kubeconform = None
+    if args.kubeconform and not args.no_kubeconform:
+        result = kubeconform(args.kubeconform, files, schemas)
+        print(result.stdout.strip())
+        if result.returncode != 0:
+            errors.append(
+                f"kubeconform failed ({result.returncode}): {result.stdout[-2000:]}{result.stderr[-2000:]}"
+            )
     if args.verbose:
         print("\n".join(checked))
     if errors:
