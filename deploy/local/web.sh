@@ -8,11 +8,14 @@
 #   deploy/local/web.sh status
 #
 # ONEWINDOW_WEB_PORT (8080) and ONEWINDOW_WEB_HOST (127.0.0.1) move it; logs in var/log/nginx-*.log.
+# The internal listener (every service path: metrics, health, docs, admin) is on 127.0.0.1 only,
+# port ONEWINDOW_WEB_INTERNAL_PORT (8081).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VAR="${ONEWINDOW_VAR:-$ROOT/var}"
 PORT="${ONEWINDOW_WEB_PORT:-8080}"
 HOST="${ONEWINDOW_WEB_HOST:-127.0.0.1}"
+INTERNAL_PORT="${ONEWINDOW_WEB_INTERNAL_PORT:-8081}"
 NGINX_DIR="$VAR/nginx"
 CONF="$NGINX_DIR/nginx.conf"
 PIDFILE="$VAR/run/nginx.pid"
@@ -34,15 +37,21 @@ install() {
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
-port_taken() { (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
+port_taken() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# The text between "# --- <name> begin" and "# --- <name> end" in compose.conf, into var/nginx/<name>.conf.
+cut_part() {
+  sed -n "/# --- $1 begin/,/# --- $1 end/p" "$ROOT/deploy/nginx/compose.conf" >"$NGINX_DIR/$1.conf"
+  [ -s "$NGINX_DIR/$1.conf" ] || fail "no $1 part between the markers in deploy/nginx/compose.conf"
+}
 
 render() {
   mkdir -p "$NGINX_DIR"/{client_body,proxy,fastcgi,uwsgi,scgi} "$VAR/run" "$VAR/log"
-  # The routes are compose.conf's, so local runs and docker-compose serve the same paths.
-  sed -n '/# --- routes begin/,/# --- routes end/p' "$ROOT/deploy/nginx/compose.conf" >"$NGINX_DIR/routes.conf"
-  [ -s "$NGINX_DIR/routes.conf" ] || fail "no routes between the markers in deploy/nginx/compose.conf"
+  # The log format and routes are compose.conf's, so local runs and docker-compose serve the same paths.
+  cut_part http; cut_part routes; cut_part internal
   sed -e "s|@USER@|$(id -un)|g" -e "s|@GROUP@|$(id -gn)|g" -e "s|@VAR@|$VAR|g" \
       -e "s|@WEB@|$ROOT/web|g" -e "s|@PORT@|$PORT|g" -e "s|@HOST@|$HOST|g" \
+      -e "s|@INTERNAL_PORT@|$INTERNAL_PORT|g" \
       "$ROOT/deploy/nginx/local.conf.template" >"$CONF.tmp"
   mv "$CONF.tmp" "$CONF"
 }
@@ -58,8 +67,11 @@ up() {
     say "nginx already running (pid $(cat "$PIDFILE")); config reloaded; http://$HOST:$PORT/"
     return
   fi
-  if port_taken; then
+  if port_taken "$HOST" "$PORT"; then
     fail "port $PORT on $HOST is taken by another program; stop it or set ONEWINDOW_WEB_PORT"
+  fi
+  if port_taken 127.0.0.1 "$INTERNAL_PORT"; then
+    fail "port $INTERNAL_PORT on 127.0.0.1 is taken by another program; stop it or set ONEWINDOW_WEB_INTERNAL_PORT"
   fi
   nginx_cmd
   local deadline=$((SECONDS + 10))

@@ -76,7 +76,7 @@ class Connection extends EventTarget {
   async probe() {
     for (const service of [...this.down]) {
       try {
-        const response = await fetch(`/api/${service}/health/live`, { cache: "no-store" });
+        const response = await fetch(`/api/${service}/alive`, { cache: "no-store" });
         if (response.ok) this.down.delete(service);
       } catch {
         // still down: try again later

@@ -1,0 +1,165 @@
+"""The web front as rendered by deploy/local/web.sh, run by the real nginx: only public API paths are
+reachable on the public port, the internal listener reaches the rest, and access logs hold no token.
+
+The services need not run: a public path answers (a page, or the JSON 503 of a service that is down),
+a path that is not public gets nginx's own 404 before any service is asked.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NGINX = "/usr/sbin/nginx"
+NOT_PUBLIC = {"reason": "no such public path"}
+
+pytestmark = pytest.mark.skipif(
+    not Path(NGINX).exists() or shutil.which("curl") is None, reason="nginx is not installed"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Front:
+    public: str
+    internal: str
+    var: Path
+
+    def access_log(self) -> str:
+        return (self.var / "log/nginx-access.log").read_text()
+
+    def error_log(self) -> str:
+        path = self.var / "log/nginx-error.log"
+        return path.read_text() if path.exists() else ""
+
+
+@pytest.fixture(scope="module")
+def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+    var = tmp_path_factory.mktemp("web-var")
+    public, internal = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "ONEWINDOW_VAR": str(var),
+        "ONEWINDOW_WEB_PORT": str(public),
+        "ONEWINDOW_WEB_INTERNAL_PORT": str(internal),
+    }
+    web = str(ROOT / "deploy/local/web.sh")
+    # nginx keeps the output it inherits open: no pipes, or run() would wait for it to exit.
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run([web, "up"], env=env, check=True, timeout=60, **quiet)  # type: ignore[call-overload]
+    try:
+        yield Front(f"http://127.0.0.1:{public}", f"http://127.0.0.1:{internal}", var)
+    finally:
+        subprocess.run([web, "down"], env=env, check=False, timeout=60, **quiet)  # type: ignore[call-overload]
+
+
+INTERNAL_PATHS = [
+    "/api/catalog/metrics",
+    "/api/ticketing/metrics",
+    "/api/catalog/health/ready",
+    "/api/notifier/health/live",
+    "/api/appointments/asyncapi.json",
+    "/api/feedback/docs",
+    "/api/feedback/redoc",
+    "/api/ticketing/openapi.json",
+    "/api/catalog/admin/staff",
+    "/api/catalog/admin/offices",
+    "/api/catalog/internal/anything",
+    "/api/catalog/offices/../admin/staff",
+    "/api/catalog/offices/%2e%2e/admin/staff",
+    "/api/catalog/unknown/stream",
+    "/api/ticketing/admin/stream",
+]
+
+PUBLIC_PATHS = [
+    "/api/catalog/offices",
+    "/api/catalog/offices/kzn-kirov-moskov/services",
+    "/api/catalog/services/search?q=x",
+    "/api/catalog/services/s1/checklist.html",
+    "/api/catalog/auth/token",
+    "/api/ticketing/tickets",
+    "/api/ticketing/offices/kzn/queue",
+    "/api/ticketing/windows/kzn/1/call-next",
+    "/api/appointments/offices/kzn/services/s1/slots",
+    "/api/appointments/appointments",
+    "/api/appointments/checkin",
+    "/api/feedback/offices/kzn/kpis",
+    "/api/feedback/alerts/a1/resolve",
+    "/api/notifier/boards/kzn",
+    "/api/notifier/boards/kzn/stream",
+    "/api/catalog/alive",
+]
+
+
+def _blocked(response: httpx.Response) -> bool:
+    return (
+        response.status_code == 404
+        and response.headers.get("content-type", "").startswith("application/json")
+        and response.json() == NOT_PUBLIC
+    )
+
+
+@pytest.mark.parametrize("path", INTERNAL_PATHS)
+def test_internal_paths_are_not_reachable_on_the_public_port(front: Front, path: str) -> None:
+    # curl keeps the path as written (httpx would resolve the dot segments itself).
+    result = subprocess.run(
+        ["curl", "-s", "--path-as-is", "-o", "-", "-w", "\n%{http_code}", f"{front.public}{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    body, _, status = result.stdout.rpartition("\n")
+    assert status == "404" and '"no such public path"' in body, f"{path}: {status} {body[:120]}"
+
+
+@pytest.mark.parametrize("path", PUBLIC_PATHS)
+def test_public_paths_reach_their_service(front: Front, path: str) -> None:
+    response = httpx.get(f"{front.public}{path}", timeout=10)
+    assert not _blocked(response), path
+
+
+def test_the_internal_listener_reaches_metrics_and_admin(front: Front) -> None:
+    for path in ("/api/catalog/metrics", "/api/catalog/admin/staff", "/api/notifier/health/ready"):
+        assert not _blocked(httpx.get(f"{front.internal}{path}", timeout=10)), path
+
+
+def test_security_headers_on_every_public_answer(front: Front) -> None:
+    for path in ("/", "/api/notifier/boards/kzn/stream", "/api/catalog/metrics", "/api/catalog/offices"):
+        headers = httpx.get(f"{front.public}{path}", timeout=10).headers
+        assert headers.get("referrer-policy") == "no-referrer", path
+        assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), path
+
+
+def test_citizen_tokens_never_reach_the_logs(front: Front) -> None:
+    tokens = [secrets.token_urlsafe(32) for _ in range(6)]
+    paths = [
+        f"/t/{tokens[0]}",
+        f"/feedback/{tokens[1]}?lang=en",
+        f"/a/{tokens[2]}",
+        f"/api/ticketing/tickets/by-token/{tokens[3]}",
+        f"/api/appointments/appointments/by-token/{tokens[4]}/cancel",
+        f"/api/feedback/feedback/{tokens[5]}",
+    ]
+    for path in paths:
+        httpx.get(f"{front.public}{path}", timeout=10)
+    access_log = front.access_log()
+    logs = access_log + front.error_log()
+    for token in tokens:
+        assert token not in logs
+    assert "GET /api/ticketing/tickets/by-token/*** " in access_log
+    assert "GET /feedback/***?lang=en " in access_log
