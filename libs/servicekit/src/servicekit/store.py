@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from contracts import Envelope
 from pymongo import ASCENDING, AsyncMongoClient, DeleteOne, ReplaceOne
@@ -47,8 +47,29 @@ class NotFound(Exception):
     """No aggregate with this id."""
 
 
+# FerretDB serves each client connection from a pool of 50 PostgreSQL connections; a burst of
+# a hundred concurrent requests from one process was seen to hang it for every client. So a
+# process keeps at most MAX_CONNECTIONS, and batch code reads at most READ_CONCURRENCY at a time.
+MAX_CONNECTIONS = 24
+READ_CONCURRENCY = 8
+T = TypeVar("T")
+
+
 def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
-    return AsyncMongoClient(url, appname=app_name, tz_aware=True, serverSelectionTimeoutMS=5000)
+    return AsyncMongoClient(
+        url, appname=app_name, tz_aware=True, serverSelectionTimeoutMS=5000, maxPoolSize=MAX_CONNECTIONS
+    )
+
+
+async def gather_bounded(calls: Iterable[Awaitable[T]], limit: int = READ_CONCURRENCY) -> list[T]:
+    """`asyncio.gather` with at most `limit` calls in flight (results in the calls' order)."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(call: Awaitable[T]) -> T:
+        async with gate:
+            return await call
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))
 
 
 def _outbox_entry(envelope: Envelope) -> Document:
@@ -226,7 +247,7 @@ class AggregateStore:
         outboxes were emptied."""
         if not aggregate_ids:
             return 0
-        docs = await asyncio.gather(*(self.get(aggregate_id) for aggregate_id in aggregate_ids))
+        docs = await gather_bounded(self.get(aggregate_id) for aggregate_id in aggregate_ids)
         gone = [aid for aid, doc in zip(aggregate_ids, docs, strict=True) if doc is None]
         empty = [str(doc["_id"]) for doc in docs if doc is not None and not doc.get("outbox")]
         changes: list[tuple[Document, Document]] = []
@@ -268,7 +289,7 @@ class AggregateStore:
     async def _unmark_many(self, aggregate_ids: list[str]) -> None:
         """Remove the markers, then look again: a change committed meanwhile marks itself anew."""
         await self.pending.bulk_write([DeleteOne({"_id": f"{self.name}:{aid}"}) for aid in aggregate_ids])
-        again = await asyncio.gather(*(self.get(aid) for aid in aggregate_ids))
+        again = await gather_bounded(self.get(aid) for aid in aggregate_ids)
         for doc in again:
             if doc is not None and doc.get("outbox"):
                 await self._mark_pending(str(doc["_id"]))

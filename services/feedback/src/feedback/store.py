@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.catalog_view import CatalogView
-from servicekit.store import AggregateStore, Document
+from servicekit.store import AggregateStore, Document, gather_bounded
 
 
 class FeedbackStore:
@@ -50,7 +49,7 @@ class FeedbackStore:
 
     async def visits_by_id(self, ticket_ids: list[str]) -> dict[str, Document]:
         """Reads by _id in parallel: `$in` would be filtered after fetching the whole collection."""
-        found = await asyncio.gather(*(self.visit(ticket_id) for ticket_id in ticket_ids))
+        found = await gather_bounded(self.visit(ticket_id) for ticket_id in ticket_ids)
         return {doc["_id"]: doc for doc in found if doc is not None}
 
     async def save_visits(self, visits: list[Document]) -> None:

@@ -6,7 +6,6 @@ collections are projections written by the consumer of the office's partition, o
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 from contextvars import ContextVar
@@ -17,7 +16,7 @@ from typing import Any
 from pymongo import ASCENDING, DeleteOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from servicekit.store import AggregateStore, AlreadyExists, Document
+from servicekit.store import AggregateStore, AlreadyExists, Document, gather_bounded
 
 from notifier.domain import TicketProgress, WaitingTicket
 
@@ -96,10 +95,12 @@ class NotifierStore:
         async def read(view: _View, collection: Any, key: str) -> None:
             view.docs[key] = await collection.find_one({"_id": key})
 
-        await asyncio.gather(
-            *(read(unit.waiting, self.waiting, key) for key in ticket_ids),
-            *(read(unit.progress, self.ticket_progress, key) for key in ticket_ids),
-            *(read(unit.contacts, self.contacts, key) for key in contact_keys),
+        await gather_bounded(
+            [
+                *(read(unit.waiting, self.waiting, key) for key in ticket_ids),
+                *(read(unit.progress, self.ticket_progress, key) for key in ticket_ids),
+                *(read(unit.contacts, self.contacts, key) for key in contact_keys),
+            ]
         )
 
     async def _write_back(self, unit: _Batch) -> None:
