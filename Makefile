@@ -24,7 +24,7 @@ install:
 	$(INFRA) install
 
 up: install infra-up services-up web-up
-	@echo "OneWindow is up: http://127.0.0.1:8080/  (staff password: grep ONEWINDOW_DEMO_PASSWORD var/secrets.env)"
+	@echo "OneWindow is up: http://127.0.0.1:8080/  (staff passwords: grep DEMO_PASSWORD var/secrets.env)"
 
 down: web-down services-down infra-down
 

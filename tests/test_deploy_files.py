@@ -352,3 +352,20 @@ def test_no_secret_values_are_committed() -> None:
             continue
         text = path.read_text(errors="ignore")
         assert not assignment.search(text), f"{name} assigns a secret"
+
+
+def test_local_secrets_give_every_demo_account_its_own_password_and_keep_them(tmp_path: Path) -> None:
+    from catalog.demo import demo_offices
+    from catalog.seed import demo_password_variable, demo_staff
+
+    env = {**os.environ, "ONEWINDOW_VAR": str(tmp_path)}
+    script = str(ROOT / "deploy/local/secrets.sh")
+    path = Path(subprocess.run([script], env=env, capture_output=True, text=True, check=True).stdout.strip())
+    first = path.read_text()
+    values = dict(line.split("=", 1) for line in first.splitlines())
+    passwords = {name: values[demo_password_variable(name)] for name, _, _ in demo_staff(demo_offices())}
+    assert len(set(passwords.values())) == len(passwords)  # the admin shares with nobody
+    assert "ONEWINDOW_DEMO_PASSWORD" not in values
+    assert path.stat().st_mode & 0o077 == 0
+    subprocess.run([script], env=env, capture_output=True, check=True)
+    assert path.read_text() == first

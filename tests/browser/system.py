@@ -21,6 +21,8 @@ from contracts.samples import sample_office, sample_service
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("ONEWINDOW_VAR", ROOT / "var"))
 BASE_URL = os.environ.get("ONEWINDOW_WEB_URL", "http://127.0.0.1:8080")
+# nginx's internal listener: admin paths are not reachable on the public port.
+INTERNAL_URL = os.environ.get("ONEWINDOW_WEB_INTERNAL_URL", "http://127.0.0.1:8081")
 SERVICE_PORTS = {"catalog": 8001, "ticketing": 8002, "appointments": 8003, "feedback": 8004, "notifier": 8005}
 SMS_PORT = 9025  # the notifier's default SMS gateway address (NOTIFIER_SMS_URL)
 
@@ -151,7 +153,8 @@ def start_system() -> System:
     """Starts the services (after seeding the catalog) and nginx when they are not up already."""
     system = System()
     env = {**os.environ, **secrets_env()}
-    system.password = env["ONEWINDOW_DEMO_PASSWORD"]
+    # The test office's staff are created by the tests, with a password of this run.
+    system.password = secrets.token_urlsafe(12)
     # Only what this call starts is stopped at the end; a slow readiness probe is no reason to restart.
     status = subprocess.run([str(ROOT / "deploy/local/services.sh"), "status"], capture_output=True)
     already = status.returncode == 0 or services_up()
@@ -208,7 +211,14 @@ def _api(
     client: httpx.Client, method: str, path: str, token: str | None = None, **kwargs: Any
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return client.request(method, f"{BASE_URL}/api{path}", headers=headers, timeout=30, **kwargs)
+    base = INTERNAL_URL if path.startswith("/catalog/admin/") else BASE_URL
+    return client.request(method, f"{base}/api{path}", headers=headers, timeout=30, **kwargs)
+
+
+def _admin_token(client: httpx.Client) -> httpx.Response:
+    """The demo admin signs in with its own password (var/secrets.env), never the operators'."""
+    password = secrets_env()["ONEWINDOW_DEMO_PASSWORD_ADMIN"]
+    return _api(client, "POST", "/catalog/auth/token", json={"username": "admin", "password": password})
 
 
 def create_test_office(password: str, office_id: str | None = None) -> OfficeUnderTest:
@@ -216,7 +226,7 @@ def create_test_office(password: str, office_id: str | None = None) -> OfficeUnd
     office_id = office_id or f"e2e-{secrets.token_hex(3)}"
     office = OfficeUnderTest(office_id, f"{office_id}-cert", f"{office_id}-benefit", password)
     with httpx.Client() as client:
-        token = _api(client, "POST", "/catalog/auth/token", json={"username": "admin", "password": password})
+        token = _admin_token(client)
         token.raise_for_status()
         admin = token.json()["access_token"]
         spec = sample_office(office_id, all_day=True).model_dump(
@@ -326,9 +336,7 @@ def _known_to_ticketing(client: httpx.Client, office: OfficeUnderTest, password:
 def retire_test_office(office: OfficeUnderTest) -> None:
     """Retires the test office and its services so pages listing offices do not offer it."""
     with httpx.Client() as client:
-        token = _api(
-            client, "POST", "/catalog/auth/token", json={"username": "admin", "password": office.password}
-        )
+        token = _admin_token(client)
         if token.status_code != 200:
             return
         admin = token.json()["access_token"]

@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     notifier_public_key: str = Field(default="", validation_alias="ONEWINDOW_NOTIFIER_PUBLIC_KEY")
     # Key of the keyed hashes (operator_ref, recipient_ref) that events and logs carry instead of ids.
     pseudonym_key: SecretStr = Field(default=SecretStr(""), validation_alias="ONEWINDOW_PSEUDONYM_KEY")
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated): the
+    # per-client limits key on the address they report. Locally nginx runs on loopback.
+    trusted_proxies: str = Field(default="127.0.0.1,::1", validation_alias="ONEWINDOW_TRUSTED_PROXIES")
     # Where citizens open their links (mobile ticket, feedback, booking management).
     public_url: str = Field(default="http://127.0.0.1:8080", validation_alias="ONEWINDOW_PUBLIC_URL")
     # Retries of a failing event handler before its message goes to the dead-letter topic.

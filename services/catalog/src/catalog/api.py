@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, Role, require
+from servicekit.clients import client_address
 from servicekit.runtime import from_app_state
 from servicekit.store import AlreadyExists, NotFound
 
@@ -282,8 +283,9 @@ auth = APIRouter(tags=["auth"])
 
 
 @auth.post("/auth/token", summary="Staff sign-in: a token carrying role and office")
-async def sign_in(body: TokenRequest, catalog: CatalogDep) -> TokenResponse:
-    signed_in = await catalog.sign_in(body.username, body.password)
+async def sign_in(body: TokenRequest, request: Request, catalog: CatalogDep) -> TokenResponse:
+    client = client_address(request, catalog.settings.trusted_proxies)
+    signed_in = await catalog.sign_in(body.username, body.password, client=client)
     return TokenResponse(
         access_token=signed_in.access_token, role=signed_in.role, office_id=signed_in.office_id
     )

@@ -31,7 +31,11 @@ class Catalog:
     def __init__(self, store: CatalogStore, settings: CatalogSettings) -> None:
         self.store = store
         self.settings = settings
-        self.limiter = staff.SignInLimiter(settings.signin_max_failures, settings.signin_window_seconds)
+        self.limiter = staff.SignInLimiter(
+            settings.signin_max_failures,
+            settings.signin_window_seconds,
+            max_client_failures=settings.signin_max_client_failures,
+        )
 
     def _event(self, data: EventData, *, office_id: str, aggregate_id: str, version: int) -> Envelope:
         return new_event(
@@ -174,8 +178,8 @@ class Catalog:
             raise staff.UsernameTaken(f"username {username} is taken")
         log.info("staff account created", username=username, role=role, office_id=office_id, by=by)
 
-    async def sign_in(self, username: str, password: str) -> SignedIn:
-        self.limiter.check(username)
+    async def sign_in(self, username: str, password: str, *, client: str) -> SignedIn:
+        self.limiter.check(username, client)
         account = await self.store.staff_account(username)
         salt, digest = (
             (account["salt"], account["password_hash"])
@@ -184,10 +188,10 @@ class Catalog:
         )
         matches = await asyncio.to_thread(staff.password_matches, password, salt, digest)
         if account is None or not matches:
-            self.limiter.failed(username)
-            log.warning("sign-in failed", username=username)
+            self.limiter.failed(username, client)
+            log.warning("sign-in failed", username=username, client=client)
             raise staff.SignInFailed()
-        self.limiter.succeeded(username)
+        self.limiter.succeeded(username, client)
         token = issue_token(
             self.settings.jwt_secret.get_secret_value(),
             subject=username,

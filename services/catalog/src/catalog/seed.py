@@ -1,14 +1,19 @@
 """`python -m catalog.seed`: load the demo catalog and demo staff; safe to run again (skips what exists).
 
-Demo staff passwords come from ONEWINDOW_DEMO_PASSWORD; when it is unset, one is generated and
-printed once (it is stored only as a scrypt hash).
+Every demo account has its own password, from ONEWINDOW_DEMO_PASSWORD_<USERNAME> (upper case, other
+characters as "_"; deploy/local/secrets.sh writes one line per account into var/secrets.env). An
+account without one takes ONEWINDOW_DEMO_PASSWORD when that is set, except the admin, who never
+shares a password with the operators; otherwise one is generated and printed once (it is stored
+only as a scrypt hash).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from contracts.catalog import OfficeConfigured
@@ -30,7 +35,12 @@ class SeedReport:
     offices_created: list[str] = field(default_factory=list)
     services_created: list[str] = field(default_factory=list)
     staff_created: list[str] = field(default_factory=list)
-    generated_password: str | None = None
+    generated_passwords: dict[str, str] = field(default_factory=dict)
+
+
+def demo_password_variable(username: str) -> str:
+    """The environment variable holding a demo account's password."""
+    return "ONEWINDOW_DEMO_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", username.upper())
 
 
 def demo_staff(offices: list[OfficeConfigured]) -> list[tuple[str, Role, str | None]]:
@@ -44,7 +54,10 @@ def demo_staff(offices: list[OfficeConfigured]) -> list[tuple[str, Role, str | N
     return accounts
 
 
-async def seed(catalog: Catalog, demo_password: str | None) -> SeedReport:
+async def seed(
+    catalog: Catalog, demo_password: str | None, passwords: Mapping[str, str] | None = None
+) -> SeedReport:
+    """`passwords`: per username; `demo_password`: for the other accounts but the admin."""
     report = SeedReport()
     offices = demo_offices()
     for office in offices:
@@ -60,13 +73,22 @@ async def seed(catalog: Catalog, demo_password: str | None) -> SeedReport:
     missing = [
         account for account in demo_staff(offices) if await catalog.store.staff_account(account[0]) is None
     ]
-    if missing:
-        password = demo_password or staff.new_password()
-        report.generated_password = None if demo_password else password
-        for username, role, office_id in missing:
-            await catalog.add_staff(username, password, role, office_id, by=SEED)
-            report.staff_created.append(username)
+    for username, role, office_id in missing:
+        password = (passwords or {}).get(username) or (demo_password if role != "admin" else None)
+        if not password:
+            password = report.generated_passwords[username] = staff.new_password()
+        await catalog.add_staff(username, password, role, office_id, by=SEED)
+        report.staff_created.append(username)
     return report
+
+
+def passwords_from_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    accounts = demo_staff(demo_offices())
+    return {
+        username: environ[demo_password_variable(username)]
+        for username, _, _ in accounts
+        if environ.get(demo_password_variable(username))
+    }
 
 
 async def run(settings: CatalogSettings) -> SeedReport:
@@ -76,7 +98,11 @@ async def run(settings: CatalogSettings) -> SeedReport:
     runtime.on_start.append(store.ensure_indexes)
     await runtime.start()
     try:
-        report = await seed(Catalog(store, settings), os.environ.get("ONEWINDOW_DEMO_PASSWORD") or None)
+        report = await seed(
+            Catalog(store, settings),
+            os.environ.get("ONEWINDOW_DEMO_PASSWORD") or None,
+            passwords_from_environment(os.environ),
+        )
         # Publish now rather than waiting for the sweeper: the relay flushes its queue on stop.
         assert runtime.relay is not None
         await runtime.relay.sweep(min_age_seconds=0)
@@ -91,10 +117,10 @@ def main() -> int:
         f"catalog seed: {len(report.offices_created)} offices, {len(report.services_created)} services, "
         f"{len(report.staff_created)} staff accounts created (existing ones left as they were)"
     )
-    if report.generated_password:
+    for username, password in report.generated_passwords.items():
         print(
-            "demo staff password (shown once; set ONEWINDOW_DEMO_PASSWORD to choose it): "
-            f"{report.generated_password}",
+            f"demo password of {username} (shown once; set {demo_password_variable(username)} to choose it): "
+            f"{password}",
             file=sys.stderr,
         )
     return 0

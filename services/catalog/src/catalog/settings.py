@@ -13,6 +13,8 @@ class CatalogSettings(ServiceSettings):
     http_port: int = 8001
     # Services are city-wide: their events travel with the city as envelope office_id.
     city_id: str = "kazan"
-    # Failed sign-ins allowed per username within the window before 429.
+    # Failed sign-ins allowed per username from one client within the window before 429, and per
+    # client over all usernames.
     signin_max_failures: int = 5
+    signin_max_client_failures: int = 30
     signin_window_seconds: float = 300.0

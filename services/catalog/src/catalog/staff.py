@@ -71,31 +71,57 @@ def new_password() -> str:
 
 @dataclass
 class SignInLimiter:
-    """Failed sign-ins per username in a sliding window; in memory (per replica) by design choice:
-    it slows guessing without a shared counter that every failed attempt would have to write."""
+    """Failed sign-ins in a sliding window, counted per username *and client address*.
+
+    Usernames are predictable (`operator-<office>-<n>`), so a limit per username alone would let
+    anyone lock every operator out by guessing wrong on purpose. Here a client that keeps guessing
+    locks only itself: per (username, client) after `max_failures`, and per client over all
+    usernames after `max_client_failures` (password spraying). Sign-ins from elsewhere go on.
+    In memory (per replica) by design choice: it slows guessing without a shared counter that every
+    failed attempt would have to write; the keys kept are bounded (`max_keys`).
+    """
 
     max_failures: int = 5
     window_seconds: float = 300.0
-    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    max_client_failures: int = 30
+    max_keys: int = 100_000
+    _failures: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
-    def _recent(self, username: str, now: float) -> deque[float]:
-        failures = self._failures[username]
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        failures = self._failures[key]
         while failures and now - failures[0] > self.window_seconds:
             failures.popleft()
         return failures
 
-    def check(self, username: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        failures = self._recent(username, now)
-        if len(failures) >= self.max_failures:
-            raise TooManyAttempts(self.window_seconds - (now - failures[0]))
+    def _refuse_when_over(self, key: tuple[str, str], limit: int, now: float) -> None:
+        failures = self._recent(key, now)
+        if len(failures) >= limit:
+            raise TooManyAttempts(self.window_seconds - (now - failures[-limit]))
 
-    def failed(self, username: str, now: float | None = None) -> None:
+    def check(self, username: str, client: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
-        self._recent(username, now).append(now)
+        self._refuse_when_over((username, client), self.max_failures, now)
+        self._refuse_when_over(("", client), self.max_client_failures, now)
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)
+    def failed(self, username: str, client: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        if len(self._failures) >= self.max_keys:
+            self._forget_stale(now)
+        self._recent((username, client), now).append(now)
+        self._recent(("", client), now).append(now)
+
+    def succeeded(self, username: str, client: str) -> None:
+        self._failures.pop((username, client), None)
+
+    def _forget_stale(self, now: float) -> None:
+        for key in [
+            k for k, times in self._failures.items() if not times or now - times[-1] > self.window_seconds
+        ]:
+            del self._failures[key]
+        # Still full (a flood of fresh keys): drop the oldest half rather than grow without bound.
+        if len(self._failures) >= self.max_keys:
+            for key in list(self._failures)[: self.max_keys // 2]:
+                del self._failures[key]
 
 
 ROLES_WITH_OFFICE: tuple[Role, ...] = ("kiosk", "operator", "supervisor")

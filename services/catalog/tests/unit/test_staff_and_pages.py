@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from catalog.main import create_app
 from catalog.printable import render_checklist
 from catalog.settings import CatalogSettings
@@ -19,18 +20,43 @@ def test_a_password_matches_only_itself() -> None:
     assert hash_password("correct horse").salt != hashed.salt
 
 
-def test_failed_sign_ins_lock_the_username_for_the_window_only() -> None:
+def test_failed_sign_ins_lock_only_that_username_from_that_client_for_the_window() -> None:
     limiter = SignInLimiter(max_failures=3, window_seconds=60)
     for second in range(3):
-        limiter.check("op", now=second)
-        limiter.failed("op", now=second)
+        limiter.check("op", "10.0.0.66", now=second)
+        limiter.failed("op", "10.0.0.66", now=second)
     try:
-        limiter.check("op", now=10)
+        limiter.check("op", "10.0.0.66", now=10)
         raise AssertionError("the fourth attempt should be refused")
     except TooManyAttempts as refused:
         assert refused.details["retry_after_seconds"] == 51
-    limiter.check("someone-else", now=10)
-    limiter.check("op", now=61)
+    limiter.check("someone-else", "10.0.0.66", now=10)
+    limiter.check("op", "10.0.0.66", now=61)
+
+
+def test_an_attacker_guessing_wrong_cannot_lock_the_operator_out_elsewhere() -> None:
+    limiter = SignInLimiter(max_failures=3, window_seconds=300)
+    for second in range(50):
+        limiter.failed("operator-kzn-1", "203.0.113.9", now=second)
+    with pytest.raises(TooManyAttempts):
+        limiter.check("operator-kzn-1", "203.0.113.9", now=60)
+    limiter.check("operator-kzn-1", "10.1.2.3", now=60)  # the operator at the office signs in
+
+
+def test_a_client_spraying_many_usernames_is_slowed_down_on_all_of_them() -> None:
+    limiter = SignInLimiter(max_failures=3, window_seconds=300, max_client_failures=10)
+    for n in range(10):
+        limiter.failed(f"operator-kzn-{n}", "203.0.113.9", now=n)
+    with pytest.raises(TooManyAttempts):
+        limiter.check("operator-kzn-99", "203.0.113.9", now=20)
+    limiter.check("operator-kzn-99", "10.1.2.3", now=20)
+
+
+def test_the_limiter_keeps_a_bounded_number_of_keys() -> None:
+    limiter = SignInLimiter(max_failures=3, window_seconds=300, max_keys=100)
+    for n in range(1000):
+        limiter.failed(f"random-{n}", f"198.51.100.{n % 250}", now=n / 100)
+    assert len(limiter._failures) <= 100
 
 
 def test_the_printable_checklist_escapes_every_text() -> None:
