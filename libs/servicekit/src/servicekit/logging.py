@@ -10,9 +10,19 @@ from typing import Any
 
 import structlog
 
-# Russian numbers (+7 / 8 and ten digits, spaced or not) and any international "+<10-14 digits>".
+# Russian numbers (+7 / 7 / 8 and ten digits, spaced or not), the ten digits alone as citizens type
+# them ("9171234567", "(843) 123-45-67": mobile 9xx and city codes 3xx-8xx; a leading 1 or 2 is left,
+# so Unix timestamps and years stay readable) and any international "+<10-14 digits>".
 _PHONE = re.compile(
-    r"(?<![\w.:-])(?:(?:\+7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}|\+\d{10,14})(?![\w:-])"
+    r"(?<![\w.:-])(?:"
+    r"(?:\+7|7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}"
+    r"|\(?[3-9]\d{2}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}"
+    r"|\+\d{10,14})(?![\w:-])"
+)
+# Paths whose last segments are citizen capability tokens (whoever holds one can cancel the ticket or
+# booking): access logs keep the path with the token replaced.
+_TOKEN_PATH = re.compile(
+    r"(/(?:t|a|feedback|appointments/manage|tickets/by-token|appointments/by-token)/)[^/?#\s\"]+"
 )
 _NEVER_MASKED = {"timestamp", "event_id", "correlation_id", "causation_id", "level", "service"}
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
@@ -35,12 +45,33 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
+def mask_token_paths(text: str) -> str:
+    """ "/tickets/by-token/Abc.../cancel" -> "/tickets/by-token/***/cancel" (and /t/, /feedback/, ...)."""
+    return _TOKEN_PATH.sub(r"\1***", text)
+
+
+class AccessLogMasking(logging.Filter):
+    """uvicorn's access log line carries the request path: tokens and personal data are masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                mask_text(mask_token_paths(arg)) if isinstance(arg, str) else arg for arg in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = mask_text(mask_token_paths(record.msg))
+        return True
+
+
+_ACCESS_LOG_MASKING = AccessLogMasking()
+
+
 def _mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event_dict.items()):
         if key in _SENSITIVE_KEYS and value:
             event_dict[key] = "***"
         elif isinstance(value, str) and key not in _NEVER_MASKED:
-            event_dict[key] = mask_text(value)
+            event_dict[key] = mask_text(mask_token_paths(value))
     return event_dict
 
 
@@ -60,6 +91,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
+    access = logging.getLogger("uvicorn.access")
+    if _ACCESS_LOG_MASKING not in access.filters:
+        access.addFilter(_ACCESS_LOG_MASKING)
 
 
 def get_logger(name: str | None = None) -> Any:
