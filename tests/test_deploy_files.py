@@ -369,3 +369,27 @@ def test_local_secrets_give_every_demo_account_its_own_password_and_keep_them(tm
     assert path.stat().st_mode & 0o077 == 0
     subprocess.run([script], env=env, capture_output=True, check=True)
     assert path.read_text() == first
+
+
+def _acl_table(script: str, name: str) -> dict[str, set[str]]:
+    block = re.search(rf"declare -A {name}=\((.*?)\n\)", script, re.S)
+    assert block, name
+    return {m[0]: set(m[1].split()) for m in re.findall(r'\[(\w+)\]="([^"]*)"', block.group(1))}
+
+
+def test_kafka_acls_let_each_service_write_its_topics_and_read_what_it_consumes() -> None:
+    import json
+
+    script = (ROOT / "deploy/kafka-security/acls.sh").read_text()
+    writes, reads = _acl_table(script, "WRITES"), _acl_table(script, "READS")
+    for service in SERVICES:
+        doc = json.loads((ROOT / f"docs/asyncapi/{service}.json").read_text())
+        address = {key: channel["address"] for key, channel in doc["channels"].items()}
+        used: dict[str, set[str]] = {"send": set(), "receive": set()}
+        for operation in doc["operations"].values():
+            used[operation["action"]].add(address[operation["channel"]["$ref"].split("/")[-1]])
+        assert writes[service] == used["send"], service
+        assert reads[service] == used["receive"], service
+    # Dead letters of what a service reads: it must be able to write them (Describe for metadata).
+    assert '--operation Write --operation Describe --topic "$PREFIX$topic.dlt"' in script
+    assert "--resource-pattern-type prefixed --group" in script

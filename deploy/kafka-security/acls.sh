@@ -2,6 +2,10 @@
 # Production Kafka security for OneWindow: a SCRAM-SHA-512 principal per service, each allowed to
 # write only its own topics (and their dead letters), read what it consumes, and use its group.
 # Passwords come from the environment (ONEWINDOW_KAFKA_PASSWORD_<SERVICE>), never from this file.
+# WRITES and READS follow the AsyncAPI documents (docs/asyncapi/<service>.json: "send" and "receive";
+# tests/test_deploy_files.py keeps them equal). Services sign in with ONEWINDOW_KAFKA_SASL_USERNAME /
+# _PASSWORD, ONEWINDOW_KAFKA_USE_SSL=true and ONEWINDOW_KAFKA_SSL_CAFILE (the CA of the brokers'
+# certificates); `python -m contracts.topics create` reads the same variables (an admin principal).
 #   KAFKA_BIN=/opt/kafka/bin BOOTSTRAP=kafka:9092 ADMIN_CONFIG=admin.properties deploy/kafka-security/acls.sh
 set -euo pipefail
 BIN="${KAFKA_BIN:-/opt/kafka/bin}"
@@ -18,9 +22,9 @@ declare -A WRITES=(
 )
 declare -A READS=(
   [catalog]=""
-  [ticketing]="catalog.office catalog.service appointments.appointment"
+  [ticketing]="catalog.office catalog.service appointments.appointment ticketing.ticket"
   [appointments]="catalog.office catalog.service ticketing.ticket"
-  [feedback]="catalog.office catalog.service ticketing.ticket ticketing.window appointments.appointment"
+  [feedback]="catalog.office catalog.service ticketing.ticket ticketing.window feedback.feedback"
   [notifier]="catalog.office catalog.service ticketing.ticket ticketing.queue appointments.appointment feedback.feedback"
 )
 
@@ -38,10 +42,12 @@ for service in "${!WRITES[@]}"; do
     "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
       --allow-principal "User:$service" --operation Read --operation Describe --topic "$PREFIX$topic"
     "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-      --allow-principal "User:$service" --operation Write --topic "$PREFIX$topic.dlt"
+      --allow-principal "User:$service" --operation Write --operation Describe --topic "$PREFIX$topic.dlt"
   done
+  # Groups by prefix: a service may run more than one group (e.g. ticketing-owners).
   "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-    --allow-principal "User:$service" --operation Read --group "$PREFIX$service"
+    --allow-principal "User:$service" --operation Read --operation Describe \
+    --resource-pattern-type prefixed --group "$PREFIX$service"
   "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
     --allow-principal "User:$service" --operation IdempotentWrite --cluster
 done

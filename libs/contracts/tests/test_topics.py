@@ -35,7 +35,9 @@ def test_impossible_replication_is_refused() -> None:
 def test_cli_defaults_to_twelve_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, object] = {}
 
-    async def fake_create(bootstrap: str, partitions: int, prefix: str, replication, min_insync):  # type: ignore[no-untyped-def]
+    async def fake_create(
+        bootstrap: str, partitions: int, prefix: str, replication, min_insync, security=None
+    ):  # type: ignore[no-untyped-def]
         seen.update(partitions=partitions, replication=replication)
         return []
 
@@ -45,3 +47,24 @@ def test_cli_defaults_to_twelve_partitions(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("ONEWINDOW_PARTITIONS", "24")
     assert topics.main(["create", "--bootstrap", "127.0.0.1:1", "--replication", "3"]) == 0
     assert seen == {"partitions": 24, "replication": 3}
+
+
+def test_the_topic_tool_signs_in_to_a_secured_cluster_like_the_services(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ssl
+
+    import certifi
+    from contracts.topics import _environment_security
+
+    monkeypatch.setenv("ONEWINDOW_KAFKA_SASL_USERNAME", "admin")
+    monkeypatch.setenv("ONEWINDOW_KAFKA_SASL_PASSWORD", "scram-secret")
+    monkeypatch.setenv("ONEWINDOW_KAFKA_USE_SSL", "true")
+    monkeypatch.setenv("ONEWINDOW_KAFKA_SSL_CAFILE", certifi.where())
+    security = _environment_security()
+    assert security["security_protocol"] == "SASL_SSL" and security["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert (security["sasl_plain_username"], security["sasl_plain_password"]) == ("admin", "scram-secret")
+    assert isinstance(security["ssl_context"], ssl.SSLContext) and security["ssl_context"].get_ca_certs()
+    monkeypatch.delenv("ONEWINDOW_KAFKA_SASL_USERNAME")
+    monkeypatch.delenv("ONEWINDOW_KAFKA_USE_SSL")
+    assert _environment_security() == {}

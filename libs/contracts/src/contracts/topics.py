@@ -10,6 +10,8 @@ would get no partition (it still serves HTTP). Topics are keyed by office, so mo
 spread offices more evenly. The replication factor (ONEWINDOW_REPLICATION) follows the cluster:
 min(3, brokers) when not given; with three or more replicas a topic gets min.insync.replicas=2
 (ONEWINDOW_MIN_INSYNC), so a write acknowledged by acks=all survives the loss of any one broker.
+On a secured cluster the tool signs in like the services: ONEWINDOW_KAFKA_SASL_USERNAME / _PASSWORD
+(SCRAM-SHA-512), ONEWINDOW_KAFKA_USE_SSL and ONEWINDOW_KAFKA_SSL_CAFILE.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import ssl
 import sys
+from typing import Any
 
 from contracts.registry import TOPICS
 
@@ -57,19 +61,46 @@ def replication_for(
     return factor, insync
 
 
+def admin_security(
+    username: str = "", password: str = "", use_ssl: bool = False, cafile: str = ""
+) -> dict[str, Any]:
+    """Client settings for a secured cluster (SASL/SCRAM-SHA-512, TLS with `cafile` as the CA)."""
+    context = ssl.create_default_context(cafile=cafile or None) if use_ssl else None
+    if not username:
+        return {"security_protocol": "SSL", "ssl_context": context} if context else {}
+    return {
+        "security_protocol": "SASL_SSL" if context else "SASL_PLAINTEXT",
+        "ssl_context": context,
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": username,
+        "sasl_plain_password": password,
+    }
+
+
+def _environment_security() -> dict[str, Any]:
+    """The same ONEWINDOW_KAFKA_* settings the services read (the password never on a command line)."""
+    return admin_security(
+        os.environ.get("ONEWINDOW_KAFKA_SASL_USERNAME", ""),
+        os.environ.get("ONEWINDOW_KAFKA_SASL_PASSWORD", ""),
+        os.environ.get("ONEWINDOW_KAFKA_USE_SSL", "").lower() in ("1", "true", "yes"),
+        os.environ.get("ONEWINDOW_KAFKA_SSL_CAFILE", ""),
+    )
+
+
 async def create_topics(
     bootstrap: str,
     partitions: int = DEFAULT_PARTITIONS,
     prefix: str = "",
     replication: int | None = None,
     min_insync: int | None = None,
+    security: dict[str, Any] | None = None,
 ) -> list[str]:
     """Create the missing topics; the replication factor follows the cluster size unless given."""
     # aiokafka is a dependency of the services, not of the contracts: imported only here.
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **(security or {}))
     await admin.start()
     try:
         brokers = len((await admin.describe_cluster())["brokers"])
@@ -129,7 +160,14 @@ def main(argv: list[str] | None = None) -> int:
             print(name, config or "")
         return 0
     created = asyncio.run(
-        create_topics(args.bootstrap, args.partitions, args.prefix, args.replication, args.min_insync)
+        create_topics(
+            args.bootstrap,
+            args.partitions,
+            args.prefix,
+            args.replication,
+            args.min_insync,
+            security=_environment_security(),
+        )
     )
     print(f"topics: {len(created)} created, {len(topic_configs(args.prefix)) - len(created)} already there")
     return 0

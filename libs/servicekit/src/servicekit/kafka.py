@@ -24,11 +24,11 @@ from contracts.registry import MalformedEvent, UnknownEvent, decode, encode, par
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.security import SASLScram512
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from servicekit.kafka_security import aiokafka_security, faststream_security
 from servicekit.settings import ServiceSettings
 
 log = structlog.get_logger("servicekit.kafka")
@@ -37,13 +37,7 @@ Handler = Callable[[Envelope, Any], Awaitable[None]]
 
 
 def create_broker(settings: ServiceSettings, registry: CollectorRegistry) -> KafkaBroker:
-    security = None
-    if settings.kafka_sasl_username:
-        security = SASLScram512(
-            username=settings.kafka_sasl_username,
-            password=settings.kafka_sasl_password.get_secret_value(),
-            use_ssl=settings.kafka_use_ssl,
-        )
+    security = faststream_security(settings)
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=f"onewindow-{settings.service_name}",
@@ -74,14 +68,7 @@ class EventProducer:
         self.consecutive_failures = 0
 
     def _new(self) -> AIOKafkaProducer:
-        extra: dict[str, Any] = {}
-        if self.settings.kafka_sasl_username:
-            extra = {
-                "security_protocol": "SASL_SSL" if self.settings.kafka_use_ssl else "SASL_PLAINTEXT",
-                "sasl_mechanism": "SCRAM-SHA-512",
-                "sasl_plain_username": self.settings.kafka_sasl_username,
-                "sasl_plain_password": self.settings.kafka_sasl_password.get_secret_value(),
-            }
+        extra = aiokafka_security(self.settings)
         return AIOKafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap,
             client_id=f"onewindow-{self.settings.service_name}-outbox",
@@ -327,14 +314,7 @@ class _Stopping(Exception):
 
 
 def _consumer_security(settings: ServiceSettings) -> dict[str, Any]:
-    if not settings.kafka_sasl_username:
-        return {}
-    return {
-        "security_protocol": "SASL_SSL" if settings.kafka_use_ssl else "SASL_PLAINTEXT",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": settings.kafka_sasl_username,
-        "sasl_plain_password": settings.kafka_sasl_password.get_secret_value(),
-    }
+    return aiokafka_security(settings)
 
 
 class BatchConsumer:

@@ -25,6 +25,8 @@ class ServiceSettings(BaseSettings):
         default=SecretStr(""), validation_alias="ONEWINDOW_KAFKA_SASL_PASSWORD"
     )
     kafka_use_ssl: bool = Field(default=False, validation_alias="ONEWINDOW_KAFKA_USE_SSL")
+    # CA certificate (PEM) the brokers' certificates are checked against; empty: the system's CAs.
+    kafka_ssl_cafile: str = Field(default="", validation_alias="ONEWINDOW_KAFKA_SSL_CAFILE")
     mongo_url: str = Field(default="mongodb://127.0.0.1:27017", validation_alias="ONEWINDOW_MONGO_URL")
     mongo_db: str = ""  # default: "onewindow_<service_name>"
     topic_prefix: str = Field(default="", validation_alias="ONEWINDOW_TOPIC_PREFIX")
