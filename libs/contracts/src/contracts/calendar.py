@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contracts.catalog import OfficeConfigured
+
+# Where OneWindow started (Kazan): the zone used when an office's own cannot be found.
+FALLBACK_TIMEZONE = "Europe/Moscow"
+log = logging.getLogger("contracts.calendar")
 
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -33,8 +39,27 @@ class DayOpening:
         return text
 
 
+def is_timezone(name: str) -> bool:
+    """An IANA zone this machine knows ("Europe/Moscow"), not a typo."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def zone_named(name: str) -> ZoneInfo:
+    """The zone called `name`; an unknown one falls back to Europe/Moscow with a warning (once per
+    name), so one typo in an office's configuration never stops the events of that office."""
+    if is_timezone(name):
+        return ZoneInfo(name)
+    log.warning("unknown timezone %r: using %s", name, FALLBACK_TIMEZONE)
+    return ZoneInfo(FALLBACK_TIMEZONE)
+
+
 def zone(office: OfficeConfigured) -> ZoneInfo:
-    return ZoneInfo(office.timezone)
+    return zone_named(office.timezone)
 
 
 def local_now(office: OfficeConfigured, at: datetime) -> datetime:

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from contracts.calendar import is_timezone
 from contracts.catalog import (
     AppointmentCapacity,
     ChecklistItem,
@@ -21,7 +22,7 @@ from contracts.catalog import (
     Zone,
 )
 from contracts.common import LocalizedText
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Category = Literal["administrative", "municipal", "social"]
 CATEGORIES: tuple[Category, ...] = ("administrative", "municipal", "social")
@@ -94,6 +95,13 @@ class OfficeSpec(BaseModel):
     priority_categories: list[PriorityCategory] = Field(default_factory=list)
     appointment_capacity: list[AppointmentCapacity] = Field(default_factory=list)
     default_language: Literal["ru", "tt", "en"] = "ru"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        if not is_timezone(name):
+            raise ValueError(f"{name!r} is not an IANA time zone (for example Europe/Moscow)")
+        return name
 
 
 class ServiceSpec(BaseModel):

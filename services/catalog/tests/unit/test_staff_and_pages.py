@@ -114,3 +114,23 @@ def test_the_openapi_document_lists_every_endpoint_with_a_summary_and_examples()
         body = operation.get("requestBody")
         if body:
             assert _has_example(body["content"]["application/json"]["schema"], spec), (method, path)
+
+
+async def test_an_office_with_an_unknown_time_zone_is_refused_with_a_clear_422() -> None:
+    import httpx
+    from contracts.samples import sample_office
+    from servicekit.auth import issue_token
+
+    settings = CatalogSettings.model_validate({"ONEWINDOW_JWT_SECRET": "test-secret-" + "x" * 32})
+    app = create_app(settings)  # no lifespan: the body is refused before any store is asked
+    admin = issue_token(settings.jwt_secret.get_secret_value(), subject="a", role="admin", office_id=None)
+    body = {
+        "office_id": "kzn-typo",
+        **sample_office("kzn-typo").model_dump(mode="json", exclude={"office_id", "version", "retired"}),
+        "timezone": "Europe/Moskow",
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        refused = await client.post("/admin/offices", json=body, headers={"Authorization": f"Bearer {admin}"})
+    assert refused.status_code == 422, refused.text
+    assert "Europe/Moskow" in refused.text and "IANA time zone" in refused.text

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from contracts.calendar import zone_named
 
 ANNOUNCEMENT = {
     "ru": "Талон {number} — окно {window}",
@@ -65,7 +66,7 @@ class QuietHours:
 
     def release_at(self, at: datetime, timezone: str) -> datetime:
         """`at` itself outside quiet hours, else the moment they end (office local time)."""
-        local = at.astimezone(ZoneInfo(timezone))
+        local = at.astimezone(zone_named(timezone))
         if not self.is_quiet(local.time()):
             return at
         end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)

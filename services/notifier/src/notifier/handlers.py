@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from contracts import Envelope, EventData
 from contracts.appointments import (
@@ -16,6 +15,7 @@ from contracts.appointments import (
     AppointmentMissed,
     AppointmentRescheduled,
 )
+from contracts.calendar import FALLBACK_TIMEZONE, zone_named
 from contracts.feedback import FeedbackAlertRaised, FeedbackRequested
 from contracts.ticketing import (
     QueueStatus,
@@ -303,7 +303,7 @@ def build_event_router(
     async def on_feedback_alert(envelope: Envelope, data: FeedbackAlertRaised) -> None:
         office = await catalog.office(envelope.office_id)
         language = office.default_language if office else "ru"
-        zone = ZoneInfo(office.timezone if office else "Europe/Moscow")
+        zone = zone_named(office.timezone if office else FALLBACK_TIMEZONE)
         timeline = "\n".join(
             f"{e.at.astimezone(zone):%H:%M} {e.what} {e.detail}".rstrip() for e in data.timeline
         )
@@ -345,7 +345,7 @@ def build_event_router(
     # --- appointments ----------------------------------------------------------------------------
 
     async def local_when(office_id: str, moment: datetime, pattern: str) -> str:
-        return moment.astimezone(ZoneInfo(await messenger.timezone(office_id))).strftime(pattern)
+        return moment.astimezone(zone_named(await messenger.timezone(office_id))).strftime(pattern)
 
     async def confirm_and_remind(
         envelope: Envelope, appointment_id: str, service_id: str, slot_start: datetime, contact: Document

@@ -140,3 +140,14 @@ async def test_the_log_channel_never_writes_a_phone_or_a_link_token_in_clear(tmp
     line = json.loads((tmp_path / "n.log").read_text(encoding="utf-8"))
     assert "+79991234567" not in json.dumps(line) and token not in json.dumps(line)
     assert line["to"].endswith("67")
+
+
+def test_quiet_hours_of_an_office_with_a_mistyped_zone_fall_back_to_moscow() -> None:
+    from datetime import UTC, datetime, time
+
+    from notifier.domain import QuietHours
+
+    quiet = QuietHours(time(22, 0), time(8, 0))
+    night_in_moscow = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # 23:00 in Moscow
+    released = quiet.release_at(night_in_moscow, "Europe/Moskow")  # raised ZoneInfoNotFoundError
+    assert released == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # 08:00 in Moscow
