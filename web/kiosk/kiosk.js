@@ -195,7 +195,7 @@ async function checkIn(form) {
   }
   try {
     await guarded(button, async () => {
-      const done = await api("appointments", "/checkin", { method: "POST", body: { office_id: state.officeId, code } });
+      const done = await api("appointments", "/checkin", { method: "POST", body: { office_id: state.officeId, code }, token: kioskToken() });
       const service = state.services.find((s) => s.service_id === done.service_id);
       const when = clock(new Date(done.slot_start), state.office?.timezone);
       $("checkin-result").textContent = `✓ ${service ? service.title : done.service_id}, ${when}. ${t("kiosk.ticket.watch")}`;

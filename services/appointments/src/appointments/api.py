@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from contracts.calendar import local_day
 from contracts.common import Identifier, Language
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from servicekit.auth import Principal, require, require_office
+from servicekit.auth import Principal, require, require_office, verify_token
+from servicekit.clients import client_address
 from servicekit.runtime import from_app_state
 from servicekit.store import Document
 
@@ -24,9 +25,11 @@ from appointments.domain import (
     TooEarly,
     TooLate,
     TooManyAttempts,
+    TooManyChanges,
     UnknownBooking,
     UnknownCode,
     UnknownOffice,
+    normalize_code,
 )
 from appointments.guard import FailureLimiter
 from appointments.store import public_fields
@@ -44,6 +47,7 @@ ERRORS: dict[type[Exception], int] = {
     TooEarly: 409,
     TooLate: 409,
     TooManyAttempts: 429,
+    TooManyChanges: 429,
 }
 MAX_REPORT_DAYS = 366
 
@@ -347,13 +351,14 @@ async def reschedule(token: str, body: RescheduleIn, appointments: Service) -> B
     tags=["kiosk"],
 )
 async def check_in(body: CheckInIn, request: Request, appointments: Service) -> CheckedInOut:
-    limiter = from_app_state("checkin_limiter", FailureLimiter)(request)
-    key = f"{body.office_id}|{request.client.host if request.client else 'unknown'}"
-    limiter.check(key)
+    keys = _checkin_failure_keys(body, request, appointments)
+    for limiter, key in keys:
+        limiter.check(key)
     try:
         doc, changed = await appointments.check_in(body.office_id, body.code)
     except UnknownCode:
-        limiter.failed(key)
+        for limiter, key in keys:
+            limiter.failed(key)
         raise
     return CheckedInOut(
         appointment_id=doc["_id"],
@@ -362,6 +367,31 @@ async def check_in(body: CheckInIn, request: Request, appointments: Service) -> 
         checked_in_at=doc["checked_in_at"],
         already_checked_in=not changed,
     )
+
+
+def _checkin_failure_keys(
+    body: CheckInIn, request: Request, appointments: Appointments
+) -> list[tuple[FailureLimiter, str]]:
+    """Where failed check-ins are counted: per typed code always; per client address unless the
+    caller is a signed-in kiosk of the office. Never per office: behind one kiosk (or one NAT) a few
+    citizens' typos would otherwise block check-in for the whole hall."""
+    codes = from_app_state("checkin_code_limiter", FailureLimiter)(request)
+    keys = [(codes, f"{body.office_id}|{normalize_code(body.code)}")]
+    if not _is_office_kiosk(request, appointments, body.office_id):
+        clients = from_app_state("checkin_limiter", FailureLimiter)(request)
+        keys.append((clients, client_address(request, appointments.settings.trusted_proxies)))
+    return keys
+
+
+def _is_office_kiosk(request: Request, appointments: Appointments, office_id: str) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        principal = verify_token(appointments.settings.jwt_secret.get_secret_value(), token)
+    except HTTPException:
+        return False
+    return principal.role in ("kiosk", "admin") and principal.may_act_in(office_id)
 
 
 # --- supervisors ---------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 from contracts import Envelope, EventData, new_event
@@ -25,7 +24,7 @@ from contracts.appointments import (
     AppointmentMissed,
     AppointmentRescheduled,
 )
-from contracts.calendar import local_day
+from contracts.calendar import local_day, zone_named
 from contracts.catalog import OfficeConfigured, ServicePublished
 from servicekit.catalog_view import CatalogView
 from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_digest
@@ -44,6 +43,7 @@ from appointments.domain import (
     UnknownCode,
     booking_days,
     check_in_window,
+    count_move,
     ensure_bookable,
     ensure_changeable,
     find_slot,
@@ -115,6 +115,11 @@ class Appointments:
         return self._sealer
 
     # --- catalog -------------------------------------------------------------------------------
+
+    async def office_label(self, office_id: str) -> str:
+        """`office_id` as a metrics label if the catalog knows it: callers choose what they send, and
+        every distinct label value is a new time series."""
+        return office_id if await self.view.office(office_id) is not None else "unknown"
 
     async def _bookable(self, office_id: str, service_id: str) -> tuple[OfficeConfigured, ServicePublished]:
         office = await self.view.office(office_id)
@@ -211,7 +216,9 @@ class Appointments:
         try:
             receipt = await self._book(request)
         except AppointmentError as error:
-            self.metrics.refused.labels(request.office_id, type(error).__name__).inc()
+            self.metrics.refused.labels(
+                await self.office_label(request.office_id), type(error).__name__
+            ).inc()
             raise
         self.metrics.booked.labels(request.office_id).inc()
         return receipt
@@ -382,6 +389,8 @@ class Appointments:
         if doc["slot_start"] == slot_start:
             return doc
         office, service = await self._bookable(doc["office_id"], doc["service_id"])
+        today = local_day(office, self.clock()).isoformat()
+        count_move(doc.get("moves"), today, self.settings.max_moves_per_day)  # refuse before claiming
         slot = await self._slot_or_alternatives(office, service, slot_start)
         seat_no, seat_keys = await self._claim_seat_or_alternatives(office, service, slot, doc["_id"])
 
@@ -395,6 +404,7 @@ class Appointments:
                 "seat_keys": seat_keys,
                 "local_day": local_day(office, slot.start).isoformat(),
                 "at_risk_reason": None,
+                "moves": count_move(current.get("moves"), today, self.settings.max_moves_per_day),
             }
             return fields, [
                 AppointmentRescheduled(
@@ -433,7 +443,7 @@ class Appointments:
         try:
             doc, changed = await self._check_in(office_id, typed_code)
         except AppointmentError as error:
-            self.metrics.check_ins.labels(office_id, type(error).__name__).inc()
+            self.metrics.check_ins.labels(await self.office_label(office_id), type(error).__name__).inc()
             raise
         self.metrics.check_ins.labels(office_id, "checked_in" if changed else "repeated").inc()
         return doc, changed
@@ -590,7 +600,7 @@ class Appointments:
                 for doc in await self.store.in_state_on(day, state):
                     if (
                         date.fromisoformat(doc["local_day"])
-                        < now.astimezone(ZoneInfo(doc["timezone"])).date()
+                        < now.astimezone(zone_named(doc["timezone"])).date()
                     ):
                         # The day is over: "too late" is no longer a useful answer, free the code.
                         await self.store.release_code(doc["office_id"], doc["code"], doc["_id"])

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from contracts.calendar import DayOpening, local_day, opening_on
+from contracts.calendar import DayOpening, local_day, opening_on, zone
 from contracts.catalog import AppointmentCapacity, OfficeConfigured, ServicePublished
 
 Clock = Callable[[], datetime]
@@ -94,6 +94,10 @@ class TooManyAttempts(AppointmentError):
     """Too many wrong codes from one place: slow down."""
 
 
+class TooManyChanges(AppointmentError):
+    """The booking was moved as often as one day allows (every move sends the citizen a message)."""
+
+
 # --- slots --------------------------------------------------------------------------------------
 
 
@@ -154,7 +158,7 @@ def slots_on(
     opening = opening_on(office, day)
     if opening is None:
         return []
-    tz = ZoneInfo(office.timezone)
+    tz = zone(office)
     specific, shared = _rules_for(office, service.service_id, day)
     slots: dict[datetime, Slot] = {}
     specific_ranges = [(_local(day, r.start, tz), _local(day, r.end, tz)) for r in specific]
@@ -225,7 +229,7 @@ def find_slot(
         holiday = next((e for e in office.exceptions if e.date == day and e.closed), None)
         note = f" ({holiday.note})" if holiday and holiday.note else ""
         raise SlotNotOffered(f"the office is closed on {day.isoformat()}{note}")
-    local = at.astimezone(ZoneInfo(office.timezone))
+    local = at.astimezone(zone(office))
     if not opening.is_open_at(at):
         during_break = any(start <= at < end for start, end in opening.breaks)
         what = "during the break" if during_break else "outside the office hours"
@@ -308,6 +312,22 @@ def ensure_changeable(state: str, slot_start: datetime, now: datetime) -> None:
         )
     if slot_start <= now:
         raise BookingNotChangeable("this appointment has already started; it can no longer be changed")
+
+
+def count_move(moves: dict[str, Any] | None, today: str, limit: int) -> dict[str, Any]:
+    """The booking's move count for `today` after one more move; refused past `limit` a day.
+
+    Each move sends the citizen (or whoever's phone was given) a message: without a limit, moving a
+    booking back and forth between two slots floods a phone with SMS.
+    """
+    done = int(moves["count"]) if moves and moves.get("day") == today else 0
+    if done >= limit:
+        raise TooManyChanges(
+            f"this appointment was already moved {done} times today; it can be moved again tomorrow, "
+            "or cancelled and booked anew",
+            moves_today=done,
+        )
+    return {"day": today, "count": done + 1}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Slows down code guessing at check-in: failed attempts per office and client address."""
+"""Slows down code guessing at check-in: failed attempts per typed code and per client address."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class FailureLimiter:
         if len(failures) >= self.max_failures:
             wait = max(1, round(self.window_seconds - (time.monotonic() - failures[0])))
             raise TooManyAttempts(
-                "too many wrong codes from this kiosk; please wait or ask at the reception",
+                "too many wrong codes; please wait a few minutes or ask at the reception",
                 retry_after_seconds=wait,
             )
 

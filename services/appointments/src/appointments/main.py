@@ -35,4 +35,7 @@ def create_app(settings: AppointmentsSettings, *, clock: Clock = system_clock) -
     app.state.checkin_limiter = FailureLimiter(
         settings.checkin_max_failures, settings.checkin_failure_window_seconds
     )
+    app.state.checkin_code_limiter = FailureLimiter(
+        settings.checkin_max_code_failures, settings.checkin_failure_window_seconds
+    )
     return app

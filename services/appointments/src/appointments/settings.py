@@ -21,8 +21,12 @@ class AppointmentsSettings(ServiceSettings):
     checkin_grace_minutes: int = Field(default=10, ge=0, le=120)
     # Future bookings one citizen (by contact) may hold per service.
     max_bookings_per_service: int = Field(default=2, ge=1, le=20)
-    # Failed check-in attempts per office and client address before 429 (guessing codes).
+    # Moves of one booking per (office-local) day: each move messages the citizen.
+    max_moves_per_day: int = Field(default=3, ge=1, le=20)
+    # Failed check-ins before 429: per typed code (any caller), and per client address for callers
+    # that are not a signed-in kiosk of the office (a kiosk is one address for a whole hall).
     checkin_max_failures: int = Field(default=10, ge=1)
+    checkin_max_code_failures: int = Field(default=5, ge=1)
     checkin_failure_window_seconds: float = Field(default=300.0, gt=0)
     # How often bookings past their grace are marked missed and used codes are freed.
     sweep_seconds: float = Field(default=30.0, gt=0)

@@ -388,3 +388,80 @@ async def test_fifty_citizens_racing_for_the_last_seat_one_wins_and_the_rest_get
             print(f"round {round_no}: 50 concurrent bookings of the last seat in {elapsed:.2f}s")
         metrics = (await first.get("/metrics")).text + (await second.get("/metrics")).text
         assert 'reason="SlotFull"' in metrics and "onewindow_appointments_booked_total" in metrics
+
+
+def kiosk_headers(settings: AppointmentsSettings, office_id: str = OFFICE) -> dict[str, str]:
+    token = issue_token(
+        settings.jwt_secret.get_secret_value(),
+        subject=f"kiosk-{office_id}",
+        role="kiosk",
+        office_id=office_id,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_wrong_codes_at_the_kiosk_never_block_check_in_for_the_whole_hall(
+    infra: Infra, make_settings: Any
+) -> None:
+    clock = MovableClock()
+    app, settings = make_app(make_settings, clock, checkin_max_failures=3, checkin_max_code_failures=2)
+    async with running(app) as client:
+        await feed_catalog(app, client)
+        slot = (await free_slots(client))[8]
+        receipt = (await client.post("/appointments", json=booking(slot["slot_start"]))).json()
+        clock.move_to(datetime.fromisoformat(slot["slot_start"]) - timedelta(minutes=5))
+        kiosk = kiosk_headers(settings)
+
+        # Many citizens' typos at one kiosk (one address): each is refused, nobody is locked out.
+        for typo in ("AAAAAA", "CCCCCC", "DDDDDD", "EEEEEE", "FFFFFF"):
+            wrong = await client.post("/checkin", json={"office_id": OFFICE, "code": typo}, headers=kiosk)
+            assert wrong.status_code == 404
+        # One code typed wrong again and again is slowed down, whoever types it (limit 2 per code).
+        again = await client.post("/checkin", json={"office_id": OFFICE, "code": "aaaaaa"}, headers=kiosk)
+        assert again.status_code == 404
+        third = await client.post("/checkin", json={"office_id": OFFICE, "code": "AAA-AAA"}, headers=kiosk)
+        assert third.status_code == 429 and third.json()["retry_after_seconds"] >= 1
+
+        checked = await client.post(
+            "/checkin", json={"office_id": OFFICE, "code": receipt["code"]}, headers=kiosk
+        )
+        assert checked.status_code == 200, checked.text
+
+
+async def test_moving_a_booking_back_and_forth_is_refused_after_the_daily_limit(
+    infra: Infra, make_settings: Any
+) -> None:
+    clock = MovableClock()
+    app, settings = make_app(make_settings, clock, max_moves_per_day=2)
+    async with running(app) as client, probe(infra, settings.topic("appointments.appointment")) as events:
+        await feed_catalog(app, client)
+        slots = await free_slots(client)
+        first, second = slots[3]["slot_start"], slots[10]["slot_start"]
+        receipt = (await client.post("/appointments", json=booking(first))).json()
+        manage = f"/appointments/by-token/{receipt['token']}/reschedule"
+
+        for target in (second, first):
+            assert (await client.post(manage, json={"slot_start": target})).status_code == 200
+        refused = await client.post(manage, json={"slot_start": second})
+        assert refused.status_code == 429 and "moved 2 times today" in refused.json()["reason"]
+
+        await events.wait_for(lambda e: e.event_type == "appointments.AppointmentRescheduled", count=2)
+        assert len(events.of_type("appointments.AppointmentRescheduled")) == 2
+        # The refused move kept the booking and its seat where they were.
+        after = await free_slots(client)
+        assert seats_at(after, first) == 1 and seats_at(after, second) == 2
+
+
+async def test_metrics_label_only_offices_the_catalog_knows(infra: Infra, make_settings: Any) -> None:
+    clock = MovableClock()
+    app, _ = make_app(make_settings, clock)
+    async with running(app) as client:
+        await feed_catalog(app, client)
+        invented = "invented-office-4711"
+        await client.post("/checkin", json={"office_id": invented, "code": "AAAAAA"})
+        await client.post(
+            "/appointments", json={**booking("2030-01-01T10:00:00+03:00"), "office_id": invented}
+        )
+        metrics = (await client.get("/metrics")).text
+        assert invented not in metrics
+        assert 'office_id="unknown"' in metrics

@@ -12,7 +12,9 @@ from appointments.domain import (
     TooEarly,
     TooLate,
     TooManyAttempts,
+    TooManyChanges,
     check_in_window,
+    count_move,
     ensure_changeable,
     grace_over,
     new_checkin_code,
@@ -86,3 +88,13 @@ def test_wrong_codes_from_one_kiosk_are_slowed_down_after_the_limit() -> None:
         limiter.check("office|10.0.0.5")
     assert error.value.details["retry_after_seconds"] >= 1
     limiter.check("office|10.0.0.6")
+
+
+def test_a_booking_moves_at_most_the_daily_limit_and_the_count_starts_again_the_next_day() -> None:
+    moves = None
+    for _ in range(3):
+        moves = count_move(moves, "2026-11-30", limit=3)
+    with pytest.raises(TooManyChanges) as refused:
+        count_move(moves, "2026-11-30", limit=3)
+    assert refused.value.details["moves_today"] == 3
+    assert count_move(moves, "2026-12-01", limit=3) == {"day": "2026-12-01", "count": 1}

@@ -173,3 +173,11 @@ def test_fewer_windows_put_only_the_bookings_on_the_removed_seats_at_risk() -> N
     assert "1 window" in (still_offered(cut, sample_service(), seat_no=1, **kwargs) or "")  # type: ignore[arg-type]
     closed = office_with(exceptions=[DateException(date=MONDAY, closed=True)])
     assert still_offered(closed, sample_service(), seat_no=0, **kwargs) is not None  # type: ignore[arg-type]
+
+
+def test_an_office_with_a_mistyped_time_zone_still_offers_its_slots_in_moscow_time() -> None:
+    typo = office_with(timezone="Europe/Moskow")  # raised ZoneInfoNotFoundError (a 500) before
+    slots = slots_on(typo, sample_service(), MONDAY, shared_grid_minutes=GRID)
+    assert starts(slots) == starts(
+        slots_on(sample_office(), sample_service(), MONDAY, shared_grid_minutes=GRID)
+    )
