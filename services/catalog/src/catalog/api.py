@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from contracts.samples import sample_office, sample_service
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
-from servicekit.auth import Principal, Role, require
+from servicekit.auth import Principal, Role, require, require_office
 from servicekit.clients import client_address
 from servicekit.runtime import from_app_state
 from servicekit.store import AlreadyExists, NotFound
@@ -48,6 +48,18 @@ ERRORS: dict[type[Exception], int] = {
 
 CatalogDep = Annotated[Catalog, Depends(from_app_state("catalog", Catalog))]
 Admin = Annotated[Principal, require("admin")]
+
+
+def _city_admin(principal: Principal) -> Principal:
+    """Changes that reach beyond one office (new offices, city-wide services, republishing) need an
+    admin of the whole city; an admin bound to an office acts only on that office."""
+    if principal.office_id is not None:
+        raise HTTPException(
+            403, detail=f"this needs a city-wide admin; your token is for office {principal.office_id}"
+        )
+    return principal
+
+
 LangQuery = Annotated[Lang, Query(description="Language of the texts", examples=["ru"])]
 
 _OFFICE_EXAMPLE = sample_office().model_dump(mode="json", exclude={"office_id", "version", "retired"})
@@ -310,23 +322,27 @@ def _spec(body: BaseModel, kind: type[Any], *drop: str) -> Any:
 
 @admin.post("/offices", summary="Create an office", status_code=201)
 async def create_office(body: OfficeCreate, catalog: CatalogDep, who: Admin) -> OfficeDetail:
+    _city_admin(who)
     spec = _spec(body, domain.OfficeSpec, "office_id")
     return _office_out(await catalog.create_office(body.office_id, spec, by=who.subject))
 
 
 @admin.put("/offices/{office_id}", summary="Change an office (send the version you edited)")
 async def update_office(office_id: str, body: OfficeUpdate, catalog: CatalogDep, who: Admin) -> OfficeDetail:
+    require_office(who, office_id)
     spec = _spec(body, domain.OfficeSpec, "version")
     return _office_out(await catalog.update_office(office_id, spec, version=body.version, by=who.subject))
 
 
 @admin.post("/offices/{office_id}/retire", summary="Retire an office that offers no active service")
 async def retire_office(office_id: str, body: Retire, catalog: CatalogDep, who: Admin) -> OfficeDetail:
+    require_office(who, office_id)
     return _office_out(await catalog.retire_office(office_id, version=body.version, by=who.subject))
 
 
 @admin.post("/services", summary="Publish a new service", status_code=201)
 async def create_service(body: ServiceCreate, catalog: CatalogDep, who: Admin) -> ServiceDetail:
+    _city_admin(who)
     spec = _spec(body, domain.ServiceSpec, "service_id")
     return _service_out(await catalog.create_service(body.service_id, spec, by=who.subject))
 
@@ -335,12 +351,14 @@ async def create_service(body: ServiceCreate, catalog: CatalogDep, who: Admin) -
 async def update_service(
     service_id: str, body: ServiceUpdate, catalog: CatalogDep, who: Admin
 ) -> ServiceDetail:
+    _city_admin(who)
     spec = _spec(body, domain.ServiceSpec, "version")
     return _service_out(await catalog.update_service(service_id, spec, version=body.version, by=who.subject))
 
 
 @admin.post("/services/{service_id}/retire", summary="Retire a service (its history is kept)")
 async def retire_service(service_id: str, body: Retire, catalog: CatalogDep, who: Admin) -> ServiceDetail:
+    _city_admin(who)
     record = await catalog.retire_service(
         service_id, version=body.version, reason=body.reason, by=who.subject
     )
@@ -349,12 +367,21 @@ async def retire_service(service_id: str, body: Retire, catalog: CatalogDep, who
 
 @admin.post("/staff", summary="Create a staff account", status_code=201)
 async def create_staff(body: StaffCreate, catalog: CatalogDep, who: Admin) -> StaffCreated:
+    if who.office_id is not None:
+        # An office's admin staffs its own office, and never creates admins (no way up to the city).
+        if body.role == "admin" or body.office_id != who.office_id:
+            raise HTTPException(
+                403,
+                detail=f"an admin of office {who.office_id} creates only kiosk, operator and "
+                "supervisor accounts of that office",
+            )
     await catalog.add_staff(body.username, body.password, body.role, body.office_id, by=who.subject)
     return StaffCreated(username=body.username, role=body.role, office_id=body.office_id)
 
 
 @admin.post("/republish", summary="Send the whole catalog's state events again (for a new consumer)")
-async def republish(request: Request, catalog: CatalogDep, _: Admin) -> Republished:
+async def republish(request: Request, catalog: CatalogDep, who: Admin) -> Republished:
+    _city_admin(who)
     return Republished(events=await catalog.republish(request.app.state.runtime.publish))
 
 

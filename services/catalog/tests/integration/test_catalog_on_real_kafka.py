@@ -347,3 +347,50 @@ async def test_bad_writes_are_refused_with_a_reason(
     assert retire_busy_office.status_code == 409 and retire_busy_office.json()["service_ids"] == [
         "household-certificate"
     ]
+
+
+async def test_an_admin_bound_to_an_office_acts_only_on_that_office(
+    catalog: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+) -> None:
+    settings, _, client = catalog
+    city = admin_headers(settings)
+    for office_id in ("kzn-kirov-moskov", "kzn-vakhitov"):
+        assert (
+            await client.post("/admin/offices", json=office_body(office_id), headers=city)
+        ).status_code == 201
+    token = issue_token(
+        settings.jwt_secret.get_secret_value(),
+        subject="office-admin",
+        role="admin",
+        office_id="kzn-kirov-moskov",
+    )
+    local = {"Authorization": f"Bearer {token}"}
+
+    def update_of(office_id: str) -> dict[str, Any]:
+        body = {**office_body(office_id), "version": 1}
+        del body["office_id"]
+        return body
+
+    def staff(username: str, role: str, office_id: str | None) -> dict[str, Any]:
+        return {"username": username, "password": "a long passphrase", "role": role, "office_id": office_id}
+
+    refused = [
+        await client.post("/admin/offices", json=office_body("kzn-new"), headers=local),
+        await client.put("/admin/offices/kzn-vakhitov", json=update_of("kzn-vakhitov"), headers=local),
+        await client.post("/admin/offices/kzn-vakhitov/retire", json={"version": 1}, headers=local),
+        await client.post("/admin/services", json=service_body(), headers=local),
+        await client.post("/admin/staff", json=staff("root-2", "admin", None), headers=local),
+        await client.post("/admin/staff", json=staff("boss-2", "admin", "kzn-kirov-moskov"), headers=local),
+        await client.post("/admin/staff", json=staff("op-v-1", "operator", "kzn-vakhitov"), headers=local),
+        await client.post("/admin/republish", headers=local),
+    ]
+    assert [r.status_code for r in refused] == [403] * len(refused), [r.text for r in refused]
+
+    own = await client.put(
+        "/admin/offices/kzn-kirov-moskov", json=update_of("kzn-kirov-moskov"), headers=local
+    )
+    assert own.status_code == 200, own.text
+    made = await client.post(
+        "/admin/staff", json=staff("op-k-9", "operator", "kzn-kirov-moskov"), headers=local
+    )
+    assert made.status_code == 201, made.text
