@@ -499,7 +499,9 @@ start_postgres() {
   if ! pg_run "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U onewindow -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1; then
     pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U onewindow ferretdb || die "createdb ferretdb failed"
   fi
-  FDB_PG_URL="postgres://onewindow@127.0.0.1:$PG_PORT/ferretdb"
+  # FerretDB 1.x pools 50 PostgreSQL connections by default; more concurrent requests than that
+  # while it creates a database deadlock it (seen under the tests), so the pool is sized to the server.
+  FDB_PG_URL="postgres://onewindow@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=250"
 }
 
 stop_postgres() {

@@ -6,18 +6,19 @@ import re
 import time
 from collections import deque
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
+from contracts.appointments import AppointmentCheckedIn
 from contracts.common import Identifier
+from contracts.registry import MalformedEvent, UnknownEvent, decode
 from contracts.ticketing import Outcome, QueueStatus
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo.errors import PyMongoError
 from servicekit.auth import Principal, require, require_office, verify_token
 from servicekit.runtime import from_app_state
 
-from ticketing.desk import IssueRequest, TicketDesk
 from ticketing.domain import (
     DomainError,
     InvalidTransition,
@@ -37,6 +38,9 @@ from ticketing.domain import (
     WindowNotOpen,
     WindowTaken,
 )
+from ticketing.forwarding import CHECK_IN_PATH, Forwarder
+from ticketing.queue import Window
+from ticketing.usecases import IssueRequest, TicketDesk
 
 ERRORS: dict[type[Exception], int] = {
     UnknownOffice: 404,
@@ -66,6 +70,7 @@ PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 
 
 Desk = Annotated[TicketDesk, Depends(from_app_state("desk", TicketDesk))]
+Forwarding = Annotated[Forwarder, Depends(from_app_state("forwarder", Forwarder))]
 Operator = Annotated[Principal, require("operator")]
 Staff = Annotated[Principal, require("operator", "supervisor")]
 
@@ -314,14 +319,14 @@ class WindowView(BaseModel):
     operator_ref: str
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> WindowView:
+    def of(cls, window: Window) -> WindowView:
         return cls(
-            office_id=doc["office_id"],
-            window_no=doc["window_no"],
-            zone_id=doc["zone_id"],
-            service_ids=doc["service_ids"],
-            state=doc["state"],
-            operator_ref=doc["operator_ref"],
+            office_id=window.office_id,
+            window_no=window.window_no,
+            zone_id=window.zone_id,
+            service_ids=window.service_ids,
+            state=window.state,
+            operator_ref=window.operator_ref,
         )
 
 
@@ -385,12 +390,19 @@ async def issue_ticket(
     body: IssueTicketBody,
     request: Request,
     desk: Desk,
+    forwarder: Forwarding,
     staff: Annotated[Principal | None, Depends(optional_staff)],
 ) -> IssuedTicketView:
     channel = body.channel
     if staff is None:
-        client = request.client.host if request.client else "unknown"
-        rate_limit.check(client, desk.settings.anonymous_tickets_per_minute)
+        if body.priority_category:
+            # A legal priority is confirmed by staff (kiosk or reception), never claimed from the web.
+            raise HTTPException(
+                403, "a priority category is confirmed by staff: take the ticket at a kiosk or the reception"
+            )
+        if not forwarder.is_forwarded(request):  # a forwarded request was counted where it arrived
+            client = request.client.host if request.client else "unknown"
+            rate_limit.check(client, desk.settings.anonymous_tickets_per_minute)
         channel = "web"  # without a kiosk token the caller is a citizen on the web
     else:
         require_office(staff, body.office_id)
@@ -456,7 +468,7 @@ async def open_window(body: OpenWindowBody, principal: Operator, desk: Desk) -> 
 )
 async def office_windows(office_id: str, principal: Staff, desk: Desk) -> list[WindowView]:
     require_office(principal, office_id)
-    return [WindowView.of(doc) for doc in await desk.store.windows_of(office_id)]
+    return [WindowView.of(window) for window in await desk.windows_of(office_id)]
 
 
 @router.get(
@@ -567,3 +579,21 @@ async def transfer(
         principal, office_id, window_no, body.ticket_id, body.to_service_id, body.to_zone_id, body.reason
     )
     return TicketView.of(ticket)
+
+
+# --------------------------------------------------------------------------- replicas
+
+
+@router.post(CHECK_IN_PATH, include_in_schema=False)
+async def check_in_on_owner(request: Request, desk: Desk, forwarder: Forwarding) -> dict[str, str | None]:
+    """An appointment check-in handed over by the replica that consumed it (signed, not public)."""
+    if not forwarder.is_forwarded(request):
+        raise HTTPException(403, "internal endpoint of the ticketing replicas")
+    try:
+        envelope, data = decode(await request.body())
+    except (MalformedEvent, UnknownEvent) as error:
+        raise InvalidTransition(f"not a check-in event: {error}") from None
+    if not isinstance(data, AppointmentCheckedIn):
+        raise InvalidTransition(f"{envelope.event_type} is not a check-in")
+    ticket = await desk.issue_for_appointment(envelope, data)
+    return {"ticket_id": ticket.ticket_id if ticket else None}

@@ -157,6 +157,7 @@ class Ticket:
     sla_predicted: bool = False
     sla_breached: bool = False
     served: list[str] = field(default_factory=list)
+    rev: int = 0  # version of the ticket: aggregate_version of its events
 
     @property
     def service_id(self) -> str:

@@ -1,28 +1,44 @@
-"""create_app(settings): the ticketing service: runtime, stores, event router, HTTP routes, periodic jobs."""
+"""create_app(settings): the ticketing service: runtime, office owners, event router, HTTP routes, jobs."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from contracts.catalog import OfficeConfigured
+from fastapi import FastAPI, Request, Response
 from servicekit.catalog_view import CatalogView
+from servicekit.kafka import _consumer_security as consumer_security
 from servicekit.runtime import ServiceRuntime
 
 from ticketing import api
-from ticketing.desk import TicketDesk
+from ticketing.forwarding import Forwarder, unavailable
 from ticketing.handlers import build_event_router
+from ticketing.owner import NotOwner, Offices, OfficeUnavailable, Ownership
+from ticketing.projections import ReadModels
 from ticketing.settings import TicketingSettings
-from ticketing.store import TicketStore
+from ticketing.store import OfficeLog
+from ticketing.usecases import TicketDesk
 
 
 def create_app(settings: TicketingSettings | None = None) -> FastAPI:
     settings = settings or TicketingSettings()
     runtime = ServiceRuntime(settings)
-    store = TicketStore(runtime.db)
     catalog = CatalogView(runtime.db)
-    desk = TicketDesk(store, catalog, settings)
-    runtime.add_aggregates(*store.aggregates)
-    runtime.consume(build_event_router(catalog, desk))
-    runtime.on_start.append(store.ensure_indexes)
+    models = ReadModels(runtime.db)
+    offices = Offices(settings, OfficeLog(runtime.db), models, runtime.producer)
+    desk = TicketDesk(offices, models, catalog, runtime.producer, settings)
+    forwarder = Forwarder(offices, settings)
+
+    async def known_offices() -> list[OfficeConfigured]:
+        return [OfficeConfigured.model_validate(doc["data"]) async for doc in catalog.offices.find({})]
+
+    ownership = Ownership(settings, offices, known_offices, consumer_security(settings))
+    runtime.consume(build_event_router(catalog, desk, forwarder))
+    runtime.on_start.append(models.ensure_indexes)
+    runtime.on_start.append(offices.publisher_start)
+    runtime.on_start.append(ownership.start)
+    runtime.on_stop.append(ownership.stop)
+    runtime.on_stop.append(offices.stop)
     runtime.on_stop.append(desk.queue_status.stop)
+    runtime.on_stop.append(forwarder.close)
     runtime.every(settings.sla_check_seconds, desk.watch_sla)
     runtime.every(settings.end_of_day_check_seconds, desk.close_day)
     app = runtime.create_app(
@@ -31,5 +47,17 @@ def create_app(settings: TicketingSettings | None = None) -> FastAPI:
         routers=[api.router],
         errors=api.ERRORS,
     )
+
+    async def to_owner(request: Request, error: Exception) -> Response:
+        assert isinstance(error, NotOwner)
+        return await forwarder.forward(request, error)
+
+    async def retry_later(_: Request, error: Exception) -> Response:
+        return unavailable(str(error))
+
+    app.add_exception_handler(NotOwner, to_owner)
+    app.add_exception_handler(OfficeUnavailable, retry_later)
     app.state.desk = desk
+    app.state.forwarder = forwarder
+    app.state.ownership = ownership
     return app

@@ -53,7 +53,7 @@ async def test_a_check_in_delivered_twice_issues_one_appointment_ticket_called_f
 
     await wait_until(both_handled, what="two check-in deliveries handled")
     desk = client._transport.app.state.desk  # type: ignore[attr-defined]
-    assert await desk.store.tickets.collection.count_documents({"appointment_id": "ap-42"}) == 1
+    assert await desk.models.tickets.count_documents({"appointment_id": "ap-42"}) == 1
     async with probe(infra, settings.topic("ticketing.ticket")) as watcher:
         issued = await watcher.wait_for(
             lambda e: e.event_type == "ticketing.TicketIssued" and e.data.get("appointment_id") == "ap-42"

@@ -3,114 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from contracts.catalog import Zone
-from contracts.common import LocalizedText
-from contracts.samples import sample_office, sample_service
 from servicekit.testing import Infra
 from ticketing.settings import TicketingSettings
 
-from .conftest import OFFICE, auth, publish, wait_until
+from .conftest import OFFICE, auth
+from .replicas import WINDOWS, replicas
 
 pytestmark = pytest.mark.integration
-WINDOWS = 40
-
-
-def big_office() -> Any:
-    """The sample office with 40 windows in two zones, open all day."""
-    zones = [
-        Zone(zone_id="z1", name=LocalizedText(ru="Зона 1"), kind="acceptance", windows=list(range(1, 21))),
-        Zone(zone_id="z2", name=LocalizedText(ru="Зона 2"), kind="issuance", windows=list(range(21, 41))),
-    ]
-    return sample_office(OFFICE, all_day=True).model_copy(update={"zones": zones})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def process_env(settings: TicketingSettings, port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "ONEWINDOW_KAFKA": settings.kafka_bootstrap,
-        "ONEWINDOW_MONGO_URL": settings.mongo_url,
-        "ONEWINDOW_TOPIC_PREFIX": settings.topic_prefix,
-        "ONEWINDOW_JWT_SECRET": settings.jwt_secret.get_secret_value(),
-        "ONEWINDOW_NOTIFIER_PUBLIC_KEY": settings.notifier_public_key,
-        # The sweeper is the safety net (the relay is notified on commit); it scans, so not too often.
-        "ONEWINDOW_OUTBOX_SWEEP_SECONDS": "5",
-        "ONEWINDOW_LOG_LEVEL": "INFO",
-        "TICKETING_MONGO_DB": settings.database_name,
-        "TICKETING_HTTP_PORT": str(port),
-    }
-
-
-@contextlib.contextmanager
-def two_processes(settings: TicketingSettings, logs: Path) -> Iterator[list[str]]:
-    started: list[subprocess.Popen[bytes]] = []
-    urls = []
-    try:
-        for n in range(2):
-            port = free_port()
-            log = (logs / f"ticketing-{n}.log").open("wb")
-            started.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "ticketing"],
-                    env=process_env(settings, port),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            urls.append(f"http://127.0.0.1:{port}")
-        yield urls
-    finally:
-        for process in started:
-            process.send_signal(signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-@contextlib.asynccontextmanager
-async def replicas(
-    infra: Infra, settings: TicketingSettings, logs: Path
-) -> AsyncIterator[list[httpx.AsyncClient]]:
-    await publish(infra, settings, [big_office(), sample_service("housing-certificate", office_id=OFFICE)])
-    with two_processes(settings, logs) as urls:
-        # Below uvicorn's 5 s keep-alive, so a pooled connection is never reused as the server closes it.
-        limits = httpx.Limits(max_connections=100, keepalive_expiry=2.0)
-        async with contextlib.AsyncExitStack() as stack:
-            clients = [
-                await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=300, limits=limits))
-                for url in urls
-            ]
-
-            async def both_serve_the_office() -> bool:
-                for client in clients:
-                    with contextlib.suppress(httpx.TransportError):
-                        if (await client.get(f"/offices/{OFFICE}/queue")).status_code == 200:
-                            continue
-                    return False
-                return True
-
-            await wait_until(both_serve_the_office, within=60, what="both processes serving the office")
-            yield clients
 
 
 async def test_forty_operators_on_two_processes_never_get_the_same_ticket_and_never_skip_one(

@@ -34,13 +34,18 @@ async def open_window(
     assert response.status_code == 200, response.text
 
 
-async def test_unknown_office_or_service_is_404_and_unknown_priority_422(client: httpx.AsyncClient) -> None:
+async def test_unknown_office_or_service_is_404_and_unknown_priority_422(
+    settings: TicketingSettings, client: httpx.AsyncClient
+) -> None:
     unknown_office = await client.post("/tickets", json={**TICKET, "office_id": "nowhere"})
     assert unknown_office.status_code == 404 and "nowhere" in unknown_office.json()["reason"]
     unknown_service = await client.post("/tickets", json={**TICKET, "service_id": "moon-landing"})
     assert unknown_service.status_code == 404 and "moon-landing" in unknown_service.json()["reason"]
-    bad_category = await client.post("/tickets", json={**TICKET, "priority_category": "vip"})
+    kiosk = auth(settings, "kiosk-1", "kiosk")
+    bad_category = await client.post("/tickets", json={**TICKET, "priority_category": "vip"}, headers=kiosk)
     assert bad_category.status_code == 422 and "vip" in bad_category.json()["reason"]
+    claimed = await client.post("/tickets", json={**TICKET, "priority_category": "pregnant"})
+    assert claimed.status_code == 403 and "confirmed by staff" in claimed.json()["reason"]
     bad_phone = await client.post("/tickets", json={**TICKET, "phone": "call me"})
     assert bad_phone.status_code == 422 and bad_phone.json()["fields"][0]["field"] == "phone"
 

@@ -1,0 +1,534 @@
+"""Ticketing use cases: issue, windows, call next and the rest of a visit, citizens' links, jobs.
+
+Each use case checks what the catalog says, then runs one command on the office's owner
+(`owner.OfficeHost.run`): the command is applied to the office's queue in memory and committed
+as one log entry. On a replica that does not own the office, `NotOwner` is raised and the HTTP
+layer forwards the request to the owner (`forwarding.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import structlog
+from contracts import Envelope, calendar, new_event
+from contracts.appointments import AppointmentCheckedIn
+from contracts.catalog import OfficeConfigured, ServicePublished
+from contracts.ticketing import Channel, Outcome, QueueStatus
+from servicekit.auth import Principal
+from servicekit.catalog_view import CatalogView
+from servicekit.kafka import EventProducer
+from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_digest
+
+from ticketing import domain
+from ticketing.domain import (
+    InvalidTransition,
+    OfficeClosed,
+    ServiceNotOffered,
+    Ticket,
+    TicketNotFound,
+    TicketState,
+    UnknownOffice,
+    UnknownPriorityCategory,
+    UnknownTransferTarget,
+    UnknownWindow,
+)
+from ticketing.owner import PRODUCER, NotOwner, OfficeHost, Offices, OfficeUnavailable
+from ticketing.projections import ReadModels
+from ticketing.queue import NewTicket, OfficeQueue, Placement, Window
+from ticketing.settings import TicketingSettings
+
+log = structlog.get_logger("ticketing")
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    office_id: str
+    service_ids: list[str]
+    channel: Channel
+    priority_category: str | None = None
+    language: str = "ru"
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: Ticket
+    citizen_token: str
+    position: int
+    estimated_wait_minutes: int
+
+
+class QueueStatusPublisher:
+    """At most one QueueStatus per office per interval; a burst of changes ends in one fresh status."""
+
+    def __init__(self, publish: Callable[[str], Any], interval_seconds: float) -> None:
+        self._publish = publish
+        self.interval = interval_seconds
+        self._last: dict[str, float] = {}
+        self._pending: dict[str, asyncio.Task[None]] = {}
+
+    def request(self, office_id: str) -> None:
+        if office_id not in self._pending:
+            self._pending[office_id] = asyncio.create_task(self._publish_later(office_id))
+
+    async def _publish_later(self, office_id: str) -> None:
+        try:
+            wait = self._last.get(office_id, 0.0) + self.interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        finally:
+            self._pending.pop(office_id, None)
+        self._last[office_id] = time.monotonic()
+        try:
+            await self._publish(office_id)
+        except Exception as error:  # the next change or the periodic job publishes again
+            log.warning("queue status not published", office_id=office_id, error=repr(error))
+
+    async def stop(self) -> None:
+        tasks = list(self._pending.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def appointment_ticket_id(appointment_id: str) -> str:
+    """Derived from the appointment, so a redelivered check-in finds the ticket it already issued."""
+    return "a-" + hashlib.sha256(appointment_id.encode()).hexdigest()[:32]
+
+
+class TicketDesk:
+    def __init__(
+        self,
+        offices: Offices,
+        models: ReadModels,
+        catalog: CatalogView,
+        producer: EventProducer,
+        settings: TicketingSettings,
+    ) -> None:
+        self.offices = offices
+        self.models = models
+        self.catalog = catalog
+        self.producer = producer
+        self.settings = settings
+        self.rules = offices.rules
+        self.sealer = Sealer(settings.notifier_public_key) if settings.notifier_public_key else None
+        self._ref_key = (
+            settings.operator_ref_key.get_secret_value()
+            or "operator-ref:" + settings.jwt_secret.get_secret_value()
+        )
+        self.queue_status = QueueStatusPublisher(
+            self.publish_queue_status, settings.queue_status_interval_seconds
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def operator_ref(self, subject: str) -> str:
+        return pseudonym(subject, self._ref_key)
+
+    def _seal(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if self.sealer is None:
+            raise RuntimeError("ONEWINDOW_NOTIFIER_PUBLIC_KEY is not set: cannot seal citizen data")
+        return self.sealer.seal(value)
+
+    async def office(self, office_id: str) -> OfficeConfigured:
+        office = await self.catalog.office(office_id)
+        if office is None or office.retired:
+            raise UnknownOffice(f"office {office_id} is not known")
+        return office
+
+    async def offered(self, office_id: str, service_id: str) -> tuple[ServicePublished, str]:
+        """The service and the zone that handles it in this office."""
+        service = await self.catalog.service(service_id)
+        offering = next((o for o in service.offerings if o.office_id == office_id), None) if service else None
+        if service is None or offering is None:
+            raise ServiceNotOffered(f"service {service_id} is not offered in office {office_id}")
+        return service, offering.zone_id
+
+    async def host(self, office_id: str) -> OfficeHost:
+        return await self.offices.host(await self.office(office_id))
+
+    # ------------------------------------------------------------------ issuing
+
+    async def issue(self, request: IssueRequest, now: datetime | None = None) -> IssuedTicket:
+        now = now or datetime.now(UTC)
+        office = await self.office(request.office_id)
+        if not self.settings.ignore_hours and not calendar.is_open(office, now):
+            opening = calendar.next_opening(office, now)
+            raise OfficeClosed(
+                f"office {office.office_id} is closed now",
+                hours=calendar.describe_week(office),
+                next_opening=opening.isoformat() if opening else None,
+            )
+        if request.priority_category and request.priority_category not in {
+            c.code for c in office.priority_categories
+        }:
+            raise UnknownPriorityCategory(
+                f"priority category {request.priority_category} is not used in office {office.office_id}",
+                categories=[c.code for c in office.priority_categories],
+            )
+        offered = [await self.offered(office.office_id, sid) for sid in request.service_ids]
+        host = await self.offices.host(office)
+        token = new_citizen_token()
+        new = NewTicket(
+            ticket_id="t-" + uuid.uuid4().hex,
+            letter=offered[0][0].letter,
+            service_ids=[s.service_id for s, _ in offered],
+            zone_id=offered[0][1],
+            channel=request.channel,
+            token_digest=token_digest(token),
+            language=request.language,
+            priority_category=request.priority_category,
+            contact_sealed=self._seal(request.phone),
+            citizen_token_sealed=self._seal(token),
+        )
+        ticket, placement = await self._issue(host, office, offered, new)
+        log.info("ticket issued", office_id=office.office_id, number=ticket.number, channel=request.channel)
+        return IssuedTicket(ticket, token, placement.position, placement.estimated_wait_minutes)
+
+    async def _issue(
+        self,
+        host: OfficeHost,
+        office: OfficeConfigured,
+        offered: Sequence[tuple[ServicePublished, str]],
+        new: NewTicket,
+        cause: Envelope | None = None,
+    ) -> tuple[Ticket, Placement]:
+        expected = {s.service_id: s.expected_minutes * 60.0 for s, _ in offered}
+
+        def issue(queue: OfficeQueue, now: datetime) -> tuple[Ticket, Placement]:
+            queue.expected_seconds.update(expected)
+            return queue.issue(new, calendar.local_day(office, now), now)
+
+        result = await host.run(issue, cause)
+        self.queue_status.request(office.office_id)
+        return result
+
+    async def issue_for_appointment(self, envelope: Envelope, data: AppointmentCheckedIn) -> Ticket | None:
+        """The checked-in appointment's ticket, issued once however often the event arrives.
+
+        Raises NotOwner on a replica that does not own the office (the handler forwards it).
+        """
+        ticket_id = appointment_ticket_id(data.appointment_id)
+        office = await self.office(envelope.office_id)
+        host = await self.offices.host(office)
+        if ticket_id in host.queue.tickets or await self.models.ticket_doc(ticket_id) is not None:
+            return None
+        offered = [await self.offered(office.office_id, data.service_id)]
+        token = new_citizen_token()
+        new = NewTicket(
+            ticket_id=ticket_id,
+            letter=offered[0][0].letter,
+            service_ids=[data.service_id],
+            zone_id=offered[0][1],
+            channel="appointment",
+            # The mobile link of a check-in gets its own token: the booking's arrives sealed.
+            token_digest=token_digest(token),
+            language=data.language,
+            appointment_id=data.appointment_id,
+            appointment_at=data.slot_start,
+            contact_sealed=data.contact_sealed,
+            citizen_token_sealed=self._seal(token),
+        )
+        expected = {offered[0][0].service_id: offered[0][0].expected_minutes * 60.0}
+
+        def issue_once(queue: OfficeQueue, now: datetime) -> Ticket | None:
+            if ticket_id in queue.tickets:  # a second delivery queued behind the first
+                return None
+            queue.expected_seconds.update(expected)
+            return queue.issue(new, calendar.local_day(office, now), now)[0]
+
+        ticket = await host.run(issue_once, envelope)
+        self.queue_status.request(office.office_id)
+        return ticket
+
+    # ------------------------------------------------------------------ citizens
+
+    async def ticket_by_token(self, token: str) -> Ticket:
+        doc = await self.models.ticket_by_token(token_digest(token))
+        if doc is None:
+            raise TicketNotFound("no ticket for this link")
+        return Ticket.from_doc(doc)
+
+    async def public_status(self, token: str) -> dict[str, Any]:
+        stored = await self.ticket_by_token(token)
+        host = await self.host(stored.office_id)
+        ticket = host.queue.tickets.get(stored.ticket_id, stored)
+        status: dict[str, Any] = {
+            "number": ticket.number,
+            "state": str(ticket.state),
+            "service_id": ticket.service_id,
+            "service_ids": ticket.service_ids,
+            "zone_id": ticket.zone_id,
+            "position": None,
+            "estimated_wait_minutes": None,
+            "window_no": None,
+            "calls": ticket.calls,
+        }
+        if ticket.state == TicketState.WAITING:
+            placement = host.queue.placement(ticket, datetime.now(UTC))
+            status["position"] = placement.position
+            status["estimated_wait_minutes"] = placement.estimated_wait_minutes
+        if ticket.state in domain.ACTIVE_AT_WINDOW:
+            status["window_no"] = ticket.window_no
+        return status
+
+    async def cancel_by_token(self, token: str) -> Ticket:
+        stored = await self.ticket_by_token(token)
+        host = await self.host(stored.office_id)
+
+        def cancel(queue: OfficeQueue, now: datetime) -> Ticket:
+            ticket = queue.tickets.get(stored.ticket_id)
+            if ticket is None:  # finished: the domain says why it cannot be cancelled
+                domain.cancel(stored, "citizen", now)
+                raise TicketNotFound("no ticket for this link")
+            cancelled, event = domain.cancel(ticket, "citizen", now)
+            return queue.change_ticket(ticket, cancelled, event)
+
+        result = await host.run(cancel)
+        self.queue_status.request(stored.office_id)
+        return result
+
+    # ------------------------------------------------------------------ windows
+
+    def _window_zone(self, office: OfficeConfigured, window_no: int) -> str:
+        zone = next((z for z in office.zones if window_no in z.windows), None)
+        if zone is None:
+            raise UnknownWindow(f"office {office.office_id} has no window {window_no}")
+        return zone.zone_id
+
+    async def open_window(
+        self, principal: Principal, office_id: str, window_no: int, service_ids: list[str]
+    ) -> Window:
+        office = await self.office(office_id)
+        zone_id = self._window_zone(office, window_no)
+        expected: dict[str, float] = {}
+        for service_id in service_ids:
+            try:
+                service, _ = await self.offered(office_id, service_id)
+            except ServiceNotOffered as error:
+                raise UnknownTransferTarget(str(error)) from None
+            expected[service_id] = service.expected_minutes * 60.0
+        host = await self.offices.host(office)
+        ref = self.operator_ref(principal.subject)
+
+        def open_(queue: OfficeQueue, now: datetime) -> Window:
+            queue.expected_seconds.update(expected)
+            return queue.open_window(principal.subject, ref, window_no, zone_id, service_ids, now)
+
+        window = await host.run(open_)
+        self.queue_status.request(office_id)
+        return window
+
+    async def set_window_state(
+        self, principal: Principal, office_id: str, window_no: int, target: str, reason: str | None = None
+    ) -> Window:
+        host = await self.host(office_id)
+        window = await host.run(
+            lambda queue, now: queue.set_window_state(principal.subject, window_no, target, reason)
+        )
+        self.queue_status.request(office_id)
+        return window
+
+    async def window_view(self, principal: Principal, office_id: str, window_no: int) -> dict[str, Any]:
+        office = await self.office(office_id)
+        host = await self.offices.host(office)
+        window = host.queue.windows.get(window_no)
+        if window is None:
+            raise UnknownWindow(f"window {window_no} has not been opened")
+        counts = await self.models.day_counts(
+            office_id, calendar.local_day(office, datetime.now(UTC)), window_no
+        )
+        return {"window": window, "ticket": host.queue.active_ticket(window_no), "today": counts}
+
+    async def windows_of(self, office_id: str) -> list[Window]:
+        host = await self.host(office_id)
+        return sorted(host.queue.windows.values(), key=lambda w: w.window_no)
+
+    # ------------------------------------------------------------------ calling
+
+    async def call_next(self, principal: Principal, office_id: str, window_no: int) -> Ticket:
+        host = await self.host(office_id)
+        ref = self.operator_ref(principal.subject)
+        ticket = await host.run(lambda queue, now: queue.call_next(principal.subject, ref, window_no, now))
+        log.info("ticket called", office_id=office_id, number=ticket.number, window_no=window_no)
+        self.queue_status.request(office_id)
+        return ticket
+
+    async def _at_window(
+        self,
+        principal: Principal,
+        office_id: str,
+        window_no: int,
+        ticket_id: str | None,
+        step: Callable[[OfficeQueue, Ticket, datetime], Ticket],
+        host: OfficeHost | None = None,
+    ) -> Ticket:
+        host = host or await self.host(office_id)
+
+        def act(queue: OfficeQueue, now: datetime) -> Ticket:
+            queue.my_window(principal.subject, window_no)
+            return step(queue, queue.ticket_at(window_no, ticket_id), now)
+
+        try:
+            ticket = await host.run(act)
+        except TicketNotFound:
+            # Not in the live queue: a finished ticket of this office is a wrong step, not unknown.
+            stored = await self.models.ticket_doc(ticket_id) if ticket_id else None
+            if stored is None or stored["office_id"] != office_id:
+                raise
+            raise InvalidTransition(
+                f"ticket {stored['number']} is {stored['state']}; it can no longer be changed at a window",
+                ticket_state=stored["state"],
+            ) from None
+        self.queue_status.request(office_id)
+        return ticket
+
+    async def recall(
+        self, principal: Principal, office_id: str, window_no: int, ticket_id: str | None
+    ) -> Ticket:
+        ref = self.operator_ref(principal.subject)
+
+        def recall(queue: OfficeQueue, ticket: Ticket, now: datetime) -> Ticket:
+            changed, event = domain.recall(ticket, window_no, ref, now, self.rules)
+            return queue.change_ticket(ticket, changed, event)
+
+        return await self._at_window(principal, office_id, window_no, ticket_id, recall)
+
+    async def no_show(
+        self, principal: Principal, office_id: str, window_no: int, ticket_id: str | None
+    ) -> Ticket:
+        def no_show(queue: OfficeQueue, ticket: Ticket, now: datetime) -> Ticket:
+            changed, event = domain.no_show(ticket, window_no, now)
+            return queue.change_ticket(ticket, changed, event)
+
+        return await self._at_window(principal, office_id, window_no, ticket_id, no_show)
+
+    async def start(
+        self, principal: Principal, office_id: str, window_no: int, ticket_id: str | None
+    ) -> Ticket:
+        ref = self.operator_ref(principal.subject)
+
+        def start(queue: OfficeQueue, ticket: Ticket, now: datetime) -> Ticket:
+            changed, event = domain.start(ticket, window_no, ref, now)
+            return queue.change_ticket(ticket, changed, event)
+
+        return await self._at_window(principal, office_id, window_no, ticket_id, start)
+
+    async def complete(
+        self, principal: Principal, office_id: str, window_no: int, ticket_id: str | None, outcome: Outcome
+    ) -> Ticket:
+        host = await self.host(office_id)
+        ref = self.operator_ref(principal.subject)
+        # The zone of a multi-service visit's next service, looked up before the command runs.
+        zones: dict[str, str] = {}
+        with contextlib.suppress(domain.DomainError):
+            current = host.queue.ticket_at(window_no, ticket_id)
+            if current.next_service_id is not None:
+                _, zones[current.next_service_id] = await self.offered(office_id, current.next_service_id)
+
+        def complete(queue: OfficeQueue, ticket: Ticket, now: datetime) -> Ticket:
+            next_zone = zones.get(ticket.next_service_id or "")
+            changed, event = domain.complete(ticket, window_no, ref, outcome, now, next_zone)
+            queue.learn_service_time(event.service_id, event.service_seconds)
+            return queue.change_ticket(ticket, changed, event)
+
+        return await self._at_window(principal, office_id, window_no, ticket_id, complete, host)
+
+    async def transfer(
+        self,
+        principal: Principal,
+        office_id: str,
+        window_no: int,
+        ticket_id: str | None,
+        to_service_id: str,
+        to_zone_id: str | None,
+        reason: str | None,
+    ) -> Ticket:
+        office = await self.office(office_id)
+        try:
+            _, zone_id = await self.offered(office_id, to_service_id)
+        except ServiceNotOffered:
+            raise UnknownTransferTarget(
+                f"service {to_service_id} is not offered in office {office_id}"
+            ) from None
+        if to_zone_id is not None:
+            if to_zone_id not in {z.zone_id for z in office.zones}:
+                raise UnknownTransferTarget(f"office {office_id} has no zone {to_zone_id}")
+            zone_id = to_zone_id
+
+        def transfer(queue: OfficeQueue, ticket: Ticket, now: datetime) -> Ticket:
+            changed, event = domain.transfer(ticket, window_no, to_service_id, zone_id, now, reason)
+            return queue.change_ticket(ticket, changed, event)
+
+        return await self._at_window(principal, office_id, window_no, ticket_id, transfer)
+
+    # ------------------------------------------------------------------ status and jobs (owner only)
+
+    async def queue_status_of(self, office_id: str) -> QueueStatus:
+        host = await self.host(office_id)
+        return host.queue.queue_status(datetime.now(UTC))
+
+    async def publish_queue_status(self, office_id: str) -> None:
+        host = self.offices.hosts.get(office_id)
+        if host is None:  # not (or no longer) ours: the owner publishes it
+            return
+        status = host.queue.queue_status(datetime.now(UTC))
+        # A state event on a compacted topic: the version only has to grow (milliseconds do).
+        await self.producer.publish(
+            new_event(
+                status,
+                producer=PRODUCER,
+                office_id=office_id,
+                aggregate_id=office_id,
+                aggregate_version=time.time_ns() // 1_000_000,
+            )
+        )
+
+    async def watch_sla(self) -> int:
+        """SlaBreachPredicted / SlaBreached once per ticket, from memory; a QueueStatus per busy office."""
+        raised = 0
+        for office_id, host in list(self.offices.hosts.items()):
+            if host.queue.waiting_count() == 0:
+                continue
+            with contextlib.suppress(OfficeUnavailable):
+                raised += await host.run(lambda queue, now: queue.check_sla(now))
+            self.queue_status.request(office_id)
+        return raised
+
+    async def close_day(self) -> int:
+        """Cancel tickets still waiting after their office closed for the day (reason office_closed)."""
+        closed = 0
+        now = datetime.now(UTC)
+        for host in list(self.offices.hosts.values()):
+            office = host.queue.office
+            today = calendar.local_day(office, now)
+            opening = calendar.opening_on(office, today)
+            over_today = not self.settings.ignore_hours and (opening is None or now >= opening.close)
+
+            def close(queue: OfficeQueue, at: datetime, today: date = today, over: bool = over_today) -> int:
+                count = queue.close_day(today, over, at)
+                queue.forget_days_before(today)
+                return count
+
+            if host.queue.waiting_count() or host.queue.numbers:
+                with contextlib.suppress(OfficeUnavailable):
+                    closed += await host.run(close)
+                    if closed:
+                        self.queue_status.request(host.office_id)
+        return closed
+
+
+__all__ = ["IssueRequest", "IssuedTicket", "NotOwner", "TicketDesk", "appointment_ticket_id"]
