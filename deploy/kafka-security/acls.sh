@@ -22,10 +22,16 @@ declare -A WRITES=(
 )
 declare -A READS=(
   [catalog]=""
-  [ticketing]="catalog.office catalog.service appointments.appointment ticketing.ticket"
+  [ticketing]="catalog.office catalog.service appointments.appointment"
   [appointments]="catalog.office catalog.service ticketing.ticket"
   [feedback]="catalog.office catalog.service ticketing.ticket ticketing.window feedback.feedback"
   [notifier]="catalog.office catalog.service ticketing.ticket ticketing.queue appointments.appointment feedback.feedback"
+)
+# Topics a service keeps to itself, not events (so not in the AsyncAPI documents): ticketing's
+# ownership topic carries no records, its consumer group ("ticketing-owners") hands out the offices;
+# ticketing creates it when missing.
+declare -A INTERNAL=(
+  [ticketing]="ticketing.commands"
 )
 
 for service in "${!WRITES[@]}"; do
@@ -43,6 +49,11 @@ for service in "${!WRITES[@]}"; do
       --allow-principal "User:$service" --operation Read --operation Describe --topic "$PREFIX$topic"
     "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
       --allow-principal "User:$service" --operation Write --operation Describe --topic "$PREFIX$topic.dlt"
+  done
+  for topic in ${INTERNAL[$service]:-}; do
+    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
+      --allow-principal "User:$service" --operation Read --operation Describe --operation Create \
+      --topic "$PREFIX$topic"
   done
   # Groups by prefix: a service may run more than one group (e.g. ticketing-owners).
   "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
