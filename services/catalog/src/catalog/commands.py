@@ -181,12 +181,12 @@ class Catalog:
     async def sign_in(self, username: str, password: str, *, client: str) -> SignedIn:
         self.limiter.check(username, client)
         account = await self.store.staff_account(username)
-        salt, digest = (
-            (account["salt"], account["password_hash"])
+        salt, digest, scheme = (
+            (account["salt"], account["password_hash"], account.get("hash_scheme", "scrypt-16384-8-1"))
             if account
-            else (staff.DUMMY_HASH.salt, staff.DUMMY_HASH.digest)
+            else (staff.DUMMY_HASH.salt, staff.DUMMY_HASH.digest, staff.SCHEME)
         )
-        matches = await asyncio.to_thread(staff.password_matches, password, salt, digest)
+        matches = await asyncio.to_thread(staff.password_matches, password, salt, digest, scheme)
         if account is None or not matches:
             self.limiter.failed(username, client)
             log.warning("sign-in failed", username=username, client=client)

@@ -134,3 +134,13 @@ async def test_an_office_with_an_unknown_time_zone_is_refused_with_a_clear_422()
         refused = await client.post("/admin/offices", json=body, headers={"Authorization": f"Bearer {admin}"})
     assert refused.status_code == 422, refused.text
     assert "Europe/Moskow" in refused.text and "IANA time zone" in refused.text
+
+
+def test_new_passwords_get_owasp_scrypt_cost_and_old_hashes_still_sign_in() -> None:
+    import hashlib
+
+    hashed = hash_password("correct horse")
+    assert hashed.as_document()["hash_scheme"] == "scrypt-16384-8-5"
+    old = hashlib.scrypt(b"correct horse", salt=b"s" * 16, n=2**14, r=8, p=1, dklen=32).hex()
+    assert password_matches("correct horse", (b"s" * 16).hex(), old, "scrypt-16384-8-1")
+    assert not password_matches("correct horse", (b"s" * 16).hex(), old)  # not under the new cost
