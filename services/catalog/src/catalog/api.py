@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from contracts.samples import sample_office, sample_service
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from servicekit.auth import Principal, Role, require, require_office
 from servicekit.clients import client_address
 from servicekit.runtime import from_app_state
@@ -136,7 +136,12 @@ class TokenResponse(BaseModel):
 
 class StaffCreate(BaseModel):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,64}$", examples=["operator-kirov-5"])
-    password: str = Field(min_length=10, max_length=200, examples=["a long passphrase"])
+    password: str = Field(
+        min_length=staff.MIN_PASSWORD_LENGTH,
+        max_length=200,
+        examples=["a long passphrase"],
+        description="At least 12 characters, not containing the username",
+    )
     role: Role = Field(examples=["operator"])
     office_id: str | None = Field(
         default=None, examples=["kzn-kirov-moskov"], description="None: city-wide admin"
@@ -154,6 +159,13 @@ class StaffCreate(BaseModel):
             ]
         },
     )
+
+    @model_validator(mode="after")
+    def _strong_enough(self) -> StaffCreate:
+        problem = staff.password_problem(self.password, self.username)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class StaffCreated(BaseModel):

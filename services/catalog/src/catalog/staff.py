@@ -67,6 +67,20 @@ def password_matches(password: str, salt_hex: str, digest_hex: str, scheme: str 
 DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
+MIN_PASSWORD_LENGTH = 12
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """Why a new staff password is too weak, or None (NIST 800-63B style: length, not symbol rules)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+    if username.lower() in password.lower():
+        return "a password must not contain the username"
+    if len(set(password)) < 6:
+        return "a password needs more different characters"
+    return None
+
+
 def new_password() -> str:
     return secrets.token_urlsafe(12)
 

@@ -8,7 +8,13 @@ import pytest
 from catalog.main import create_app
 from catalog.printable import render_checklist
 from catalog.settings import CatalogSettings
-from catalog.staff import SignInLimiter, TooManyAttempts, hash_password, password_matches
+from catalog.staff import (
+    SignInLimiter,
+    TooManyAttempts,
+    hash_password,
+    password_matches,
+    password_problem,
+)
 from contracts.common import LocalizedText
 from contracts.samples import sample_service
 
@@ -144,3 +150,26 @@ def test_new_passwords_get_owasp_scrypt_cost_and_old_hashes_still_sign_in() -> N
     old = hashlib.scrypt(b"correct horse", salt=b"s" * 16, n=2**14, r=8, p=1, dklen=32).hex()
     assert password_matches("correct horse", (b"s" * 16).hex(), old, "scrypt-16384-8-1")
     assert not password_matches("correct horse", (b"s" * 16).hex(), old)  # not under the new cost
+
+
+async def test_weak_passwords_for_new_staff_are_refused_with_the_reason() -> None:
+    import httpx
+    from servicekit.auth import issue_token
+
+    settings = CatalogSettings.model_validate({"ONEWINDOW_JWT_SECRET": "test-secret-" + "x" * 32})
+    app = create_app(settings)
+    admin = issue_token(settings.jwt_secret.get_secret_value(), subject="a", role="admin", office_id=None)
+    headers = {"Authorization": f"Bearer {admin}"}
+    weak = {
+        "short-one1": "too short",
+        "operator-kzn-7": "xoperator-kzn-7x",
+        "operator-kzn-8": "aaaaaaaaaaaaaaab",
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for username, password in weak.items():
+            body = {"username": username, "password": password, "role": "operator", "office_id": "kzn"}
+            refused = await client.post("/admin/staff", json=body, headers=headers)
+            assert refused.status_code == 422, (username, refused.text)
+    assert "username" in (password_problem("xoperator-kzn-7x", "operator-kzn-7") or "")
+    assert password_problem("correct horse battery", "operator-kzn-7") is None
