@@ -26,6 +26,7 @@ from appointments.domain import (
     TooLate,
     TooManyAttempts,
     TooManyChanges,
+    TooManyMessages,
     UnknownBooking,
     UnknownCode,
     UnknownOffice,
@@ -48,6 +49,7 @@ ERRORS: dict[type[Exception], int] = {
     TooLate: 409,
     TooManyAttempts: 429,
     TooManyChanges: 429,
+    TooManyMessages: 429,
 }
 MAX_REPORT_DAYS = 366
 

@@ -39,6 +39,7 @@ from appointments.domain import (
     SlotFull,
     SlotNotOffered,
     TooLate,
+    TooManyMessages,
     UnknownBooking,
     UnknownCode,
     booking_days,
@@ -233,6 +234,8 @@ class Appointments:
             if identity
             else None
         )
+        if contact_hash:
+            await self._count_message(contact_hash, office)
         undo: list[Callable[[], Awaitable[None]]] = []
         try:
             limit_key = None
@@ -253,6 +256,7 @@ class Appointments:
             token = new_citizen_token()
             doc = self._new_booking(request, office, slot, appointment_id, code, token, seat_no, seat_keys)
             doc["limit_key"] = limit_key
+            doc["contact_hash"] = contact_hash
             booked = AppointmentBooked(
                 appointment_id=appointment_id,
                 service_id=service.service_id,
@@ -391,6 +395,8 @@ class Appointments:
         office, service = await self._bookable(doc["office_id"], doc["service_id"])
         today = local_day(office, self.clock()).isoformat()
         count_move(doc.get("moves"), today, self.settings.max_moves_per_day)  # refuse before claiming
+        if doc.get("contact_hash"):
+            await self._count_message(doc["contact_hash"], office)
         slot = await self._slot_or_alternatives(office, service, slot_start)
         seat_no, seat_keys = await self._claim_seat_or_alternatives(office, service, slot, doc["_id"])
 
@@ -430,6 +436,17 @@ class Appointments:
             slot_start=slot.start.isoformat(),
         )
         return moved
+
+    async def _count_message(self, contact_hash: str, office: OfficeConfigured) -> None:
+        """Counts the message a booking or move is about to send to its contact; refused past the
+        day's allowance (a cancellation is never refused: it frees a seat)."""
+        day = local_day(office, self.clock())
+        allowed = self.settings.max_messages_per_contact_per_day
+        if not await self.store.claim_contact_message(contact_hash, day, allowed):
+            raise TooManyMessages(
+                f"this phone number or e-mail already received {allowed} booking messages today; "
+                "please try again tomorrow or call the office"
+            )
 
     async def _release_all(self, doc: Document) -> None:
         await self.store.release_seats(doc["seat_keys"], doc["_id"])
@@ -604,6 +621,7 @@ class Appointments:
                     ):
                         # The day is over: "too late" is no longer a useful answer, free the code.
                         await self.store.release_code(doc["office_id"], doc["code"], doc["_id"])
+        await self.store.forget_contact_messages_before(today_utc - timedelta(days=2))
         return missed
 
     async def _mark_missed(self, appointment_id: str) -> int:

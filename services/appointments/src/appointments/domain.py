@@ -94,6 +94,10 @@ class TooManyAttempts(AppointmentError):
     """Too many wrong codes from one place: slow down."""
 
 
+class TooManyMessages(AppointmentError):
+    """This phone or e-mail got as many booking messages today as a day allows."""
+
+
 class TooManyChanges(AppointmentError):
     """The booking was moved as often as one day allows (every move sends the citizen a message)."""
 

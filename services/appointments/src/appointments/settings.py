@@ -21,6 +21,9 @@ class AppointmentsSettings(ServiceSettings):
     checkin_grace_minutes: int = Field(default=10, ge=0, le=120)
     # Future bookings one citizen (by contact) may hold per service.
     max_bookings_per_service: int = Field(default=2, ge=1, le=20)
+    # Messages that citizens' bookings and moves may send to one phone or e-mail a day (anyone can
+    # type someone else's number: booking and cancelling again and again would flood it).
+    max_messages_per_contact_per_day: int = Field(default=6, ge=1, le=100)
     # Moves of one booking per (office-local) day: each move messages the citizen.
     max_moves_per_day: int = Field(default=3, ge=1, le=20)
     # Failed check-ins before 429: per typed code (any caller), and per client address for callers

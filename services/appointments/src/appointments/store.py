@@ -4,7 +4,9 @@ Claims are unique-index inserts, atomic on MongoDB and FerretDB alike (FerretDB'
 read-then-write, so nothing here is decided by an update):
 - `seats`:  `{office}:{pool}:{cell_utc}:{seat_no}` - one appointment window for one grid cell;
 - `codes`:  `{office}:{code}` - a check-in code unique among the office's active bookings;
-- `limits`: `{contact_hash}:{service}:{n}` - the n-th future booking a citizen holds of a service.
+- `limits`: `{contact_hash}:{service}:{n}` - the n-th future booking a citizen holds of a service;
+- `contact_messages`: `{contact_hash}:{day}:{n}` - the n-th message citizens' actions sent to a
+  contact that day (never released; the sweeper forgets past days).
 A claim is released by deleting its `_id` (and only when it still names the booking that holds it).
 """
 
@@ -30,6 +32,8 @@ class AppointmentStore:
         self.seats = db["seats"]
         self.codes = db["codes"]
         self.limits = db["limits"]
+        # One document per message a citizen's action sends to a contact on a day (unique inserts).
+        self.contact_messages = db["contact_messages"]
 
     async def ensure_indexes(self) -> None:
         bookings = self.bookings.collection
@@ -38,6 +42,7 @@ class AppointmentStore:
         await bookings.create_index([("local_day", ASCENDING), ("state", ASCENDING)])
         await bookings.create_index([("office_id", ASCENDING), ("state", ASCENDING)])
         await self.seats.create_index([("office_id", ASCENDING), ("pool", ASCENDING), ("day", ASCENDING)])
+        await self.contact_messages.create_index([("day", ASCENDING)])
 
     # --- seats ---------------------------------------------------------------------------------
 
@@ -126,6 +131,21 @@ class AppointmentStore:
     async def release_limit(self, key: str | None, appointment_id: str) -> None:
         if key:
             await self.limits.delete_one({"_id": key, "appointment_id": appointment_id})
+
+    async def claim_contact_message(self, contact_hash: str, day: date, allowed: int) -> bool:
+        """One more message to this contact on `day`, if fewer than `allowed` were claimed."""
+        for n in range(allowed):
+            try:
+                await self.contact_messages.insert_one(
+                    {"_id": f"{contact_hash}:{day.isoformat()}:{n}", "day": day.isoformat()}
+                )
+            except DuplicateKeyError:
+                continue
+            return True
+        return False
+
+    async def forget_contact_messages_before(self, day: date) -> None:
+        await self.contact_messages.delete_many({"day": {"$lt": day.isoformat()}})
 
     # --- bookings ----------------------------------------------------------------------------
 

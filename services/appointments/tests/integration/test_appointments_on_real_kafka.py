@@ -465,3 +465,28 @@ async def test_metrics_label_only_offices_the_catalog_knows(infra: Infra, make_s
         metrics = (await client.get("/metrics")).text
         assert invented not in metrics
         assert 'office_id="unknown"' in metrics
+
+
+async def test_booking_and_cancelling_again_and_again_cannot_flood_one_phone(
+    infra: Infra, make_settings: Any
+) -> None:
+    clock = MovableClock()
+    app, _ = make_app(make_settings, clock, max_messages_per_contact_per_day=3, max_moves_per_day=5)
+    async with running(app) as client:
+        await feed_catalog(app, client)
+        slots = await free_slots(client)
+        victim = "+7 917 555-44-33"
+        first = (
+            await client.post("/appointments", json=booking(slots[3]["slot_start"], phone=victim))
+        ).json()
+        manage = f"/appointments/by-token/{first['token']}"
+        assert (
+            await client.post(f"{manage}/reschedule", json={"slot_start": slots[4]["slot_start"]})
+        ).status_code == 200
+        assert (await client.post(f"{manage}/cancel")).status_code == 200  # cancelling is never refused
+        second = await client.post("/appointments", json=booking(slots[5]["slot_start"], phone=victim))
+        assert second.status_code == 201, second.text
+        flood = await client.post("/appointments", json=booking(slots[6]["slot_start"], phone="89175554433"))
+        assert flood.status_code == 429 and "tomorrow" in flood.json()["reason"]
+        other = await client.post("/appointments", json=booking(slots[6]["slot_start"], phone="+79170001122"))
+        assert other.status_code == 201, other.text
