@@ -8,6 +8,7 @@ a path that is not public gets nginx's own 404 before any service is asked.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -163,3 +164,24 @@ def test_citizen_tokens_never_reach_the_logs(front: Front) -> None:
         assert token not in logs
     assert "GET /api/ticketing/tickets/by-token/*** " in access_log
     assert "GET /feedback/***?lang=en " in access_log
+
+
+def test_the_compose_config_as_a_whole_is_valid_nginx(tmp_path: Path) -> None:
+    """docker-compose mounts compose.conf into nginx's http block: check it there (names resolved
+    by compose are pointed at loopback, log files at the test's folder)."""
+    conf = (ROOT / "deploy/nginx/compose.conf").read_text()
+    conf = re.sub(r"server (\w+):8000", "server 127.0.0.1:8000", conf)
+    conf = conf.replace("/var/log/nginx/", f"{tmp_path}/").replace(
+        "/usr/share/onewindow/web", str(ROOT / "web")
+    )
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n include /etc/nginx/mime.types;\n{conf}\n}}\n"
+    )
+    checked = subprocess.run(
+        [NGINX, "-t", "-q", "-p", str(tmp_path), "-e", f"{tmp_path}/error.log", "-c", str(main)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
