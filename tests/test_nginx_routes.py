@@ -185,3 +185,14 @@ def test_the_compose_config_as_a_whole_is_valid_nginx(tmp_path: Path) -> None:
         text=True,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_anonymous_writes_are_limited_per_client_for_all_replicas_at_once(front: Front) -> None:
+    with httpx.Client(timeout=10) as client:
+        answers = [client.post(f"{front.public}/api/ticketing/tickets", json={}) for _ in range(75)]
+        reads = [client.get(f"{front.public}/api/catalog/offices") for _ in range(5)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited, [a.status_code for a in answers]
+    assert limited[0].json()["retry_after_seconds"] == 60 and limited[0].headers["retry-after"] == "60"
+    assert answers[0].status_code != 429  # a burst gets through first
+    assert all(r.status_code != 429 for r in reads)  # reading is not limited
