@@ -51,7 +51,7 @@ class NotFound(Exception):
 # a hundred concurrent requests from one process was seen to hang it for every client. So a
 # process keeps at most MAX_CONNECTIONS, and batch code reads at most READ_CONCURRENCY at a time.
 MAX_CONNECTIONS = 24
-READ_CONCURRENCY = 8
+READ_CONCURRENCY = 4
 T = TypeVar("T")
 
 
