@@ -61,6 +61,18 @@ def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
     )
 
 
+# FerretDB 1.x runs each statement of one `update`/`delete` command on its own pooled PostgreSQL
+# connection and frees them only when the whole command ends: a bulk write of more statements than
+# its pool deadlocks the server for every client (seen with 250 ReplaceOnes against its default pool of 50). Write in small chunks.
+BULK_CHUNK = 16
+
+
+async def bulk_write_chunked(collection: Any, operations: Sequence[Any], *, ordered: bool = True) -> None:
+    """`collection.bulk_write` in chunks of BULK_CHUNK operations, one after another."""
+    for start in range(0, len(operations), BULK_CHUNK):
+        await collection.bulk_write(list(operations[start : start + BULK_CHUNK]), ordered=ordered)
+
+
 async def gather_bounded(calls: Iterable[Awaitable[T]], limit: int = READ_CONCURRENCY) -> list[T]:
     """`asyncio.gather` with at most `limit` calls in flight (results in the calls' order)."""
     gate = asyncio.Semaphore(limit)
@@ -259,7 +271,9 @@ class AggregateStore:
                 changes.append((doc, {**doc, "rev": int(doc["rev"]) + 1, "outbox": remaining}))
         won = await self._claim_many(changes)
         if won:
-            await self.collection.bulk_write([ReplaceOne({"_id": new["_id"]}, new) for _, new in won])
+            await bulk_write_chunked(
+                self.collection, [ReplaceOne({"_id": new["_id"]}, new) for _, new in won]
+            )
             for old, new in won:
                 self._forget_published(old["outbox"])
                 if new["outbox"]:
@@ -267,7 +281,7 @@ class AggregateStore:
                 else:
                     empty.append(str(new["_id"]))
         if gone:
-            await self.pending.bulk_write([DeleteOne({"_id": f"{self.name}:{aid}"}) for aid in gone])
+            await bulk_write_chunked(self.pending, [DeleteOne({"_id": f"{self.name}:{aid}"}) for aid in gone])
         if empty:
             await self._unmark_many(empty)
         return len(empty)
@@ -288,7 +302,9 @@ class AggregateStore:
 
     async def _unmark_many(self, aggregate_ids: list[str]) -> None:
         """Remove the markers, then look again: a change committed meanwhile marks itself anew."""
-        await self.pending.bulk_write([DeleteOne({"_id": f"{self.name}:{aid}"}) for aid in aggregate_ids])
+        await bulk_write_chunked(
+            self.pending, [DeleteOne({"_id": f"{self.name}:{aid}"}) for aid in aggregate_ids]
+        )
         again = await gather_bounded(self.get(aid) for aid in aggregate_ids)
         for doc in again:
             if doc is not None and doc.get("outbox"):

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.catalog_view import CatalogView
-from servicekit.store import AggregateStore, Document, gather_bounded
+from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded
 
 
 class FeedbackStore:
@@ -55,7 +55,9 @@ class FeedbackStore:
     async def save_visits(self, visits: list[Document]) -> None:
         """One bulk write; the consumer of the office's partition is the visits' only writer."""
         if visits:
-            await self.visits.bulk_write([ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in visits])
+            await bulk_write_chunked(
+                self.visits, [ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in visits]
+            )
 
     async def visits_on(self, office_id: str, day: date) -> list[Document]:
         cursor = self.visits.find({"office_id": office_id, "local_day": day.isoformat()})

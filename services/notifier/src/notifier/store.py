@@ -16,7 +16,7 @@ from typing import Any
 from pymongo import ASCENDING, DeleteOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from servicekit.store import AggregateStore, AlreadyExists, Document, gather_bounded
+from servicekit.store import AggregateStore, AlreadyExists, Document, bulk_write_chunked, gather_bounded
 
 from notifier.domain import TicketProgress, WaitingTicket
 
@@ -111,7 +111,7 @@ class NotifierStore:
         ):
             ops = view.writes()
             if ops:
-                await collection.bulk_write(ops, ordered=False)
+                await bulk_write_chunked(collection, ops, ordered=False)
 
     async def _read(self, view_of: str, collection: Any, key: str) -> Document | None:
         unit = _batch.get()

@@ -11,7 +11,7 @@ from servicekit.runtime import ServiceRuntime
 from ticketing import api
 from ticketing.forwarding import Forwarder, unavailable
 from ticketing.handlers import build_event_router
-from ticketing.owner import NotOwner, Offices, OfficeUnavailable, Ownership
+from ticketing.owner import NotOwner, Offices, OfficeUnavailable, Ownership, OwnershipCollector
 from ticketing.projections import ReadModels
 from ticketing.settings import TicketingSettings
 from ticketing.store import OfficeLog
@@ -31,6 +31,7 @@ def create_app(settings: TicketingSettings | None = None) -> FastAPI:
         return [OfficeConfigured.model_validate(doc["data"]) async for doc in catalog.offices.find({})]
 
     ownership = Ownership(settings, offices, known_offices, consumer_security(settings))
+    runtime.registry.register(OwnershipCollector(offices))
     runtime.consume(build_event_router(catalog, desk, forwarder))
     runtime.on_start.append(models.ensure_indexes)
     runtime.on_start.append(offices.publisher_start)

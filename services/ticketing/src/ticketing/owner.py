@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -36,6 +36,8 @@ from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 from contracts import Envelope, new_event
 from contracts.catalog import OfficeConfigured
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from pymongo.errors import PyMongoError
 from servicekit.kafka import EventProducer
 
@@ -94,6 +96,7 @@ class Publisher:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.published: dict[str, int] = {}  # office -> last seq whose events reached Kafka
 
     def enqueue(self, office_id: str, seq: int, events: list[Envelope]) -> None:
         self._queue.append(_Committed(office_id, seq, events))
@@ -135,6 +138,7 @@ class Publisher:
                 for committed in batch:
                     last[committed.office_id] = committed.seq
                 await asyncio.gather(*(self.log.mark_published(o, s) for o, s in last.items()))
+                self.published.update(last)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -356,6 +360,7 @@ class OfficeHost:
         )
         if not due:
             return
+        previous = self._snapshot_seq
         try:
             await self.parts.log.save_snapshot(self.office_id, self.queue.seq, self.queue.snapshot())
         except PyMongoError as error:
@@ -363,6 +368,12 @@ class OfficeHost:
             return
         self._snapshot_seq = self.queue.seq
         self._snapshot_at = time.monotonic()
+        # The log before the previous snapshot is needed neither for a takeover nor for publishing
+        # (once published): the read models and the event stream keep the history.
+        keep_from = min(previous, self.parts.publisher.published.get(self.office_id, 0))
+        if keep_from > 0:
+            with contextlib.suppress(PyMongoError):
+                await self.parts.log.prune(self.office_id, keep_from)
 
 
 # --------------------------------------------------------------------------- the offices of a replica
@@ -654,3 +665,48 @@ class Ownership:
         if self._consumer is not None:
             with contextlib.suppress(Exception):
                 await self._consumer.stop()
+
+
+class OwnershipCollector(Collector):
+    """/metrics: which partitions and offices this replica owns, their queues, the publish backlog."""
+
+    def __init__(self, offices: Offices) -> None:
+        self.offices = offices
+
+    def collect(self) -> Iterator[Metric]:
+        partitions = GaugeMetricFamily(
+            "onewindow_ticketing_owned_partition", "Ownership partitions assigned here", labels=["partition"]
+        )
+        for partition in sorted(self.offices.owned):
+            partitions.add_metric([str(partition)], 1)
+        yield partitions
+        waiting = GaugeMetricFamily(
+            "onewindow_ticketing_waiting", "Waiting tickets of each office owned here", labels=["office_id"]
+        )
+        longest = GaugeMetricFamily(
+            "onewindow_ticketing_longest_wait_seconds",
+            "Longest wait in each office owned here",
+            labels=["office_id"],
+        )
+        windows = GaugeMetricFamily(
+            "onewindow_ticketing_open_windows", "Open windows of each office owned here", labels=["office_id"]
+        )
+        now = datetime.now(UTC)
+        for office_id, host in list(self.offices.hosts.items()):
+            status = host.queue.queue_status(now)
+            waiting.add_metric([office_id], status.waiting)
+            longest.add_metric([office_id], status.longest_wait_seconds)
+            windows.add_metric([office_id], status.open_windows)
+        yield waiting
+        yield longest
+        yield windows
+        yield GaugeMetricFamily(
+            "onewindow_ticketing_offices_owned",
+            "Offices loaded on this replica",
+            value=len(self.offices.hosts),
+        )
+        yield GaugeMetricFamily(
+            "onewindow_ticketing_publish_backlog",
+            "Committed events not yet confirmed by Kafka",
+            value=self.offices.publisher.backlog,
+        )

@@ -12,7 +12,7 @@ from datetime import date
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
-from servicekit.store import Document
+from servicekit.store import Document, bulk_write_chunked
 
 from ticketing.domain import TicketState
 
@@ -30,35 +30,21 @@ class ReadModels:
     async def project(
         self, tickets: list[Document], windows: list[Document], tokens: list[tuple[str, str, str]]
     ) -> None:
-        """Write the read models of one committed entry (idempotent: replays write the same)."""
-        writes = []
-        if tickets:
-            writes.append(
-                self.tickets.bulk_write(
-                    [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in tickets], ordered=False
+        """Write the read models of committed entries (idempotent: a replay writes the same)."""
+        token_docs = [{"_id": d, "ticket_id": t, "office_id": o} for d, t, o in tokens]
+        await asyncio.gather(
+            *(
+                bulk_write_chunked(
+                    collection, [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
                 )
-            )
-        if windows:
-            writes.append(
-                self.windows.bulk_write(
-                    [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in windows], ordered=False
+                for collection, docs in (
+                    (self.tickets, tickets),
+                    (self.windows, windows),
+                    (self.tokens, token_docs),
                 )
+                if docs
             )
-        if tokens:
-            writes.append(
-                self.tokens.bulk_write(
-                    [
-                        ReplaceOne(
-                            {"_id": digest},
-                            {"_id": digest, "ticket_id": ticket_id, "office_id": office_id},
-                            upsert=True,
-                        )
-                        for digest, ticket_id, office_id in tokens
-                    ],
-                    ordered=False,
-                )
-            )
-        await asyncio.gather(*writes)
+        )
 
     async def ticket_doc(self, ticket_id: str) -> Document | None:
         return await self.tickets.find_one({"_id": ticket_id})

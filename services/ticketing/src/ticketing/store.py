@@ -60,6 +60,10 @@ class OfficeLog:
                 found.append(doc)
             seq += LOG_READ_CHUNK
 
+    async def prune(self, office_id: str, up_to_seq: int) -> None:
+        """Drop entries up to a seq a snapshot covers (one range delete per snapshot, not per change)."""
+        await self.log.delete_many({"office_id": office_id, "seq": {"$lte": up_to_seq}})
+
     async def snapshot(self, office_id: str) -> Document | None:
         return await self.snapshots.find_one({"_id": office_id})
 
