@@ -63,7 +63,8 @@ def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
 
 # FerretDB 1.x runs each statement of one `update`/`delete` command on its own pooled PostgreSQL
 # connection and frees them only when the whole command ends: a bulk write of more statements than
-# its pool deadlocks the server for every client (seen with 250 ReplaceOnes against its default pool of 50). Write in small chunks.
+# its pool deadlocks the server for every client (seen with 250 ReplaceOnes against its default
+# pool of 50). Write in small chunks.
 BULK_CHUNK = 16
 
 
