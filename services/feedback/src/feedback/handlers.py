@@ -71,6 +71,7 @@ def build_event_router(store: FeedbackStore, settings: Settings) -> EventRouter:
         parallel read of the visits it touches, one bulk write, one insert of the feedback requests."""
         ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
         visits = await store.visits_by_id(ticket_ids)
+        stored = set(visits)
         changed: dict[str, dict[str, object]] = {}
         requests = []
         for item in received:
@@ -92,7 +93,7 @@ def build_event_router(store: FeedbackStore, settings: Settings) -> EventRouter:
                 request = await feedback_request(envelope, data, sealer)
                 if request is not None:
                     requests.append(request)
-        await store.save_visits(list(changed.values()))
+        await store.save_visits(list(changed.values()), stored)
         # Redelivered: the first request (and its token) stands, the duplicate insert is dropped.
         await store.requests.create_many(requests)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 from servicekit.catalog_view import CatalogView
 from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded
 
@@ -52,12 +53,21 @@ class FeedbackStore:
         found = await gather_bounded(self.visit(ticket_id) for ticket_id in ticket_ids)
         return {doc["_id"]: doc for doc in found if doc is not None}
 
-    async def save_visits(self, visits: list[Document]) -> None:
-        """One bulk write; the consumer of the office's partition is the visits' only writer."""
-        if visits:
-            await bulk_write_chunked(
-                self.visits, [ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in visits]
-            )
+    async def save_visits(self, visits: list[Document], stored: set[str]) -> None:
+        """New visits in one insert, known ones replaced in bulk; the consumer of the office's
+        partition is the visits' only writer."""
+        new = [v for v in visits if v["_id"] not in stored]
+        ops = [ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in visits if v["_id"] in stored]
+        if new:
+            try:
+                await self.visits.insert_many(new, ordered=False)
+            except BulkWriteError as error:  # a replay raced a write of the same visit: replace it
+                problems = error.details.get("writeErrors", [])
+                if any(p.get("code") != 11000 for p in problems):
+                    raise
+                ops += [ReplaceOne({"_id": new[p["index"]]["_id"]}, new[p["index"]]) for p in problems]
+        if ops:
+            await bulk_write_chunked(self.visits, ops)
 
     async def visits_on(self, office_id: str, day: date) -> list[Document]:
         cursor = self.visits.find({"office_id": office_id, "local_day": day.isoformat()})

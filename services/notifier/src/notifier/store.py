@@ -15,7 +15,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DeleteOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from servicekit.store import AggregateStore, AlreadyExists, Document, bulk_write_chunked, gather_bounded
 
 from notifier.domain import TicketProgress, WaitingTicket
@@ -28,17 +28,33 @@ class _View:
 
     docs: dict[str, Document | None] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)
+    stored: set[str] = field(default_factory=set)  # found in the store when read
+
+    def loaded(self, key: str, doc: Document | None) -> None:
+        self.docs[key] = doc
+        if doc is not None:
+            self.stored.add(key)
 
     def set(self, key: str, doc: Document | None) -> None:
         self.docs[key] = doc
         self.dirty.add(key)
 
-    def writes(self) -> list[ReplaceOne[Document] | DeleteOne]:
+    def writes(self) -> tuple[list[Document], list[ReplaceOne[Document] | DeleteOne]]:
+        """(documents to insert, replaces and deletes): a document the store never had is inserted
+        (FerretDB's insert is one write, an upsert a read and a write), and one that came and went
+        within the batch costs nothing."""
+        inserts: list[Document] = []
         ops: list[ReplaceOne[Document] | DeleteOne] = []
         for key in self.dirty:
             doc = self.docs[key]
-            ops.append(DeleteOne({"_id": key}) if doc is None else ReplaceOne({"_id": key}, doc, upsert=True))
-        return ops
+            if key not in self.stored:
+                if doc is not None:
+                    inserts.append(doc)
+            elif doc is None:
+                ops.append(DeleteOne({"_id": key}))
+            else:
+                ops.append(ReplaceOne({"_id": key}, doc, upsert=True))
+        return inserts, ops
 
 
 @dataclass
@@ -93,7 +109,7 @@ class NotifierStore:
     async def _prefetch(self, unit: _Batch, ticket_ids: list[str], contact_keys: list[str]) -> None:
         # Parallel reads by _id: `$in` would be filtered after fetching the whole collection.
         async def read(view: _View, collection: Any, key: str) -> None:
-            view.docs[key] = await collection.find_one({"_id": key})
+            view.loaded(key, await collection.find_one({"_id": key}))
 
         await gather_bounded(
             [
@@ -109,7 +125,17 @@ class NotifierStore:
             (self.ticket_progress, unit.progress),
             (self.contacts, unit.contacts),
         ):
-            ops = view.writes()
+            inserts, ops = view.writes()
+            if inserts:
+                try:
+                    await collection.insert_many(inserts, ordered=False)
+                except BulkWriteError as error:  # written meanwhile by someone else: replace it
+                    taken = [p for p in error.details.get("writeErrors", []) if p.get("code") == 11000]
+                    if len(taken) != len(error.details.get("writeErrors", [])):
+                        raise
+                    ops += [
+                        ReplaceOne({"_id": inserts[p["index"]]["_id"]}, inserts[p["index"]]) for p in taken
+                    ]
             if ops:
                 await bulk_write_chunked(collection, ops, ordered=False)
 
@@ -120,7 +146,7 @@ class NotifierStore:
             return doc
         view: _View = getattr(unit, view_of)
         if key not in view.docs:
-            view.docs[key] = await collection.find_one({"_id": key})
+            view.loaded(key, await collection.find_one({"_id": key}))
         return view.docs[key]
 
     # --- contacts: sealed as they came, opened only when a message is sent -------------------------
@@ -196,7 +222,8 @@ class NotifierStore:
             if (office_id, service_id) not in unit.queried:
                 unit.queried.add((office_id, service_id))
                 async for doc in self.waiting.find({"office_id": office_id, "service_id": service_id}):
-                    unit.waiting.docs.setdefault(str(doc["_id"]), doc)  # what the batch changed wins
+                    if str(doc["_id"]) not in unit.waiting.docs:  # what the batch changed wins
+                        unit.waiting.loaded(str(doc["_id"]), doc)
             docs = [
                 doc
                 for doc in unit.waiting.docs.values()
