@@ -47,9 +47,10 @@ class NotFound(Exception):
     """No aggregate with this id."""
 
 
-# FerretDB serves each client connection from a pool of 50 PostgreSQL connections; a burst of
-# a hundred concurrent requests from one process was seen to hang it for every client. So a
-# process keeps at most MAX_CONNECTIONS, and batch code reads at most READ_CONCURRENCY at a time.
+# FerretDB serves every request from one pool of PostgreSQL connections shared by all clients
+# (and holds one per statement of a bulk write, see BULK_CHUNK): a process keeps at most
+# MAX_CONNECTIONS, and batch code reads at most READ_CONCURRENCY at a time, so one busy consumer
+# cannot take the pool from the others.
 MAX_CONNECTIONS = 24
 READ_CONCURRENCY = 4
 T = TypeVar("T")
