@@ -1,12 +1,21 @@
 """Ticketing over HTTP against the raw store insert rate, measured in the same run.
 
-    uv run python bench/ticketing_bench.py [--tickets 400] [--concurrency 16]   # infra.sh up first
+    uv run python bench/ticketing_bench.py [--tickets 1000] [--concurrency 32] [--windows 16]
+        [--growth 5000] [--idle-offices 20 --idle-waiting 250 --idle-seconds 60] [--replicas 2]
+    # deploy/local/infra.sh up first
 
 * Raw baseline: pymongo AsyncMongoClient `insert_one` of ~300-byte documents, C concurrent workers.
 * Issue: `POST /tickets` (kiosk token) to one `python -m ticketing` process (uvicorn), C concurrent
   httpx clients; every response must be 201 with a distinct number.
-* Call next: C operators, each at its own open window, loop call-next -> start -> complete; the rate
-  and latency are of call-next alone (start/complete are timed apart).
+* Call next: W operators, each at its own open window, loop call-next -> start -> complete; the rate
+  is of whole visits, the latency of call-next alone (start/complete are timed apart).
+* Growth: the issue rate with --growth tickets already waiting in the office, as a share of the
+  rate on an empty queue.
+* Idle: --idle-offices offices with --idle-waiting tickets each and nobody acting: CPU of the
+  ticketing process and of the store (FerretDB + PostgreSQL) over --idle-seconds, from /proc.
+* Replicas: the same multi-office issue load against one process, then against --replicas processes,
+  each request sent to the replica that owns its office.
+* Stream: an outside consumer reads the ticketing topics afterwards: events and distinct event ids.
 
 Prints JSON and writes bench/results/ticketing.json with rates, p50/p99 and ratios to the raw insert rate.
 """
@@ -31,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from contracts import new_event
 from contracts.catalog import Zone
 from contracts.common import LocalizedText
@@ -46,6 +55,7 @@ KAFKA = os.environ.get("ONEWINDOW_KAFKA", "127.0.0.1:9092")
 MONGO_URL = os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
 RESULTS = Path(__file__).resolve().parent / "results" / "ticketing.json"
 OFFICE = "bench-office"
+GROWTH_OFFICE = "bench-growth"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -99,19 +109,27 @@ async def raw_insert_rate(n: int, concurrency: int) -> dict[str, Any]:
     }
 
 
-async def publish_catalog(prefix: str, windows: int) -> None:
+async def publish_catalog(prefix: str, windows: int, offices: list[str]) -> None:
     zones = [Zone(zone_id="z1", name=LocalizedText(ru="Зона 1"), windows=list(range(1, windows + 1)))]
-    office = sample_office(OFFICE, all_day=True).model_copy(update={"zones": zones})
-    events = [
-        (office, OFFICE),
-        (sample_service("housing-certificate", office_id=OFFICE), "housing-certificate"),
+    events: list[tuple[Any, str]] = [
+        (sample_office(office, all_day=True).model_copy(update={"zones": zones}), office)
+        for office in offices
     ]
+    service = sample_service("housing-certificate", office_id=offices[0])
+    service = service.model_copy(
+        update={"offerings": [service.offerings[0].model_copy(update={"office_id": o}) for o in offices]}
+    )
+    events.append((service, "housing-certificate"))
     producer = AIOKafkaProducer(bootstrap_servers=KAFKA, enable_idempotence=True, acks="all")
     await producer.start()
     try:
         for data, aggregate_id in events:
             envelope = new_event(
-                data, producer="bench", office_id=OFFICE, aggregate_id=aggregate_id, aggregate_version=1
+                data,
+                producer="bench",
+                office_id=aggregate_id if aggregate_id in offices else "kazan",
+                aggregate_id=aggregate_id,
+                aggregate_version=1,
             )
             await producer.send_and_wait(
                 prefix + topic_for(envelope.event_type).name, encode(envelope), key=partition_key(envelope)
@@ -128,11 +146,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def ticketing_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    log = Path(os.environ.get("BENCH_LOG_DIR", "/tmp")) / f"bench-ticketing-{env.get('TICKETING_HTTP_PORT')}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "ticketing"],
         env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process
@@ -144,36 +163,87 @@ def ticketing_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
             process.kill()
 
 
-async def wait_ready(client: httpx.AsyncClient) -> None:
+async def wait_ready(client: httpx.AsyncClient, offices: list[str] | None = None) -> None:
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            if (await client.get(f"/offices/{OFFICE}/queue")).status_code == 200:
-                return
-        await asyncio.sleep(0.2)
-    raise RuntimeError("ticketing did not become ready with the bench office")
+    for office in offices or [OFFICE]:
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(f"/offices/{office}/queue")).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"ticketing did not become ready with office {office}")
+            await asyncio.sleep(0.2)
 
 
-async def bench_issue(client: httpx.AsyncClient, n: int, concurrency: int, kiosk: str) -> dict[str, Any]:
+async def bench_issue(
+    client: httpx.AsyncClient | Callable[[str], httpx.AsyncClient],
+    n: int,
+    concurrency: int,
+    kiosk: str,
+    offices: list[str] | None = None,
+) -> dict[str, Any]:
+    """n tickets at `concurrency`; with several offices, round robin, each to `client(office)`."""
+    offices = offices or [OFFICE]
     latencies: list[float] = []
-    numbers: set[str] = set()
+    numbers: set[tuple[str, str]] = set()
 
-    async def issue(_: int) -> None:
+    async def issue(i: int) -> None:
+        office = offices[i % len(offices)]
+        target = client(office) if callable(client) else client
         started = time.perf_counter()
-        response = await client.post(
+        response = await target.post(
             "/tickets",
-            json={"office_id": OFFICE, "service_id": "housing-certificate"},
+            json={"office_id": office, "service_id": "housing-certificate"},
             headers={"Authorization": f"Bearer {kiosk}"},
         )
         latencies.append(time.perf_counter() - started)
         if response.status_code != 201:
             raise RuntimeError(f"issue failed: {response.status_code} {response.text}")
-        numbers.add(response.json()["number"])
+        numbers.add((office, response.json()["number"]))
 
     seconds = await run_workers(n, concurrency, issue)
     if len(numbers) != n:
         raise RuntimeError(f"{n} tickets got {len(numbers)} distinct numbers")
     return summary(latencies, seconds)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (from /proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def store_pids() -> list[int]:
+    found = subprocess.run(["pgrep", "-f", "ferretdb-runner|postgres"], capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+async def count_stream(prefix: str) -> dict[str, int]:
+    """What an outside consumer finds on the ticketing topics: events and distinct event ids."""
+    consumer = AIOKafkaConsumer(
+        *(prefix + t for t in ("ticketing.ticket", "ticketing.window")),
+        bootstrap_servers=KAFKA,
+        group_id=f"bench-count-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    ids: list[str] = []
+    try:
+        idle = 0
+        while idle < 3:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            records = [r for rs in batches.values() for r in rs]
+            idle = 0 if records else idle + 1
+            ids.extend(json.loads(r.value)["event_id"] for r in records)
+    finally:
+        await consumer.stop()
+    return {"events": len(ids), "distinct_event_ids": len(set(ids))}
 
 
 async def bench_call_next(client: httpx.AsyncClient, n: int, concurrency: int, secret: str) -> dict[str, Any]:
@@ -223,17 +293,69 @@ async def bench_call_next(client: httpx.AsyncClient, n: int, concurrency: int, s
     return result
 
 
+async def replicas_rate(
+    env: dict[str, str], count: int, offices: list[str], n: int, concurrency: int, kiosk: str, database: str
+) -> dict[str, Any]:
+    """The multi-office issue rate against `count` processes, each request sent to its office's owner."""
+    from ticketing.owner import partition_of
+
+    ports = [free_port() for _ in range(count)]
+    limits = httpx.Limits(max_connections=concurrency * 2, keepalive_expiry=2.0)
+    with contextlib.ExitStack() as processes:
+        for port in ports:
+            processes.enter_context(ticketing_process({**env, "TICKETING_HTTP_PORT": str(port)}))
+        async with contextlib.AsyncExitStack() as stack:
+            clients = {
+                f"http://127.0.0.1:{port}": await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits)
+                )
+                for port in ports
+            }
+            for client in clients.values():
+                await wait_ready(client, offices)
+            mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL)
+            owners: dict[str, str] = {}
+            deadline = time.monotonic() + 60
+            while len(owners) < len(offices) and time.monotonic() < deadline:
+                for office in offices:
+                    doc = await mongo[database]["office_owners"].find_one(
+                        {"_id": str(partition_of(office, 12))}
+                    )
+                    if doc is not None and doc["url"] in clients:
+                        owners[office] = doc["url"]
+                await asyncio.sleep(0.5)
+            await mongo.close()
+            for client in clients.values():  # settled: every replica answers for every office
+                await wait_ready(client, offices)
+            result = await bench_issue(lambda office: clients[owners[office]], n, concurrency, kiosk, offices)
+            result["offices_per_replica"] = {
+                url: sum(1 for o in owners.values() if o == url) for url in clients
+            }
+            return result
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--tickets", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--windows", type=int, default=16)
+    parser.add_argument("--growth", type=int, default=5000)
+    parser.add_argument("--idle-offices", type=int, default=20)
+    parser.add_argument("--idle-waiting", type=int, default=250)
+    parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--multi-offices", type=int, default=8)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     raw = await raw_insert_rate(args.tickets * 2, args.concurrency)
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    await create_topics(KAFKA, partitions=3, prefix=prefix)
-    await publish_catalog(prefix, args.concurrency)
+    idle_offices = [f"bench-idle-{i:02d}" for i in range(args.idle_offices)]
+    multi_offices = [f"bench-multi-{i:02d}" for i in range(args.multi_offices)]
+    await create_topics(KAFKA, partitions=12, prefix=prefix)
+    await publish_catalog(
+        prefix, max(args.windows, args.concurrency), [OFFICE, GROWTH_OFFICE, *idle_offices, *multi_offices]
+    )
     public_key, _ = generate_keypair()
     secret = uuid.uuid4().hex * 2
     port = free_port()
@@ -248,16 +370,44 @@ async def main() -> None:
         "TICKETING_MONGO_DB": database,
         "TICKETING_HTTP_PORT": str(port),
     }
-    kiosk = issue_token(secret, subject="bench-kiosk", role="kiosk", office_id=OFFICE)
+    kiosk = issue_token(secret, subject="bench-kiosk", role="admin", office_id=None)  # any office
     limits = httpx.Limits(max_connections=args.concurrency * 2, keepalive_expiry=2.0)
+    idle: dict[str, Any] = {}
     try:
-        with ticketing_process(env):
+        with ticketing_process(env) as process:
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits
             ) as client:
-                await wait_ready(client)
+                await wait_ready(client, [OFFICE, GROWTH_OFFICE, *multi_offices])
                 issue = await bench_issue(client, args.tickets, args.concurrency, kiosk)
-                call_next = await bench_call_next(client, args.tickets, args.concurrency, secret)
+                call_next = await bench_call_next(client, args.tickets, args.windows, secret)
+                await bench_issue(client, args.growth, args.concurrency, kiosk, [GROWTH_OFFICE])
+                grown = await bench_issue(client, args.tickets, args.concurrency, kiosk, [GROWTH_OFFICE])
+                one_replica = await bench_issue(client, args.tickets, args.concurrency, kiosk, multi_offices)
+                if args.idle_offices:
+                    await wait_ready(client, idle_offices)
+                    await bench_issue(
+                        client, args.idle_offices * args.idle_waiting, args.concurrency, kiosk, idle_offices
+                    )
+                    await asyncio.sleep(5)  # let the last publishing and read-model writes finish
+                    pids = store_pids()
+                    before = (cpu_seconds([process.pid]), cpu_seconds(pids))
+                    await asyncio.sleep(args.idle_seconds)
+                    after = (cpu_seconds([process.pid]), cpu_seconds(pids))
+                    idle = {
+                        "offices": args.idle_offices,
+                        "waiting": args.idle_offices * args.idle_waiting + args.growth + args.tickets * 2,
+                        "seconds": args.idle_seconds,
+                        "ticketing_core_share": round((after[0] - before[0]) / args.idle_seconds, 4),
+                        "store_core_share": round((after[1] - before[1]) / args.idle_seconds, 4),
+                    }
+                    idle["total_core_share"] = round(
+                        idle["ticketing_core_share"] + idle["store_core_share"], 4
+                    )
+        replicas = await replicas_rate(
+            env, args.replicas, multi_offices, args.tickets, args.concurrency, kiosk, database
+        )
+        stream = await count_stream(prefix)
     finally:
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL)
         await mongo.drop_database(database)
@@ -271,13 +421,21 @@ async def main() -> None:
             "platform": platform.platform(),
         },
         "concurrency": args.concurrency,
+        "windows": args.windows,
         "raw_store_insert": raw,
         "issue": issue,
         "call_next": call_next,
+        "issue_with_waiting": {**grown, "waiting_before": args.growth},
+        "issue_multi_office_one_replica": one_replica,
+        "issue_multi_office_replicas": {**replicas, "replicas": args.replicas},
+        "idle": idle,
+        "stream": stream,
         "ratios_to_raw_insert": {
             "issue": round(issue["per_s"] / raw["per_s"], 3),
             "call_next_visits": round(call_next["per_s"] / raw["per_s"], 3),
         },
+        "growth_ratio": round(grown["per_s"] / issue["per_s"], 3),
+        "replica_scaling": round(replicas["per_s"] / one_replica["per_s"], 3),
     }
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)

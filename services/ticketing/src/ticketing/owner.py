@@ -187,6 +187,9 @@ class OfficeHost:
         self._accepting = True
         self._snapshot_seq = snapshot_seq
         self._snapshot_at = time.monotonic()
+        self._snapshot_task: asyncio.Task[None] | None = None
+        self._pruned_to = 0
+        self._projector = _Projector(self)
 
     @property
     def office_id(self) -> str:
@@ -194,6 +197,7 @@ class OfficeHost:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"office-writer-{self.office_id}")
+        self._projector.start()
 
     async def run(self, apply: Apply[T], cause: Envelope | None = None) -> T:
         """Apply one command on the owner and return its result once it is committed."""
@@ -211,6 +215,10 @@ class OfficeHost:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._refuse_queued()
+        await self._projector.stop()
+        if self._snapshot_task is not None:
+            with contextlib.suppress(Exception):
+                await self._snapshot_task
         if snapshot and self.queue.seq > self._snapshot_seq:
             with contextlib.suppress(PyMongoError):
                 await self.parts.log.save_snapshot(self.office_id, self.queue.seq, self.queue.snapshot())
@@ -263,6 +271,9 @@ class OfficeHost:
             )
             outcomes.append((command, result, None))
         change = self.queue.take_pending()
+        if not change:
+            self._resolve(outcomes)
+            return True
         if change:
             seq = self.queue.seq + 1
             try:
@@ -280,20 +291,12 @@ class OfficeHost:
                 self._drop()
                 return False
             self.queue.seq = seq
-            try:
-                await self.parts.models.project(
-                    [t.to_doc() for t in change.tickets.values()],
-                    [w.to_doc() for w in change.windows.values()],
-                    [(digest, ticket_id, self.office_id) for digest, ticket_id in change.tokens],
-                )
-            except Exception as error:  # committed: answer, and let a reload write the read models again
-                log.warning("read models not written; the office is reloaded", error=repr(error))
-                self._drop()
-                self._resolve(outcomes)
-                self.parts.publisher.enqueue(self.office_id, seq, envelopes)
-                return False
             if envelopes:
                 self.parts.publisher.enqueue(self.office_id, seq, envelopes)
+            # Answered once the read models have it too (a citizen opens the link at once); the
+            # projector writes them while the next batch is applied and appended.
+            self._projector.submit(change, outcomes)
+            return True
         self._resolve(outcomes)
         return True
 
@@ -304,7 +307,7 @@ class OfficeHost:
             "seq": seq,
             "at": now,
             "owner": self.parts.instance,
-            "tickets": [t.to_doc() for t in change.tickets.values()],
+            "tickets": list(change.docs.values()),
             "windows": [w.to_doc() for w in change.windows.values()],
             "numbers": change.numbers,
             "means": {s: {"mean": m, "samples": n} for s, (m, n) in change.means.items()},
@@ -354,26 +357,90 @@ class OfficeHost:
         self.parts.on_lost(self.office_id, lost)
 
     async def _maybe_snapshot(self) -> None:
+        """Every `snapshot_every` entries (or seconds with changes): the state is taken here, between
+        batches, and written in the background so the writer does not wait for a large document."""
         due = self.queue.seq - self._snapshot_seq >= self.parts.snapshot_every or (
             self.queue.seq > self._snapshot_seq
             and time.monotonic() - self._snapshot_at >= self.parts.snapshot_seconds
         )
-        if not due:
+        if not due or (self._snapshot_task is not None and not self._snapshot_task.done()):
             return
-        previous = self._snapshot_seq
+        seq, state, previous = self.queue.seq, self.queue.snapshot(), self._snapshot_seq
+        self._snapshot_seq = seq
+        self._snapshot_at = time.monotonic()
+        self._snapshot_task = asyncio.create_task(self._write_snapshot(seq, state, previous))
+
+    async def _write_snapshot(self, seq: int, state: dict[str, Any], previous: int) -> None:
         try:
-            await self.parts.log.save_snapshot(self.office_id, self.queue.seq, self.queue.snapshot())
+            await self.parts.log.save_snapshot(self.office_id, seq, state)
         except PyMongoError as error:
             log.warning("snapshot not written", office_id=self.office_id, error=repr(error))
             return
-        self._snapshot_seq = self.queue.seq
-        self._snapshot_at = time.monotonic()
         # The log before the previous snapshot is needed neither for a takeover nor for publishing
         # (once published): the read models and the event stream keep the history.
         keep_from = min(previous, self.parts.publisher.published.get(self.office_id, 0))
-        if keep_from > 0:
+        if keep_from > self._pruned_to:
+            start = max(self._pruned_to + 1, keep_from - 4 * self.parts.snapshot_every)
             with contextlib.suppress(PyMongoError):
-                await self.parts.log.prune(self.office_id, keep_from)
+                await self.parts.log.prune(self.office_id, start, keep_from)
+                self._pruned_to = keep_from
+
+
+class _Projector:
+    """Writes an office's read models in log order, merging whatever batches queued up meanwhile."""
+
+    def __init__(self, host: OfficeHost) -> None:
+        self.host = host
+        self._pending: list[tuple[Change, list[tuple[_Command[Any], Any, BaseException | None]]]] = []
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    def submit(self, change: Change, outcomes: list[tuple[_Command[Any], Any, BaseException | None]]) -> None:
+        self._pending.append((change, outcomes))
+        self._idle.clear()
+        self._wake.set()
+
+    async def stop(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), 10)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            if not self._pending:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            merged, self._pending = self._pending, []
+            docs: dict[str, dict[str, Any]] = {}
+            windows: dict[int, Any] = {}
+            tokens: list[tuple[str, str, str]] = []
+            new: set[str] = set()
+            for change, _ in merged:
+                for ticket_id, doc in change.docs.items():
+                    if ticket_id not in change.quiet or ticket_id in docs:
+                        docs[ticket_id] = doc
+                windows.update(change.windows)
+                tokens.extend((d, t, self.host.office_id) for d, t in change.tokens)
+                new |= change.new_tickets
+            try:
+                await self.host.parts.models.project(
+                    list(docs.values()), [w.to_doc() for w in windows.values()], tokens, new
+                )
+            except Exception as error:  # committed: answer, and let a reload write the read models again
+                log.warning("read models not written; the office is reloaded", error=repr(error))
+                self.host._drop()
+            for _, outcomes in merged:
+                OfficeHost._resolve(outcomes)
 
 
 # --------------------------------------------------------------------------- the offices of a replica

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import Any
 
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 from servicekit.store import Document, bulk_write_chunked
 
 from ticketing.domain import TicketState
@@ -28,23 +30,50 @@ class ReadModels:
         await self.windows.create_index([("office_id", ASCENDING)])
 
     async def project(
-        self, tickets: list[Document], windows: list[Document], tokens: list[tuple[str, str, str]]
+        self,
+        tickets: list[Document],
+        windows: list[Document],
+        tokens: list[tuple[str, str, str]],
+        new_tickets: set[str] | None = None,
     ) -> None:
-        """Write the read models of committed entries (idempotent: a replay writes the same)."""
+        """Write the read models of committed entries (idempotent: a replay writes the same).
+
+        Tickets issued in these entries and tokens are inserted (cheap on every store); a replay that
+        meets them again replaces them. Changed tickets and windows are replaced.
+        """
+        new_tickets = new_tickets or set()
+        fresh = [d for d in tickets if d["_id"] in new_tickets]
+        changed = [d for d in tickets if d["_id"] not in new_tickets]
         token_docs = [{"_id": d, "ticket_id": t, "office_id": o} for d, t, o in tokens]
         await asyncio.gather(
-            *(
-                bulk_write_chunked(
-                    collection, [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
-                )
-                for collection, docs in (
-                    (self.tickets, tickets),
-                    (self.windows, windows),
-                    (self.tokens, token_docs),
-                )
-                if docs
-            )
+            self._insert_or_replace(self.tickets, fresh),
+            self._insert_or_replace(self.tokens, token_docs),
+            self._replace(self.tickets, changed),
+            self._replace(self.windows, windows),
         )
+
+    @staticmethod
+    async def _replace(collection: Any, docs: list[Document]) -> None:
+        if docs:
+            await bulk_write_chunked(
+                collection, [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+            )
+
+    async def _insert_or_replace(self, collection: Any, docs: list[Document]) -> None:
+        if not docs:
+            return
+        try:
+            await collection.insert_many(docs, ordered=False)
+        except BulkWriteError as error:
+            taken = {
+                docs[e["index"]]["_id"]
+                for e in error.details.get("writeErrors", [])
+                if e.get("code") == 11000
+            }
+            others = [e for e in error.details.get("writeErrors", []) if e.get("code") != 11000]
+            if others:
+                raise
+            await self._replace(collection, [d for d in docs if d["_id"] in taken])
 
     async def ticket_doc(self, ticket_id: str) -> Document | None:
         return await self.tickets.find_one({"_id": ticket_id})

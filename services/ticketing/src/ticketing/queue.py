@@ -86,6 +86,9 @@ class Change:
     windows: dict[int, Window] = field(default_factory=dict)
     events: list[tuple[EventData, str, int]] = field(default_factory=list)  # (data, aggregate_id, version)
     tokens: list[tuple[str, str]] = field(default_factory=list)  # (token digest, ticket_id)
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)  # ticket_id -> its document
+    new_tickets: set[str] = field(default_factory=set)  # issued in this change: inserted, not replaced
+    quiet: set[str] = field(default_factory=set)  # only SLA flags changed: logged, no read-model write
     numbers: dict[str, int] = field(default_factory=dict)
     means: dict[str, tuple[float, int]] = field(default_factory=dict)
 
@@ -138,6 +141,7 @@ class OfficeQueue:
         self.special: dict[str, dict[str, Ticket]] = {}
         self.pending = Change()
         self.seq = 0  # last committed log entry
+        self.docs: dict[str, dict[str, Any]] = {}  # documents of the live tickets (snapshots reuse them)
 
     @property
     def office_id(self) -> str:
@@ -181,11 +185,21 @@ class OfficeQueue:
         if ticket.state in (TicketState.WAITING, *ACTIVE_AT_WINDOW):
             self.tickets[ticket.ticket_id] = ticket
             self._index(ticket)
+        else:
+            self.docs.pop(ticket.ticket_id, None)
 
-    def _put(self, ticket: Ticket, event: EventData | None = None) -> Ticket:
+    def _put(self, ticket: Ticket, event: EventData | None = None, *, quiet: bool = False) -> Ticket:
         ticket = replace(ticket, rev=ticket.rev + 1)
         self.load_ticket(ticket)
+        doc = ticket.to_doc()
+        if ticket.ticket_id in self.tickets:
+            self.docs[ticket.ticket_id] = doc
+        if quiet and ticket.ticket_id not in self.pending.tickets:
+            self.pending.quiet.add(ticket.ticket_id)
+        elif not quiet:
+            self.pending.quiet.discard(ticket.ticket_id)
         self.pending.tickets[ticket.ticket_id] = ticket
+        self.pending.docs[ticket.ticket_id] = doc
         if event is not None:
             self.pending.events.append((event, ticket.ticket_id, ticket.rev))
         return ticket
@@ -350,6 +364,7 @@ class OfficeQueue:
         )
         ticket = self._put(ticket, issued)
         self.pending.tokens.append((ticket.token_digest, ticket.ticket_id))
+        self.pending.new_tickets.add(ticket.ticket_id)
         return ticket, placement
 
     # ------------------------------------------------------------------ windows
@@ -486,7 +501,7 @@ class OfficeQueue:
                 estimate = self.placement(ticket, now).estimated_wait_minutes * 60
             checked, events = domain.check_sla(ticket, now, sla, estimate)
             if events:
-                self._put(checked)
+                self._put(checked, quiet=True)
                 for event in events:
                     current = self.pending.tickets[ticket.ticket_id]
                     self.pending.events.append((event, ticket.ticket_id, current.rev))
@@ -513,7 +528,7 @@ class OfficeQueue:
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "tickets": [t.to_doc() for t in self.tickets.values()],
+            "tickets": [self.docs.get(t) or self.tickets[t].to_doc() for t in self.tickets],
             "windows": [w.to_doc() for w in self.windows.values()],
             "numbers": dict(self.numbers),
             "means": {s: {"mean": m, "samples": n} for s, (m, n) in self.means.items()},
@@ -522,7 +537,10 @@ class OfficeQueue:
     def restore(self, state: Mapping[str, Any]) -> None:
         """Apply a snapshot or a log entry: the latest state of what it names."""
         for doc in state.get("tickets", ()):
-            self.load_ticket(Ticket.from_doc(doc))
+            ticket = Ticket.from_doc(doc)
+            self.load_ticket(ticket)
+            if ticket.ticket_id in self.tickets:
+                self.docs[ticket.ticket_id] = dict(doc)
         for doc in state.get("windows", ()):
             window = Window.from_doc(doc)
             self.windows[window.window_no] = window

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 
+from pymongo import DeleteOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from servicekit.store import Document
+from servicekit.store import Document, bulk_write_chunked
 
 # Concurrent reads per round: FerretDB serves each with a pooled PostgreSQL connection, and a burst
 # larger than its pool while it creates a database was seen to deadlock it.
@@ -60,9 +61,11 @@ class OfficeLog:
                 found.append(doc)
             seq += LOG_READ_CHUNK
 
-    async def prune(self, office_id: str, up_to_seq: int) -> None:
-        """Drop entries up to a seq a snapshot covers (one range delete per snapshot, not per change)."""
-        await self.log.delete_many({"office_id": office_id, "seq": {"$lte": up_to_seq}})
+    async def prune(self, office_id: str, from_seq: int, to_seq: int) -> None:
+        """Drop entries a snapshot covers, by `_id` (a range filter would read the office's whole log)."""
+        await bulk_write_chunked(
+            self.log, [DeleteOne({"_id": log_id(office_id, seq)}) for seq in range(from_seq, to_seq + 1)]
+        )
 
     async def snapshot(self, office_id: str) -> Document | None:
         return await self.snapshots.find_one({"_id": office_id})
