@@ -146,7 +146,8 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def ticketing_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    log = Path(os.environ.get("BENCH_LOG_DIR", "/tmp")) / f"bench-ticketing-{env.get('TICKETING_HTTP_PORT')}.log"
+    port = env.get("TICKETING_HTTP_PORT")
+    log = Path(os.environ.get("BENCH_LOG_DIR", "/tmp")) / f"bench-ticketing-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "ticketing"],
         env={**os.environ, **env},

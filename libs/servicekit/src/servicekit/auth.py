@@ -47,7 +47,7 @@ def verify_token(secret: str, token: str) -> Principal:
     return Principal(subject=claims["sub"], role=claims["role"], office_id=claims.get("office"))
 
 
-def _principal(
+async def _principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
@@ -60,7 +60,7 @@ def _principal(
 def require(*roles: Role) -> object:
     """Dependency: the caller holds one of `roles` (admins pass everywhere)."""
 
-    def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
         if principal.role not in roles and principal.role != "admin":
             raise HTTPException(403, detail=f"this needs the role {' or '.join(roles)}")
         return principal

@@ -264,14 +264,32 @@ class ServiceRuntime:
             registry=self.registry,
         )
 
-        @app.middleware("http")
-        async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            requests.labels(request.method, route, str(response.status_code)).inc()
-            latency.labels(request.method, route).observe(time.perf_counter() - started)
-            return response
+        class Measure:
+            """Requests and latency per route; plain ASGI (BaseHTTPMiddleware costs a task per request)."""
+
+            def __init__(self, app: Any) -> None:
+                self.app = app
+
+            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+                if scope["type"] != "http":
+                    await self.app(scope, receive, send)
+                    return
+                started = time.perf_counter()
+                status = [500]
+
+                async def send_with_status(message: Any) -> None:
+                    if message["type"] == "http.response.start":
+                        status[0] = message["status"]
+                    await send(message)
+
+                try:
+                    await self.app(scope, receive, send_with_status)
+                finally:
+                    route = getattr(scope.get("route"), "path", "unmatched")
+                    requests.labels(scope["method"], route, str(status[0])).inc()
+                    latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+        app.add_middleware(Measure)
 
 
 def install_error_handlers(app: FastAPI, errors: Mapping[type[Exception], int]) -> None:
@@ -309,13 +327,13 @@ def install_error_handlers(app: FastAPI, errors: Mapping[type[Exception], int]) 
     app.add_exception_handler(RequestValidationError, validation_error)
 
 
-def from_app_state(name: str, kind: type[T]) -> Callable[[Request], T]:
+def from_app_state(name: str, kind: type[T]) -> Callable[[Request], Coroutine[Any, Any, T]]:
     """A FastAPI dependency that hands a route what `create_app` put on `app.state.<name>`:
 
     Desk = Annotated[TicketDesk, Depends(from_app_state("desk", TicketDesk))]
     """
 
-    def dependency(request: Request) -> T:
+    async def dependency(request: Request) -> T:  # async: no thread hop per request
         value = getattr(request.app.state, name)
         if not isinstance(value, kind):
             raise TypeError(f"app.state.{name} is {type(value).__name__}, not {kind.__name__}")

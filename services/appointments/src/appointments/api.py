@@ -377,10 +377,10 @@ def _checkin_failure_keys(
     """Where failed check-ins are counted: per typed code always; per client address unless the
     caller is a signed-in kiosk of the office. Never per office: behind one kiosk (or one NAT) a few
     citizens' typos would otherwise block check-in for the whole hall."""
-    codes = from_app_state("checkin_code_limiter", FailureLimiter)(request)
+    codes: FailureLimiter = request.app.state.checkin_code_limiter
     keys = [(codes, f"{body.office_id}|{normalize_code(body.code)}")]
     if not _is_office_kiosk(request, appointments, body.office_id):
-        clients = from_app_state("checkin_limiter", FailureLimiter)(request)
+        clients: FailureLimiter = request.app.state.checkin_limiter
         keys.append((clients, client_address(request, appointments.settings.trusted_proxies)))
     return keys
 

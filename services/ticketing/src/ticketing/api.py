@@ -98,7 +98,7 @@ class AnonymousRateLimit:
 rate_limit = AnonymousRateLimit()
 
 
-def optional_staff(
+async def optional_staff(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal | None:
     if credentials is None:

@@ -486,9 +486,14 @@ class OfficeQueue:
 
     # ------------------------------------------------------------------ jobs
 
-    def check_sla(self, now: datetime) -> int:
-        """SlaBreachPredicted / SlaBreached once per waiting ticket; only unannounced ones are placed."""
+    def check_sla(self, now: datetime, limit: int = 500) -> int:
+        """SlaBreachPredicted / SlaBreached once per waiting ticket; only unannounced ones are placed.
+
+        At most `limit` tickets change per call (one log entry stays well below a document's size
+        limit even when a long queue crosses its SLA at once); the caller repeats while it is reached.
+        """
         announced = 0
+        changed = 0
         office_sla = self.office.sla
         for ticket in list(self.waiting()):
             if ticket.sla_breached:
@@ -506,6 +511,9 @@ class OfficeQueue:
                     current = self.pending.tickets[ticket.ticket_id]
                     self.pending.events.append((event, ticket.ticket_id, current.rev))
                 announced += len(events)
+                changed += 1
+                if changed >= limit:
+                    break
         return announced
 
     def close_day(self, today: date, over_today: bool, now: datetime) -> int:

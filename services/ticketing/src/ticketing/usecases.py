@@ -504,7 +504,11 @@ class TicketDesk:
             if host.queue.waiting_count() == 0:
                 continue
             with contextlib.suppress(OfficeUnavailable):
-                raised += await host.run(lambda queue, now: queue.check_sla(now))
+                while True:  # in steps of at most 500 tickets: one log entry each
+                    step = await host.run(lambda queue, now: queue.check_sla(now))
+                    raised += step
+                    if step < 500:
+                        break
             self.queue_status.request(office_id)
         return raised
 
