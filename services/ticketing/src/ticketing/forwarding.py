@@ -93,12 +93,22 @@ class Forwarder:
                         content=body,
                         headers=headers,
                     )
-                except httpx.HTTPError as failure:
+                except (httpx.ConnectError, httpx.ConnectTimeout) as failure:  # not delivered: try again
                     log.info(
                         "owner unreachable",
                         office_id=error.office_id,
                         owner=url,
                         error=type(failure).__name__,
+                    )
+                except httpx.HTTPError as failure:
+                    # Sent, but no answer: the owner may have applied it. Resending could issue a
+                    # second ticket, so the client decides (it sees the state when it asks again).
+                    log.warning(
+                        "owner did not answer", office_id=error.office_id, owner=url, error=repr(failure)
+                    )
+                    self.offices.forget_owner(error.office_id)
+                    return unavailable(
+                        f"the owner of office {error.office_id} did not answer; check before retrying"
                     )
             if answer is not None and answer.status_code != 503:
                 kept = {

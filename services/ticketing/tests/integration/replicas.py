@@ -75,11 +75,19 @@ class Replica:
 
 @contextlib.contextmanager
 def processes(settings: TicketingSettings, logs: Path, count: int = 2, **env: str) -> Iterator[list[Replica]]:
+    with processes_at(settings, logs, [str(free_port()) for _ in range(count)], **env) as started:
+        yield started
+
+
+@contextlib.contextmanager
+def processes_at(
+    settings: TicketingSettings, logs: Path, ports: list[str], **env: str
+) -> Iterator[list[Replica]]:
     started: list[Replica] = []
     try:
-        for n in range(count):
-            port = free_port()
-            log = (logs / f"ticketing-{n}.log").open("wb")
+        for port_text in ports:
+            port = int(port_text)
+            log = (logs / f"ticketing-{port}.log").open("ab")
             process = subprocess.Popen(
                 [sys.executable, "-m", "ticketing"],
                 env={**process_env(settings, port), **env},
