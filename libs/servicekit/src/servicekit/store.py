@@ -151,7 +151,7 @@ class AggregateStore:
         result = await self.collection.replace_one({"_id": current["_id"]}, new)
         if result.matched_count == 0:
             raise NotFound(str(current["_id"]))
-        self._forget_published(old_outbox)
+        self._forget_published(old_outbox, kept=outbox)
         self._notify(new)
         return new
 
@@ -220,10 +220,14 @@ class AggregateStore:
             for doc_listener in self._on_commit_doc:
                 doc_listener(self.name, doc)
 
-    def _forget_published(self, dropped: Sequence[Document]) -> None:
+    def _forget_published(self, old: Sequence[Document], kept: Sequence[Document] = ()) -> None:
         # Ids leave the set with the outbox entries they mark, so the set stays as small as the backlog.
-        for entry in dropped:
-            self.published.discard(entry["event_id"])
+        # An entry the new revision still carries (it was not yet published when the change was
+        # decided, and has been since) stays remembered: forgetting it would publish it twice.
+        still = {entry["event_id"] for entry in kept}
+        for entry in old:
+            if entry["event_id"] not in still:
+                self.published.discard(entry["event_id"])
 
     async def _mark_pending(self, aggregate_id: str) -> None:
         try:
@@ -277,7 +281,7 @@ class AggregateStore:
                 self.collection, [ReplaceOne({"_id": new["_id"]}, new) for _, new in won]
             )
             for old, new in won:
-                self._forget_published(old["outbox"])
+                self._forget_published(old["outbox"], kept=new["outbox"])
                 if new["outbox"]:
                     self._notify(new)
                 else:
