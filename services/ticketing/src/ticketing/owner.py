@@ -687,6 +687,9 @@ class Ownership:
             session_timeout_ms=self.settings.ownership_session_timeout_ms,
             heartbeat_interval_ms=max(100, self.settings.ownership_session_timeout_ms // 10),
             rebalance_timeout_ms=30000,
+            # A leader that assigned before its metadata had the just-created topic assigned nothing;
+            # the next refresh sees the partitions and rebalances: keep that wait short.
+            metadata_max_age_ms=3000,
             **self.security,
         )
         await consumer.start()
