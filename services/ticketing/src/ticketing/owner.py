@@ -619,11 +619,16 @@ class Offices:
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(
-        self, offices: Offices, topic: str, loaded: Callable[[set[int]], Coroutine[Any, Any, None]]
+        self,
+        offices: Offices,
+        topic: str,
+        loaded: Callable[[set[int]], Coroutine[Any, Any, None]],
+        consumer: AIOKafkaConsumer | None = None,
     ) -> None:
         self.offices = offices
         self.topic = topic
         self.loaded = loaded
+        self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         mine = {tp.partition for tp in revoked if tp.topic == self.topic}
@@ -632,6 +637,8 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         mine = {tp.partition for tp in assigned if tp.topic == self.topic}
+        if mine and self.offices.partitions <= 0 and self.consumer is not None:
+            self.offices.partitions = len(self.consumer.partitions_for_topic(self.topic) or ())
         if mine:
             await self.offices.assigned(mine)
             asyncio.get_running_loop().create_task(self.loaded(mine))
@@ -671,10 +678,17 @@ class Ownership:
                         )
                     ]
                 )
-            described = await admin.describe_topics([self.topic])
+            # A topic created a moment ago can be described without its partitions yet.
+            deadline = time.monotonic() + 15
+            while True:
+                described = await admin.describe_topics([self.topic])
+                partitions = len(described[0].get("partitions") or [])
+                if partitions or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.25)
         finally:
             await admin.close()
-        return len(described[0]["partitions"])
+        return partitions
 
     async def start(self) -> None:
         self.offices.partitions = await self.ensure_topic()
@@ -693,7 +707,9 @@ class Ownership:
             **self.security,
         )
         await consumer.start()
-        consumer.subscribe([self.topic], listener=_Listener(self.offices, self.topic, self._load_assigned))
+        consumer.subscribe(
+            [self.topic], listener=_Listener(self.offices, self.topic, self._load_assigned, consumer)
+        )
         self._consumer = consumer
         self._task = asyncio.create_task(self._poll(consumer))
 
