@@ -160,3 +160,14 @@ async def test_a_citizen_cancels_by_the_link_and_the_link_reveals_nothing_else(
     assert twice.status_code == 409
     queue = (await client.get(f"/offices/{OFFICE}/queue")).json()
     assert queue["waiting"] == 0
+
+
+async def test_the_replicas_internal_check_in_endpoint_refuses_unsigned_and_malformed_calls(
+    client: httpx.AsyncClient,
+) -> None:
+    unsigned = await client.post("/internal/check-ins", content=b"{}")
+    assert unsigned.status_code == 403 and "internal" in unsigned.json()["reason"]
+    forwarder = client._transport.app.state.forwarder  # type: ignore[attr-defined]
+    signed = {"x-onewindow-forwarded": forwarder.signature("POST", "/internal/check-ins")}
+    garbage = await client.post("/internal/check-ins", content=b"not an event", headers=signed)
+    assert garbage.status_code == 409 and "not a check-in" in garbage.json()["reason"]
