@@ -34,7 +34,7 @@ from contracts.samples import sample_office, sample_service
 from contracts.ticketing import TicketCalled
 from contracts.topics import create_topics
 from notifier.main import create_app
-from notifier.settings import NotifierSettings
+from notifier.settings import Settings
 from servicekit.sealing import generate_keypair
 from servicekit.store import connect
 
@@ -52,8 +52,14 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     def at(q: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
 
-    return {"count": len(ordered), "p50_ms": at(0.50), "p90_ms": at(0.90), "p99_ms": at(0.99),
-            "max_ms": round(ordered[-1] * 1000, 2), "mean_ms": round(statistics.fmean(ordered) * 1000, 2)}
+    return {
+        "count": len(ordered),
+        "p50_ms": at(0.50),
+        "p90_ms": at(0.90),
+        "p99_ms": at(0.99),
+        "max_ms": round(ordered[-1] * 1000, 2),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
+    }
 
 
 def free_port() -> int:
@@ -76,8 +82,12 @@ async def raw_baseline(prefix: str, rate: float, seconds: float) -> dict[str, An
     # The same topic setup the notifier consumes (3 partitions, same configs), under other names.
     await create_topics(BOOTSTRAP, partitions=3, prefix=f"{prefix}raw.")
     producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, enable_idempotence=True, acks="all")
-    consumer = AIOKafkaConsumer(f"{prefix}raw.ticketing.ticket", bootstrap_servers=BOOTSTRAP,
-                                group_id=f"bench-raw-{uuid.uuid4().hex[:6]}", auto_offset_reset="latest")
+    consumer = AIOKafkaConsumer(
+        f"{prefix}raw.ticketing.ticket",
+        bootstrap_servers=BOOTSTRAP,
+        group_id=f"bench-raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="latest",
+    )
     await producer.start()
     await consumer.start()
     sent: dict[int, float] = {}
@@ -131,28 +141,38 @@ async def store_round_trip(samples: int = 40) -> dict[str, Any]:
 async def board_latency(prefix: str, rate: float, seconds: float) -> dict[str, Any]:
     public, private = generate_keypair()
     database = f"bench_board_{uuid.uuid4().hex[:8]}"
-    settings = NotifierSettings.model_validate({
-        "ONEWINDOW_KAFKA": BOOTSTRAP, "ONEWINDOW_MONGO_URL": MONGO_URL, "ONEWINDOW_TOPIC_PREFIX": prefix,
-        "ONEWINDOW_NOTIFIER_PUBLIC_KEY": public, "ONEWINDOW_LOG_LEVEL": "WARNING", "private_key": private,
-        "mongo_db": database, "channel": "log",
-        "log_path": str(Path(tempfile.gettempdir()) / "board-bench-notifications.log"),
-    })
+    settings = Settings.model_validate(
+        {
+            "ONEWINDOW_KAFKA": BOOTSTRAP,
+            "ONEWINDOW_MONGO_URL": MONGO_URL,
+            "ONEWINDOW_TOPIC_PREFIX": prefix,
+            "ONEWINDOW_NOTIFIER_PUBLIC_KEY": public,
+            "ONEWINDOW_LOG_LEVEL": "WARNING",
+            "private_key": private,
+            "mongo_db": database,
+            "channel": "log",
+            "log_path": str(Path(tempfile.gettempdir()) / "board-bench-notifications.log"),
+        }
+    )
     app = create_app(settings)
     producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, enable_idempotence=True, acks="all")
     await producer.start()
 
     async def publish(data: Any, aggregate_id: str) -> None:
-        envelope = new_event(data, producer="bench", office_id=OFFICE, aggregate_id=aggregate_id,
-                             aggregate_version=1)
-        await producer.send(prefix + topic_for(envelope.event_type).name, encode(envelope),
-                            key=partition_key(envelope))
+        envelope = new_event(
+            data, producer="bench", office_id=OFFICE, aggregate_id=aggregate_id, aggregate_version=1
+        )
+        await producer.send(
+            prefix + topic_for(envelope.event_type).name, encode(envelope), key=partition_key(envelope)
+        )
 
     await publish(sample_office(OFFICE, all_day=True), OFFICE)
     await publish(sample_service(office_id=OFFICE), "housing-certificate")
     await producer.flush()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           timeout_graceful_shutdown=2))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, timeout_graceful_shutdown=2)
+    )
     serving = asyncio.create_task(server.serve())
     sent: dict[str, float] = {}
     latencies: list[float] = []
@@ -199,15 +219,27 @@ async def board_latency(prefix: str, rate: float, seconds: float) -> dict[str, A
         await client_db.drop_database(database)
         await client_db.close()
     result = percentiles(latencies)
-    result.update({"lost": total - len(latencies), "board_polls_per_s": round(polls / elapsed, 1),
-                   "poll_seconds": settings.board_poll_seconds})
+    result.update(
+        {
+            "lost": total - len(latencies),
+            "board_polls_per_s": round(polls / elapsed, 1),
+            "poll_seconds": settings.board_poll_seconds,
+        }
+    )
     return result
 
 
 def _call(i: int) -> TicketCalled:
-    return TicketCalled(ticket_id=f"b{i}" if i >= 0 else "warm", number=f"А{i % 1000:03d}",
-                        service_id="housing-certificate", window_no=1 + i % 12, zone_id="z1", call_no=1,
-                        operator_ref="op", waited_seconds=0)
+    return TicketCalled(
+        ticket_id=f"b{i}" if i >= 0 else "warm",
+        number=f"А{i % 1000:03d}",
+        service_id="housing-certificate",
+        window_no=1 + i % 12,
+        zone_id="z1",
+        call_no=1,
+        operator_ref="op",
+        waited_seconds=0,
+    )
 
 
 async def main() -> None:

@@ -96,7 +96,7 @@ def keypair() -> tuple[str, str]:
 async def make_settings(
     infra: Infra, topic_prefix: str, keypair: tuple[str, str]
 ) -> AsyncIterator[Callable[..., Any]]:
-    """`make_settings(TicketingSettings, **overrides)`: settings on the test's topics and databases."""
+    """`make_settings(Settings, **overrides)`: settings on the test's topics and databases."""
     databases: list[str] = []
     secret = uuid.uuid4().hex + uuid.uuid4().hex
 

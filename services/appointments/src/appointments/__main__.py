@@ -5,11 +5,11 @@ from __future__ import annotations
 import uvicorn
 
 from appointments.main import create_app
-from appointments.settings import AppointmentsSettings
+from appointments.settings import Settings
 
 
 def main() -> None:
-    settings = AppointmentsSettings()
+    settings = Settings()
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
 
 

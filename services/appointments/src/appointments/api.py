@@ -14,7 +14,6 @@ from servicekit.clients import client_address
 from servicekit.runtime import from_app_state
 from servicekit.store import Document
 
-from appointments.commands import Appointments, BookingRequest
 from appointments.domain import (
     BookingLimitReached,
     BookingNotChangeable,
@@ -34,6 +33,7 @@ from appointments.domain import (
 )
 from appointments.guard import FailureLimiter
 from appointments.store import public_fields
+from appointments.usecases import Appointments, BookingRequest
 
 ERRORS: dict[type[Exception], int] = {
     UnknownOffice: 404,

@@ -8,7 +8,7 @@ from contracts.ticketing import ServiceCompleted, TicketCancelled, TicketNoShow
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import EventRouter
 
-from appointments.commands import Appointments
+from appointments.usecases import Appointments
 
 
 def build_event_router(view: CatalogView, appointments: Appointments) -> EventRouter:

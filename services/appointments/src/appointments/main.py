@@ -7,16 +7,16 @@ from servicekit.catalog_view import CatalogView
 from servicekit.runtime import ServiceRuntime
 
 from appointments import api
-from appointments.commands import Appointments
 from appointments.domain import Clock, system_clock
 from appointments.guard import FailureLimiter
 from appointments.handlers import build_event_router
 from appointments.metrics import AppointmentMetrics
-from appointments.settings import AppointmentsSettings
+from appointments.settings import Settings
 from appointments.store import AppointmentStore
+from appointments.usecases import Appointments
 
 
-def create_app(settings: AppointmentsSettings, *, clock: Clock = system_clock) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = AppointmentStore(runtime.db)
     view = CatalogView(runtime.db)

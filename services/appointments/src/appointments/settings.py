@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.settings import ServiceSettings
 
 
-class AppointmentsSettings(ServiceSettings):
+class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="APPOINTMENTS_", extra="ignore")
 
     service_name: str = "appointments"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from appointments.main import create_app
-from appointments.settings import AppointmentsSettings
+from appointments.settings import Settings
 from contracts import EventData, new_event
 from contracts.catalog import AppointmentCapacity
 from contracts.samples import sample_office, sample_service
@@ -95,14 +95,12 @@ def seats_at(slots: list[dict[str, Any]], slot_start: str) -> int:
     return int(match[0]["seats_left"]) if match else 0
 
 
-def make_app(
-    make_settings: Any, clock: MovableClock, **overrides: Any
-) -> tuple[FastAPI, AppointmentsSettings]:
-    settings = make_settings(AppointmentsSettings, sweep_seconds=0.2, **overrides)
+def make_app(make_settings: Any, clock: MovableClock, **overrides: Any) -> tuple[FastAPI, Settings]:
+    settings = make_settings(Settings, sweep_seconds=0.2, **overrides)
     return create_app(settings, clock=clock), settings
 
 
-def supervisor_headers(settings: AppointmentsSettings, office_id: str = OFFICE) -> dict[str, str]:
+def supervisor_headers(settings: Settings, office_id: str = OFFICE) -> dict[str, str]:
     token = issue_token(
         settings.jwt_secret.get_secret_value(), subject="sup-1", role="supervisor", office_id=office_id
     )
@@ -390,7 +388,7 @@ async def test_fifty_citizens_racing_for_the_last_seat_one_wins_and_the_rest_get
         assert 'reason="SlotFull"' in metrics and "onewindow_appointments_booked_total" in metrics
 
 
-def kiosk_headers(settings: AppointmentsSettings, office_id: str = OFFICE) -> dict[str, str]:
+def kiosk_headers(settings: Settings, office_id: str = OFFICE) -> dict[str, str]:
     token = issue_token(
         settings.jwt_secret.get_secret_value(),
         subject=f"kiosk-{office_id}",

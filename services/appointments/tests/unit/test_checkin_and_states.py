@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from appointments.commands import contact_identity
 from appointments.domain import (
     CODE_ALPHABET,
     BookingNotChangeable,
@@ -22,6 +21,7 @@ from appointments.domain import (
     normalize_code,
 )
 from appointments.guard import FailureLimiter
+from appointments.usecases import contact_identity
 
 SLOT = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uvicorn
 
 from catalog.main import create_app
-from catalog.settings import CatalogSettings
+from catalog.settings import Settings
 
 
 def main() -> None:
-    settings = CatalogSettings()
+    settings = Settings()
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
 
 

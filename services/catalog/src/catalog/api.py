@@ -14,9 +14,9 @@ from servicekit.runtime import from_app_state
 from servicekit.store import AlreadyExists, NotFound
 
 from catalog import domain, search, staff
-from catalog.commands import Catalog
 from catalog.printable import render_checklist
 from catalog.store import OfficeRecord, ServiceRecord
+from catalog.usecases import Catalog
 from catalog.views import (
     Checklist,
     HistoryEntry,

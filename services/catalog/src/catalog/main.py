@@ -6,9 +6,9 @@ from fastapi import FastAPI
 from servicekit.runtime import ServiceRuntime
 
 from catalog import api
-from catalog.commands import Catalog
-from catalog.settings import CatalogSettings
+from catalog.settings import Settings
 from catalog.store import CatalogStore
+from catalog.usecases import Catalog
 
 DESCRIPTION = (
     "Offices (zones, windows, hours, SLA targets) and the services citizens come for, with their "
@@ -16,7 +16,7 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: CatalogSettings) -> FastAPI:
+def create_app(settings: Settings) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = CatalogStore(runtime.db)
     runtime.add_aggregates(store.offices, store.services)

@@ -11,12 +11,12 @@ import sys
 
 from servicekit.runtime import ServiceRuntime
 
-from catalog.commands import Catalog
-from catalog.settings import CatalogSettings
+from catalog.settings import Settings
 from catalog.store import CatalogStore
+from catalog.usecases import Catalog
 
 
-async def run(settings: CatalogSettings) -> int:
+async def run(settings: Settings) -> int:
     runtime = ServiceRuntime(settings)
     await runtime.producer.start()
     try:
@@ -27,7 +27,7 @@ async def run(settings: CatalogSettings) -> int:
 
 
 def main() -> int:
-    sent = asyncio.run(run(CatalogSettings()))
+    sent = asyncio.run(run(Settings()))
     print(f"catalog republished: {sent} events")
     return 0
 

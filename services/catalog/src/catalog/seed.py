@@ -21,11 +21,11 @@ from servicekit.auth import Role
 from servicekit.runtime import ServiceRuntime
 
 from catalog import staff
-from catalog.commands import Catalog
 from catalog.demo import demo_offices, demo_services
 from catalog.domain import OfficeSpec, ServiceSpec
-from catalog.settings import CatalogSettings
+from catalog.settings import Settings
 from catalog.store import CatalogStore
+from catalog.usecases import Catalog
 
 SEED = "seed"
 
@@ -91,7 +91,7 @@ def passwords_from_environment(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-async def run(settings: CatalogSettings) -> SeedReport:
+async def run(settings: Settings) -> SeedReport:
     runtime = ServiceRuntime(settings)
     store = CatalogStore(runtime.db)
     runtime.add_aggregates(store.offices, store.services)
@@ -112,7 +112,7 @@ async def run(settings: CatalogSettings) -> SeedReport:
 
 
 def main() -> int:
-    report = asyncio.run(run(CatalogSettings()))
+    report = asyncio.run(run(Settings()))
     print(
         f"catalog seed: {len(report.offices_created)} offices, {len(report.services_created)} services, "
         f"{len(report.staff_created)} staff accounts created (existing ones left as they were)"

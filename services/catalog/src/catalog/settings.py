@@ -6,7 +6,7 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.settings import ServiceSettings
 
 
-class CatalogSettings(ServiceSettings):
+class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
 
     service_name: str = "catalog"

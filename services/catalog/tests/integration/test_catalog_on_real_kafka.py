@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from catalog import republish
-from catalog.commands import Catalog
 from catalog.demo import demo_offices, demo_services
 from catalog.main import create_app
 from catalog.seed import SeedReport, seed
-from catalog.settings import CatalogSettings
+from catalog.settings import Settings
 from catalog.store import CatalogStore
+from catalog.usecases import Catalog
 from contracts.catalog import OfficeConfigured, ServicePublished
 from contracts.samples import sample_office, sample_service
 from contracts.topics import create_topics
@@ -47,7 +47,7 @@ def service_body(service_id: str = "household-certificate", **changes: Any) -> d
     return {**body, **changes}
 
 
-def admin_headers(settings: CatalogSettings, role: str = "admin") -> dict[str, str]:
+def admin_headers(settings: Settings, role: str = "admin") -> dict[str, str]:
     token = issue_token(
         settings.jwt_secret.get_secret_value(),
         subject=f"test-{role}",
@@ -58,8 +58,8 @@ def admin_headers(settings: CatalogSettings, role: str = "admin") -> dict[str, s
 
 
 @pytest.fixture
-async def catalog(make_settings: Any) -> AsyncIterator[tuple[CatalogSettings, FastAPI, httpx.AsyncClient]]:
-    settings: CatalogSettings = make_settings(CatalogSettings)
+async def catalog(make_settings: Any) -> AsyncIterator[tuple[Settings, FastAPI, httpx.AsyncClient]]:
+    settings: Settings = make_settings(Settings)
     app = create_app(settings)
     async with running(app) as client:
         yield settings, app, client
@@ -69,7 +69,7 @@ async def catalog(make_settings: Any) -> AsyncIterator[tuple[CatalogSettings, Fa
 async def seeded_db(infra: Infra) -> AsyncIterator[tuple[str, SeedReport]]:
     """The demo catalog seeded once for the tests that only read it (seeding is the slow part)."""
     name = f"catalog_seeded_{uuid.uuid4().hex[:8]}"
-    settings = CatalogSettings.model_validate(
+    settings = Settings.model_validate(
         {"ONEWINDOW_KAFKA": infra.kafka, "ONEWINDOW_MONGO_URL": infra.mongo_url, "mongo_db": name}
     )
     client = connect(infra.mongo_url, app_name="tests")
@@ -86,16 +86,16 @@ async def seeded_db(infra: Infra) -> AsyncIterator[tuple[str, SeedReport]]:
 @pytest.fixture
 async def seeded(
     make_settings: Any, seeded_db: tuple[str, SeedReport]
-) -> AsyncIterator[tuple[CatalogSettings, FastAPI, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[Settings, FastAPI, httpx.AsyncClient]]:
     """A running catalog on the shared seeded database (its own topics)."""
-    settings: CatalogSettings = make_settings(CatalogSettings).model_copy(update={"mongo_db": seeded_db[0]})
+    settings: Settings = make_settings(Settings).model_copy(update={"mongo_db": seeded_db[0]})
     app = create_app(settings)
     async with running(app) as client:
         yield settings, app, client
 
 
 async def test_creating_changing_and_retiring_a_service_publishes_its_states_in_order(
-    infra: Infra, catalog: tuple[CatalogSettings, FastAPI, httpx.AsyncClient]
+    infra: Infra, catalog: tuple[Settings, FastAPI, httpx.AsyncClient]
 ) -> None:
     settings, _, client = catalog
     admin = admin_headers(settings)
@@ -142,7 +142,7 @@ async def _wait_until(check: Any, within: float = 60) -> None:
 
 
 async def test_republish_rebuilds_a_fresh_consumers_view_exactly(
-    infra: Infra, make_settings: Any, catalog: tuple[CatalogSettings, FastAPI, httpx.AsyncClient]
+    infra: Infra, make_settings: Any, catalog: tuple[Settings, FastAPI, httpx.AsyncClient]
 ) -> None:
     settings, app, client = catalog
     admin = admin_headers(settings)
@@ -163,7 +163,7 @@ async def test_republish_rebuilds_a_fresh_consumers_view_exactly(
     fresh_prefix = f"r{uuid.uuid4().hex[:10]}."
     await create_topics(infra.kafka, partitions=3, prefix=fresh_prefix)
     republish_settings = make_settings(
-        CatalogSettings, ONEWINDOW_TOPIC_PREFIX=fresh_prefix, mongo_db=settings.database_name
+        Settings, ONEWINDOW_TOPIC_PREFIX=fresh_prefix, mongo_db=settings.database_name
     )
     assert await republish.run(republish_settings) == 2 + 3 + 1  # offices, services, one retirement
 
@@ -201,7 +201,7 @@ async def test_republish_rebuilds_a_fresh_consumers_view_exactly(
 
 
 async def test_search_finds_services_by_a_misspelt_russian_word_and_an_english_one(
-    seeded: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+    seeded: tuple[Settings, FastAPI, httpx.AsyncClient],
 ) -> None:
     _, _, client = seeded
     russian = (await client.get("/services/search", params={"q": "спрвка о составе семи"})).json()
@@ -223,7 +223,7 @@ async def test_search_finds_services_by_a_misspelt_russian_word_and_an_english_o
 
 
 async def test_the_public_pages_show_hours_services_and_a_printable_checklist(
-    seeded: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+    seeded: tuple[Settings, FastAPI, httpx.AsyncClient],
 ) -> None:
     _, _, client = seeded
     offices = (await client.get("/offices")).json()
@@ -244,7 +244,7 @@ async def test_the_public_pages_show_hours_services_and_a_printable_checklist(
 
 
 async def test_seeding_twice_changes_nothing_the_second_time(
-    seeded: tuple[CatalogSettings, FastAPI, httpx.AsyncClient], seeded_db: tuple[str, SeedReport]
+    seeded: tuple[Settings, FastAPI, httpx.AsyncClient], seeded_db: tuple[str, SeedReport]
 ) -> None:
     _, app, _ = seeded
     first = seeded_db[1]
@@ -257,7 +257,7 @@ async def test_seeding_twice_changes_nothing_the_second_time(
 
 
 async def test_staff_sign_in_gives_a_token_and_repeated_failures_are_slowed_down(
-    seeded: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+    seeded: tuple[Settings, FastAPI, httpx.AsyncClient],
 ) -> None:
     settings, _, client = seeded
     new_operator = f"operator-{uuid.uuid4().hex[:8]}"
@@ -298,7 +298,7 @@ async def test_staff_sign_in_gives_a_token_and_repeated_failures_are_slowed_down
 
 
 async def test_bad_writes_are_refused_with_a_reason(
-    catalog: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+    catalog: tuple[Settings, FastAPI, httpx.AsyncClient],
 ) -> None:
     settings, _, client = catalog
     admin = admin_headers(settings)
@@ -350,7 +350,7 @@ async def test_bad_writes_are_refused_with_a_reason(
 
 
 async def test_an_admin_bound_to_an_office_acts_only_on_that_office(
-    catalog: tuple[CatalogSettings, FastAPI, httpx.AsyncClient],
+    catalog: tuple[Settings, FastAPI, httpx.AsyncClient],
 ) -> None:
     settings, _, client = catalog
     city = admin_headers(settings)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from catalog.main import create_app
 from catalog.printable import render_checklist
-from catalog.settings import CatalogSettings
+from catalog.settings import Settings
 from catalog.staff import (
     SignInLimiter,
     TooManyAttempts,
@@ -90,7 +90,7 @@ def _has_example(schema: dict[str, Any], spec: dict[str, Any]) -> bool:
 
 
 def test_the_openapi_document_lists_every_endpoint_with_a_summary_and_examples() -> None:
-    spec = create_app(CatalogSettings()).openapi()
+    spec = create_app(Settings()).openapi()
     expected = {
         ("get", "/offices"),
         ("get", "/offices/{office_id}"),
@@ -127,7 +127,7 @@ async def test_an_office_with_an_unknown_time_zone_is_refused_with_a_clear_422()
     from contracts.samples import sample_office
     from servicekit.auth import issue_token
 
-    settings = CatalogSettings.model_validate({"ONEWINDOW_JWT_SECRET": "test-secret-" + "x" * 32})
+    settings = Settings.model_validate({"ONEWINDOW_JWT_SECRET": "test-secret-" + "x" * 32})
     app = create_app(settings)  # no lifespan: the body is refused before any store is asked
     admin = issue_token(settings.jwt_secret.get_secret_value(), subject="a", role="admin", office_id=None)
     body = {
@@ -156,7 +156,7 @@ async def test_weak_passwords_for_new_staff_are_refused_with_the_reason() -> Non
     import httpx
     from servicekit.auth import issue_token
 
-    settings = CatalogSettings.model_validate({"ONEWINDOW_JWT_SECRET": "test-secret-" + "x" * 32})
+    settings = Settings.model_validate({"ONEWINDOW_JWT_SECRET": "test-secret-" + "x" * 32})
     app = create_app(settings)
     admin = issue_token(settings.jwt_secret.get_secret_value(), subject="a", role="admin", office_id=None)
     headers = {"Authorization": f"Bearer {admin}"}

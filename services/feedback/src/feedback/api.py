@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from contracts import new_event
-from contracts.feedback import FeedbackAlertResolved, FeedbackGiven
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, require, require_office
 from servicekit.runtime import from_app_state
-from servicekit.sealing import token_digest
-from servicekit.store import Document
 
 from feedback import domain
-from feedback.monitoring import Monitoring
 from feedback.store import FeedbackStore
+from feedback.usecases import Answer, Feedback, Monitoring
 
 ERRORS: dict[type[Exception], int] = {
     domain.FeedbackLinkUnusable: 404,
@@ -30,6 +26,7 @@ supervisors = APIRouter(tags=["supervision"])
 
 Store = Annotated[FeedbackStore, Depends(from_app_state("store", FeedbackStore))]
 Monitor = Annotated[Monitoring, Depends(from_app_state("monitoring", Monitoring))]
+UseCases = Annotated[Feedback, Depends(from_app_state("feedback", Feedback))]
 Supervisor = Annotated[Principal, require("supervisor")]
 
 
@@ -92,18 +89,11 @@ class FeedbackAccepted(BaseModel):
     answered_at: datetime
 
 
-async def _request_by_token(store: FeedbackStore, token: str) -> Document:
-    request = await store.request_by_token_digest(token_digest(token))
-    if request is None or request["expires_at"] <= datetime.now(UTC):
-        raise domain.FeedbackLinkUnusable()
-    return request
-
-
 @citizens.get(
     "/feedback/{token}", summary="What the feedback page shows for a link", response_model=FeedbackPage
 )
-async def feedback_page(token: str, store: Store) -> FeedbackPage:
-    request = await _request_by_token(store, token)
+async def feedback_page(token: str, store: Store, feedback: UseCases) -> FeedbackPage:
+    request = await feedback.request_by_token(token)
     service = await store.catalog.service(request["service_id"], include_retired=True)
     office = await store.catalog.office(request["office_id"])
     return FeedbackPage(
@@ -126,33 +116,10 @@ async def feedback_page(token: str, store: Store) -> FeedbackPage:
     status_code=201,
     response_model=FeedbackAccepted,
 )
-async def give_feedback(token: str, body: GiveFeedback, store: Store) -> FeedbackAccepted:
-    request = await _request_by_token(store, token)
-
-    def decide(current: Document) -> tuple[Document, list[Any]]:
-        now = datetime.now(UTC)
-        state = domain.answer(current, rating=body.rating, tags=body.tags, comment=body.comment, now=now)
-        event = new_event(
-            FeedbackGiven(
-                request_id=current["_id"],
-                ticket_id=current["ticket_id"],
-                service_id=current["service_id"],
-                rating=body.rating,
-                tags=state["tags"],
-                has_comment=state["comment"] is not None,
-                window_no=current.get("window_no"),
-                operator_ref=current.get("operator_ref"),
-            ),
-            producer="feedback",
-            office_id=current["office_id"],
-            aggregate_id=current["_id"],
-            aggregate_version=int(current["rev"]) + 1,
-            correlation_id=current.get("correlation_id"),
-            occurred_at=now,
-        )
-        return state, [event]
-
-    answered = await store.requests.change(request["_id"], decide)
+async def give_feedback(token: str, body: GiveFeedback, feedback: UseCases) -> FeedbackAccepted:
+    answered = await feedback.give(
+        token, Answer(rating=body.rating, tags=list(body.tags), comment=body.comment)
+    )
     return FeedbackAccepted(
         request_id=answered["_id"], rating=answered["rating"], answered_at=answered["answered_at"]
     )
@@ -215,12 +182,6 @@ class ResolveAlert(BaseModel):
     )
 
 
-async def _alert_for(store: FeedbackStore, alert_id: str, principal: Principal) -> Document:
-    alert = await store.alerts.load(alert_id)
-    require_office(principal, alert["office_id"])
-    return alert
-
-
 @supervisors.get(
     "/offices/{office_id}/alerts", summary="Low-rating alerts of an office", response_model=list[AlertView]
 )
@@ -235,40 +196,21 @@ async def list_alerts(
 
 
 @supervisors.post("/alerts/{alert_id}/acknowledge", summary="Take an alert in hand", response_model=AlertView)
-async def acknowledge_alert(alert_id: str, principal: Supervisor, store: Store) -> AlertView:
-    await _alert_for(store, alert_id, principal)
-
-    def decide(current: Document) -> tuple[Document, list[Any]]:
-        return domain.acknowledge(current, by=principal.subject, now=datetime.now(UTC)), []
-
-    return AlertView.model_validate(await store.alerts.change(alert_id, decide))
+async def acknowledge_alert(alert_id: str, principal: Supervisor, feedback: UseCases) -> AlertView:
+    require_office(principal, (await feedback.alert(alert_id))["office_id"])
+    return AlertView.model_validate(await feedback.acknowledge_alert(alert_id, by=principal.subject))
 
 
 @supervisors.post(
     "/alerts/{alert_id}/resolve", summary="Close an alert with a note", response_model=AlertView
 )
-async def resolve_alert(alert_id: str, body: ResolveAlert, principal: Supervisor, store: Store) -> AlertView:
-    await _alert_for(store, alert_id, principal)
-
-    def decide(current: Document) -> tuple[Document, list[Any]]:
-        state = domain.resolve(current, by=principal.subject, note=body.note, now=datetime.now(UTC))
-        event = new_event(
-            FeedbackAlertResolved(
-                request_id=current["request_id"],
-                ticket_id=current["ticket_id"],
-                service_id=current["service_id"],
-                alert_id=current["_id"],
-                resolved_by=principal.subject,
-                note=body.note,
-            ),
-            producer="feedback",
-            office_id=current["office_id"],
-            aggregate_id=current["_id"],
-            aggregate_version=int(current["rev"]) + 1,
-        )
-        return state, [event]
-
-    return AlertView.model_validate(await store.alerts.change(alert_id, decide))
+async def resolve_alert(
+    alert_id: str, body: ResolveAlert, principal: Supervisor, feedback: UseCases
+) -> AlertView:
+    require_office(principal, (await feedback.alert(alert_id))["office_id"])
+    return AlertView.model_validate(
+        await feedback.resolve_alert(alert_id, by=principal.subject, note=body.note)
+    )
 
 
 # ---------------------------------------------------------------- supervisors: monitoring

@@ -7,9 +7,9 @@ from servicekit.runtime import ServiceRuntime
 
 from feedback import api
 from feedback.handlers import build_event_router
-from feedback.monitoring import Monitoring
 from feedback.settings import Settings
 from feedback.store import FeedbackStore
+from feedback.usecases import Feedback, Monitoring
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -18,7 +18,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = FeedbackStore(runtime.db)
     runtime.add_aggregates(store.requests, store.alerts)
     runtime.on_start.append(store.ensure_indexes)
-    runtime.consume(build_event_router(store, settings), group_id=settings.consumer_group or None)
+    feedback = Feedback(store, settings)
+    runtime.consume(build_event_router(feedback), group_id=settings.consumer_group or None)
     app = runtime.create_app(
         title="OneWindow feedback",
         description="Visit ratings, low-rating alerts and the office's numbers, built from the event stream.",
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         errors=api.ERRORS,
     )
     app.state.store = store
+    app.state.feedback = feedback
     app.state.monitoring = Monitoring(
         store, expires_days=settings.expires_days, max_export_days=settings.max_export_days
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uvicorn
 
 from notifier.main import create_app
-from notifier.settings import NotifierSettings
+from notifier.settings import Settings
 
 
 def main() -> None:
-    settings = NotifierSettings()
+    settings = Settings()
     # Board streams never end on their own: give them a few seconds, then shut down.
     uvicorn.run(
         create_app(settings),

@@ -16,7 +16,7 @@ from servicekit.store import Document
 
 from notifier.board import BoardHub
 from notifier.domain import changes_since, empty_board, snapshot
-from notifier.settings import NotifierSettings
+from notifier.settings import Settings
 from notifier.store import NotifierStore
 
 router = APIRouter(tags=["board"])
@@ -150,7 +150,7 @@ async def board_stream(
     last_event_id_header: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
     last_event_id: Annotated[int | None, Query(ge=0, examples=[41])] = None,
 ) -> StreamingResponse:
-    settings: NotifierSettings = request.app.state.settings
+    settings: Settings = request.app.state.settings
     await current_board(office_id, store, catalog)  # 404 before the stream starts
     cursor = last_event_id_header if last_event_id_header is not None else last_event_id
 

@@ -14,7 +14,7 @@ import aiosmtplib
 import httpx
 from servicekit.logging import mask_text
 
-from notifier.settings import NotifierSettings
+from notifier.settings import Settings
 
 # Capability tokens in links (>= 20 URL-safe characters after a slash) are cut in log lines.
 _TOKEN_IN_LINK = re.compile(r"/([A-Za-z0-9_-]{6})[A-Za-z0-9_-]{14,}")
@@ -35,7 +35,7 @@ class Channel(Protocol):
 class SmsGateway:
     """POST {"to", "text"} as JSON with a bearer token; any 2xx means the gateway took it."""
 
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.url = settings.sms_url
         self.token = settings.sms_token.get_secret_value()
         self.timeout = settings.sms_timeout_seconds
@@ -52,7 +52,7 @@ class SmsGateway:
 
 
 class SmtpMailer:
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
     async def send(self, address: str, text: str) -> None:
@@ -101,7 +101,7 @@ class LogFileChannel:
             file.write(line + "\n")
 
 
-def build_channels(settings: NotifierSettings) -> dict[str, Channel]:
+def build_channels(settings: Settings) -> dict[str, Channel]:
     if settings.channel == "log":
         return {
             "sms": LogFileChannel(settings.log_path, "sms"),

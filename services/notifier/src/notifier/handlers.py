@@ -1,12 +1,11 @@
-"""What the notifier consumes, and what it does with each event (one screen)."""
+"""What the notifier consumes, and which use case each event goes to (one screen)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
-from contracts import Envelope, EventData
+from contracts import EventData
 from contracts.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -15,7 +14,6 @@ from contracts.appointments import (
     AppointmentMissed,
     AppointmentRescheduled,
 )
-from contracts.calendar import FALLBACK_TIMEZONE, zone_named
 from contracts.feedback import FeedbackAlertRaised, FeedbackRequested
 from contracts.ticketing import (
     QueueStatus,
@@ -29,389 +27,37 @@ from contracts.ticketing import (
     TicketTransferred,
 )
 from servicekit.catalog_view import CatalogView
-from servicekit.kafka import EventRouter, Handler, Received
-from servicekit.logging import get_logger
-from servicekit.store import Document
+from servicekit.kafka import EventRouter, Received
 
-from notifier.board import BoardWriter
-from notifier.clock import Clock
-from notifier.domain import (
-    deferred_reminder,
-    display_number,
-    is_stale,
-    reminder_times,
-    tickets_reaching_threshold,
-)
-from notifier.messages import CitizenMessage, Messenger
-from notifier.settings import NotifierSettings
-from notifier.store import NotifierStore
-
-log = get_logger("notifier.handlers")
-
-TICKET_TOPIC = (
-    TicketIssued,
-    TicketCalled,
-    TicketTransferred,
-    TicketNoShow,
-    TicketCancelled,
-    ServiceCompleted,
-    SlaBreachPredicted,
-    SlaBreached,
-)
+from notifier.usecases.reactions import Reactions
 
 
-def ticket_key(ticket_id: str) -> str:
-    return f"ticket:{ticket_id}"
-
-
-def appointment_key(appointment_id: str) -> str:
-    return f"appointment:{appointment_id}"
-
-
-def build_event_router(
-    store: NotifierStore,
-    board: BoardWriter,
-    messenger: Messenger,
-    catalog: CatalogView,
-    settings: NotifierSettings,
-    clock: Clock,
-) -> EventRouter:
+def build_event_router(reactions: Reactions, catalog: CatalogView) -> EventRouter:
     router = EventRouter()
-    catalog.subscribe(router)
-    # The ticket topic is the busy one: its events are applied a poll at a time (on_ticket_events).
-    ticket_events: dict[str, Callable[[Envelope, Any], Awaitable[None]]] = {}
+    catalog.subscribe(router)  # OfficeConfigured, ServicePublished, ServiceRetired -> the local copy
 
-    def on_ticket(model: type[EventData]) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            ticket_events[model.EVENT_TYPE] = handler
-            return handler
+    # The ticket topic is the busy one: a poll's events are applied in one batch, in order.
+    ticket_topic: dict[type[EventData], Callable[[Any, Any], Awaitable[None]]] = {
+        TicketIssued: reactions.ticket_issued,
+        TicketCalled: reactions.ticket_called,
+        TicketTransferred: reactions.ticket_transferred,
+        TicketNoShow: reactions.ticket_over,
+        TicketCancelled: reactions.ticket_over,
+        ServiceCompleted: reactions.service_completed,
+        SlaBreachPredicted: reactions.tell_supervisors_of_sla,
+        SlaBreached: reactions.tell_supervisors_of_sla,
+    }
+    by_type = {model.EVENT_TYPE: reaction for model, reaction in ticket_topic.items()}
 
-        return register
-
-    async def service_title(service_id: str, language: str) -> str:
-        service = await catalog.service(service_id, include_retired=True)
-        return service.title.get(language) if service else service_id
-
-    async def office_name(office_id: str, language: str) -> str:
-        office = await catalog.office(office_id)
-        return office.name.get(language) if office else office_id
-
-    def citizen(contact: Document, template: str, cause: Envelope, **params: object) -> CitizenMessage:
-        return CitizenMessage(
-            template=template,
-            office_id=cause.office_id,
-            language=contact["language"],
-            contact_sealed=contact["contact_sealed"],
-            cause_event_id=str(cause.event_id),
-            correlation_id=cause.correlation_id,
-            params=dict(params),
-        )
-
-    async def tell_who_moved_up(envelope: Envelope, service_id: str) -> None:
-        """'You are third in line' to tickets that reached the threshold by the queue moving."""
-        waiting = await store.waiting_for(envelope.office_id, service_id)
-        for ticket, position in tickets_reaching_threshold(waiting, settings.position_threshold):
-            await store.mark_position_notified(ticket.ticket_id)
-            contact = await store.contact(ticket_key(ticket.ticket_id))
-            if contact is None:
-                continue
-            message = citizen(
-                contact, "position_reached", envelope, number=contact["number"], position=position
-            )
-            # Once per ticket, whichever event moved it: the cause is the ticket's issue.
-            await messenger.send_to_citizen(
-                CitizenMessage(**{**message.__dict__, "cause_event_id": contact["issued_event_id"]})
-            )
-
-    async def is_replayed(envelope: Envelope, ticket_id: str) -> bool:
-        """A late duplicate or a replay: applying it would put back or move a ticket that has moved on."""
-        if not is_stale(await store.progress(ticket_id), envelope.aggregate_version):
-            return False
-        log.info("stale ticket event skipped", ticket_id=ticket_id, version=envelope.aggregate_version)
-        return True
-
-    async def applied(envelope: Envelope, ticket_id: str, *, finished: bool = False) -> None:
-        # Recorded last: an event redelivered after a crash half-way through is applied again in full.
-        await store.record_progress(
-            ticket_id, envelope.office_id, envelope.aggregate_version, finished=finished, at=clock.now()
-        )
-
-    async def leave_queue(envelope: Envelope, ticket_id: str) -> None:
-        removed = await store.remove_waiting(ticket_id)
-        if removed is not None:
-            await tell_who_moved_up(envelope, removed["service_id"])
-
-    # --- tickets ---------------------------------------------------------------------------------
-
-    @on_ticket(TicketIssued)
-    async def on_ticket_issued(envelope: Envelope, data: TicketIssued) -> None:
-        if await is_replayed(envelope, data.ticket_id):
-            return  # nor the contact: a finished ticket's one was purged on purpose
-        has_contact = data.contact_sealed is not None
-        await store.add_waiting(
-            data.ticket_id,
-            {
-                "office_id": envelope.office_id,
-                "service_id": data.service_id,
-                "order": f"{data.issued_at.isoformat()}|{data.number}",
-                "initial_position": data.position,
-                "has_contact": has_contact,
-                "notified": False,
-            },
-        )
-        if data.contact_sealed is not None:
-            await confirm_ticket(envelope, data, data.contact_sealed)
-        await applied(envelope, data.ticket_id)
-
-    async def confirm_ticket(envelope: Envelope, data: TicketIssued, contact_sealed: str) -> None:
-        contact = {
-            "office_id": envelope.office_id,
-            "contact_sealed": contact_sealed,
-            "token_sealed": data.citizen_token_sealed,
-            "language": data.language,
-            "number": display_number(data.number),
-            "issued_event_id": str(envelope.event_id),
-        }
-        await store.keep_contact(ticket_key(data.ticket_id), contact)
-        message = citizen(
-            contact,
-            "ticket_issued",
-            envelope,
-            number=contact["number"],
-            ahead=data.position - 1,
-            wait=data.estimated_wait_minutes,
-        )
-        await messenger.send_to_citizen(
-            CitizenMessage(
-                **{
-                    **message.__dict__,
-                    "token_sealed": data.citizen_token_sealed,
-                    "link_path": settings.ticket_link_path,
-                }
-            )
-        )
-
-    @on_ticket(TicketCalled)
-    async def on_ticket_called(envelope: Envelope, data: TicketCalled) -> None:
-        if await is_replayed(envelope, data.ticket_id):
-            return  # an old call is not announced again, nor does it drop a ticket transferred since
-        await board.announce_call(envelope, data)  # the hall first: every other step waits on the store
-        contact = await store.contact(ticket_key(data.ticket_id))
-        if contact is not None:
-            zone = (await board.zone_name(envelope.office_id, data.zone_id)).get(
-                contact["language"], data.zone_id
-            )
-            await messenger.send_to_citizen(
-                citizen(
-                    contact,
-                    "ticket_called",
-                    envelope,
-                    number=contact["number"],
-                    window=data.window_no,
-                    zone=zone,
-                )
-            )
-        if await store.drop_waiting(data.ticket_id):
-            await tell_who_moved_up(envelope, data.service_id)
-        await applied(envelope, data.ticket_id)
-
-    @on_ticket(TicketTransferred)
-    async def on_ticket_transferred(envelope: Envelope, data: TicketTransferred) -> None:
-        if await is_replayed(envelope, data.ticket_id):
-            return
-        removed = await store.remove_waiting(data.ticket_id)
-        order = removed["order"] if removed else f"{envelope.occurred_at.isoformat()}|{data.number}"
-        await store.add_waiting(
-            data.ticket_id,
-            {
-                "office_id": envelope.office_id,
-                "service_id": data.to_service_id,
-                "order": order,
-                "initial_position": settings.position_threshold + 1,
-                "notified": False,
-                "has_contact": await store.contact(ticket_key(data.ticket_id)) is not None,
-            },
-        )
-        if removed is not None:
-            await tell_who_moved_up(envelope, removed["service_id"])
-        await applied(envelope, data.ticket_id)
-
-    async def ticket_over(envelope: Envelope, data: TicketNoShow | TicketCancelled) -> None:
-        if await is_replayed(envelope, data.ticket_id):
-            return
-        await leave_queue(envelope, data.ticket_id)
-        await store.purge_contact(ticket_key(data.ticket_id))
-        await applied(envelope, data.ticket_id, finished=True)
-
-    on_ticket(TicketNoShow)(ticket_over)
-    on_ticket(TicketCancelled)(ticket_over)
-
-    @on_ticket(ServiceCompleted)
-    async def on_service_completed(envelope: Envelope, data: ServiceCompleted) -> None:
-        if await is_replayed(envelope, data.ticket_id):
-            return
-        if data.next_service_id is not None:
-            await applied(envelope, data.ticket_id)
-            return  # the visit goes on at another service: the contact is still needed
-        await leave_queue(envelope, data.ticket_id)  # a ticket completed without a call we saw
-        # The feedback link follows the end of the visit; the contact goes after a grace period.
-        grace = timedelta(minutes=settings.contact_grace_minutes)
-        await store.end_visit(ticket_key(data.ticket_id), clock.now() + grace)
-        await applied(envelope, data.ticket_id, finished=True)
-
-    @router.on(QueueStatus)
-    async def on_queue_status(envelope: Envelope, data: QueueStatus) -> None:
-        await board.show_waiting(envelope, data)
-        for queue in data.services:
-            await tell_who_moved_up(envelope, queue.service_id)
-
-    @router.on_batch(*TICKET_TOPIC)
+    @router.on_batch(*ticket_topic)
     async def on_ticket_events(received: Sequence[Received]) -> None:
-        """A poll's ticket events, in order, against the waiting list, progress and contacts held
-        in memory; written back in one bulk write per collection at the end."""
-        ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
-        async with store.batch(ticket_ids, [ticket_key(ticket_id) for ticket_id in ticket_ids]):
-            for item in received:
-                await ticket_events[item.envelope.event_type](item.envelope, item.data)
+        await reactions.in_one_batch(received, by_type)
 
-    # --- supervisors -----------------------------------------------------------------------------
-
-    async def tell_supervisors_of_sla(envelope: Envelope, data: SlaBreached | SlaBreachPredicted) -> None:
-        office = await catalog.office(envelope.office_id)
-        language = office.default_language if office else "ru"
-        predicted = getattr(data, "predicted_wait_seconds", 0) // 60
-        template = "sla_breached" if isinstance(data, SlaBreached) else "sla_breach_predicted"
-        await messenger.send_to_supervisors(
-            template,
-            envelope.office_id,
-            {
-                "office": await office_name(envelope.office_id, language),
-                "number": display_number(data.number),
-                "service": await service_title(data.service_id, language),
-                "waited": data.waited_seconds // 60,
-                "predicted": predicted,
-                "sla": data.sla_seconds // 60,
-            },
-            str(envelope.event_id),
-            envelope.correlation_id,
-        )
-
-    on_ticket(SlaBreachPredicted)(tell_supervisors_of_sla)
-    on_ticket(SlaBreached)(tell_supervisors_of_sla)
-
-    @router.on(FeedbackAlertRaised)
-    async def on_feedback_alert(envelope: Envelope, data: FeedbackAlertRaised) -> None:
-        office = await catalog.office(envelope.office_id)
-        language = office.default_language if office else "ru"
-        zone = zone_named(office.timezone if office else FALLBACK_TIMEZONE)
-        timeline = "\n".join(
-            f"{e.at.astimezone(zone):%H:%M} {e.what} {e.detail}".rstrip() for e in data.timeline
-        )
-        await messenger.send_to_supervisors(
-            "feedback_alert",
-            envelope.office_id,
-            {
-                "office": await office_name(envelope.office_id, language),
-                "rating": data.rating,
-                "ticket": data.ticket_id,
-                "service": await service_title(data.service_id, language),
-                "tags": ", ".join(data.tags) or "—",
-                "timeline": timeline,
-            },
-            str(envelope.event_id),
-            envelope.correlation_id,
-        )
-
-    # --- feedback link ---------------------------------------------------------------------------
-
-    @router.on(FeedbackRequested)
-    async def on_feedback_requested(envelope: Envelope, data: FeedbackRequested) -> None:
-        contact = await store.contact(ticket_key(data.ticket_id))
-        if contact is None:
-            return  # no contact was given (or it was purged): nobody to ask
-        message = CitizenMessage(
-            template="feedback_link",
-            office_id=envelope.office_id,
-            language=data.language,
-            contact_sealed=contact["contact_sealed"],
-            cause_event_id=str(envelope.event_id),
-            correlation_id=envelope.correlation_id,
-            token_sealed=data.token_sealed,
-            link_path=settings.feedback_link_path,
-        )
-        await messenger.send_to_citizen(message, expires_at=data.expires_at)
-        await store.purge_contact(ticket_key(data.ticket_id))  # its last use
-
-    # --- appointments ----------------------------------------------------------------------------
-
-    async def local_when(office_id: str, moment: datetime, pattern: str) -> str:
-        return moment.astimezone(zone_named(await messenger.timezone(office_id))).strftime(pattern)
-
-    async def confirm_and_remind(
-        envelope: Envelope, appointment_id: str, service_id: str, slot_start: datetime, contact: Document
-    ) -> None:
-        language = contact["language"]
-        params = {
-            "service": await service_title(service_id, language),
-            "office": await office_name(envelope.office_id, language),
-        }
-        base = CitizenMessage(
-            template="appointment_booked",
-            office_id=envelope.office_id,
-            language=language,
-            contact_sealed=contact["contact_sealed"],
-            cause_event_id=str(envelope.event_id),
-            correlation_id=envelope.correlation_id,
-            token_sealed=contact.get("token_sealed"),
-            link_path=settings.appointment_link_path,
-            params={**params, "when": await local_when(envelope.office_id, slot_start, "%d.%m.%Y %H:%M")},
-        )
-        await messenger.send_to_citizen(base)
-        timezone = await messenger.timezone(envelope.office_id)
-        for template, due in reminder_times(slot_start, clock.now()):
-            release = deferred_reminder(due, slot_start, messenger.quiet, timezone)
-            if release is None:
-                continue  # quiet hours would push it past the appointment: the day-before one did the job
-            reminder = CitizenMessage(
-                **{
-                    **base.__dict__,
-                    "template": template,
-                    "params": {**params, "when": await local_when(envelope.office_id, slot_start, "%H:%M")},
-                }
-            )
-            await messenger.schedule(
-                reminder, release, owner=appointment_key(appointment_id), expires_at=slot_start
-            )
-
-    @router.on(AppointmentBooked)
-    async def on_appointment_booked(envelope: Envelope, data: AppointmentBooked) -> None:
-        if data.contact_sealed is None:
-            return
-        contact = {
-            "office_id": envelope.office_id,
-            "contact_sealed": data.contact_sealed,
-            "token_sealed": data.citizen_token_sealed,
-            "language": data.language,
-        }
-        await store.keep_contact(appointment_key(data.appointment_id), contact)
-        await confirm_and_remind(envelope, data.appointment_id, data.service_id, data.slot_start, contact)
-
-    @router.on(AppointmentRescheduled)
-    async def on_appointment_rescheduled(envelope: Envelope, data: AppointmentRescheduled) -> None:
-        contact = await store.contact(appointment_key(data.appointment_id))
-        if contact is None:
-            return
-        await store.unschedule_owner(appointment_key(data.appointment_id))
-        await confirm_and_remind(envelope, data.appointment_id, data.service_id, data.slot_start, contact)
-
-    async def appointment_over(
-        envelope: Envelope,
-        data: AppointmentCancelled | AppointmentCheckedIn | AppointmentMissed | AppointmentFulfilled,
-    ) -> None:
-        await store.unschedule_owner(appointment_key(data.appointment_id))
-        await store.purge_contact(appointment_key(data.appointment_id))
-
+    router.on(QueueStatus)(reactions.queue_status)
+    router.on(FeedbackAlertRaised)(reactions.feedback_alert_raised)
+    router.on(FeedbackRequested)(reactions.feedback_requested)
+    router.on(AppointmentBooked)(reactions.appointment_booked)
+    router.on(AppointmentRescheduled)(reactions.appointment_rescheduled)
     for ending in (AppointmentCancelled, AppointmentCheckedIn, AppointmentMissed, AppointmentFulfilled):
-        router.on(ending)(appointment_over)
-
+        router.on(ending)(reactions.appointment_over)
     return router

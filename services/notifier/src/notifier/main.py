@@ -12,15 +12,16 @@ from notifier import api
 from notifier.board import BoardHub, BoardWriter
 from notifier.channels import Channel, build_channels
 from notifier.clock import Clock, SystemClock
-from notifier.delivery import Dispatcher, Keys
 from notifier.handlers import build_event_router
-from notifier.messages import Messenger
-from notifier.settings import NotifierSettings
+from notifier.settings import Settings
 from notifier.store import NotifierStore
+from notifier.usecases.delivery import Dispatcher, Keys
+from notifier.usecases.messages import Messenger
+from notifier.usecases.reactions import Reactions
 
 
 def create_app(
-    settings: NotifierSettings, *, clock: Clock | None = None, channels: dict[str, Channel] | None = None
+    settings: Settings, *, clock: Clock | None = None, channels: dict[str, Channel] | None = None
 ) -> FastAPI:
     clock = clock or SystemClock()
     runtime = ServiceRuntime(settings)
@@ -33,7 +34,8 @@ def create_app(
     hub = BoardHub(store, settings.board_poll_seconds, settings.sse_client_queue)
 
     runtime.add_aggregates(store.boards, store.deliveries)
-    runtime.consume(build_event_router(store, board_writer, messenger, catalog, settings, clock))
+    reactions = Reactions(store, board_writer, messenger, catalog, settings, clock)
+    runtime.consume(build_event_router(reactions, catalog))
     runtime.on_start.append(store.ensure_indexes)
     runtime.on_start.append(dispatcher.start)
     runtime.on_stop.append(hub.close)

@@ -12,7 +12,7 @@ from servicekit.settings import ServiceSettings
 TemplateOverrides = dict[str, dict[str, dict[str, str]]]
 
 
-class NotifierSettings(ServiceSettings):
+class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore")
 
     service_name: str = "notifier"

@@ -12,7 +12,7 @@ from contracts import Envelope, new_event
 from contracts.samples import sample_office, sample_service
 from contracts.ticketing import TicketCalled, TicketIssued
 from notifier.main import create_app
-from notifier.settings import NotifierSettings
+from notifier.settings import Settings
 from servicekit.sealing import Sealer, new_citizen_token
 from servicekit.testing import Infra, probe
 
@@ -37,7 +37,7 @@ def settings_for(make_settings: Any, keypair: tuple[str, str], gateway: SmsGatew
         "quiet_hours": "",
     }
     values.update(overrides)
-    return make_settings(NotifierSettings, **values)
+    return make_settings(Settings, **values)
 
 
 def event(data: Any, aggregate_id: str, *, version: int = 1) -> Envelope:

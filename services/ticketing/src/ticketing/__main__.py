@@ -5,11 +5,11 @@ from __future__ import annotations
 import uvicorn
 
 from ticketing.main import create_app
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 
 def main() -> None:
-    settings = TicketingSettings()
+    settings = Settings()
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
 
 

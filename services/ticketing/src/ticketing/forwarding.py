@@ -21,7 +21,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from ticketing.owner import NotOwner, Offices, OfficeUnavailable
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 log = structlog.get_logger("ticketing.forwarding")
 FORWARDED = "x-onewindow-forwarded"
@@ -38,7 +38,7 @@ def unavailable(reason: str, retry_after: int = 1) -> JSONResponse:
 
 
 class Forwarder:
-    def __init__(self, offices: Offices, settings: TicketingSettings) -> None:
+    def __init__(self, offices: Offices, settings: Settings) -> None:
         self.offices = offices
         self.settings = settings
         self._client: httpx.AsyncClient | None = None

@@ -13,13 +13,13 @@ from ticketing.forwarding import Forwarder, unavailable
 from ticketing.handlers import build_event_router
 from ticketing.owner import NotOwner, Offices, OfficeUnavailable, Ownership, OwnershipCollector
 from ticketing.projections import ReadModels
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 from ticketing.store import OfficeLog
 from ticketing.usecases import TicketDesk
 
 
-def create_app(settings: TicketingSettings | None = None) -> FastAPI:
-    settings = settings or TicketingSettings()
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     runtime = ServiceRuntime(settings)
     catalog = CatalogView(runtime.db)
     models = ReadModels(runtime.db)

@@ -44,7 +44,7 @@ from servicekit.kafka import EventProducer
 from ticketing.domain import DomainError, QueueRules
 from ticketing.projections import ReadModels
 from ticketing.queue import Change, OfficeQueue
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 from ticketing.store import LogConflict, OfficeLog, log_id
 
 log = structlog.get_logger("ticketing.owner")
@@ -450,7 +450,7 @@ class Offices:
     """The offices this replica owns, loaded on first use or right after a partition is assigned."""
 
     def __init__(
-        self, settings: TicketingSettings, office_log: OfficeLog, models: ReadModels, producer: EventProducer
+        self, settings: Settings, office_log: OfficeLog, models: ReadModels, producer: EventProducer
     ) -> None:
         self.settings = settings
         self.log = office_log
@@ -649,7 +649,7 @@ class Ownership:
 
     def __init__(
         self,
-        settings: TicketingSettings,
+        settings: Settings,
         offices: Offices,
         known_offices: Callable[[], Awaitable[list[OfficeConfigured]]],
         security: dict[str, Any],

@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.settings import ServiceSettings
 
 
-class TicketingSettings(ServiceSettings):
+class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="TICKETING_", extra="ignore")
 
     service_name: str = "ticketing"
@@ -41,7 +41,7 @@ class TicketingSettings(ServiceSettings):
     snapshot_seconds: float = 60.0
 
     @model_validator(mode="after")
-    def _default_advertised_url(self) -> TicketingSettings:
+    def _default_advertised_url(self) -> Settings:
         if not self.advertised_url:
             self.advertised_url = f"http://{self.http_host}:{self.http_port}"
         return self

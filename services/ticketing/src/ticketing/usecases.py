@@ -44,7 +44,7 @@ from ticketing.domain import (
 from ticketing.owner import PRODUCER, NotOwner, OfficeHost, Offices, OfficeUnavailable
 from ticketing.projections import ReadModels
 from ticketing.queue import NewTicket, OfficeQueue, Placement, Window
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 log = structlog.get_logger("ticketing")
 
@@ -114,7 +114,7 @@ class TicketDesk:
         models: ReadModels,
         catalog: CatalogView,
         producer: EventProducer,
-        settings: TicketingSettings,
+        settings: Settings,
     ) -> None:
         self.offices = offices
         self.models = models

@@ -16,7 +16,7 @@ from contracts.samples import sample_office, sample_service
 from servicekit.auth import Role, issue_token
 from servicekit.testing import Infra, running
 from ticketing.main import create_app
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 OFFICE = "kzn-kirov-moskov"
 
@@ -33,9 +33,7 @@ def catalog_events(office_id: str = OFFICE) -> list[EventData]:
     ]
 
 
-async def publish(
-    infra: Infra, settings: TicketingSettings, events: list[EventData], **envelope: Any
-) -> None:
+async def publish(infra: Infra, settings: Settings, events: list[EventData], **envelope: Any) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, enable_idempotence=True, acks="all")
     await producer.start()
     try:
@@ -68,16 +66,14 @@ async def wait_until(
         await asyncio.sleep(0.1)
 
 
-def token(
-    settings: TicketingSettings, subject: str, role: Role = "operator", office_id: str | None = OFFICE
-) -> str:
+def token(settings: Settings, subject: str, role: Role = "operator", office_id: str | None = OFFICE) -> str:
     return issue_token(
         settings.jwt_secret.get_secret_value(), subject=subject, role=role, office_id=office_id
     )
 
 
 def auth(
-    settings: TicketingSettings,
+    settings: Settings,
     subject: str,
     role: Role = "operator",
     office_id: str | None = OFFICE,
@@ -97,15 +93,15 @@ async def catalog_ready(client: httpx.AsyncClient, office_id: str = OFFICE, serv
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Any]) -> TicketingSettings:
-    result: TicketingSettings = make_settings(
-        TicketingSettings, TICKETING_SLA_CHECK_SECONDS=3600, TICKETING_END_OF_DAY_CHECK_SECONDS=3600
+def settings(make_settings: Callable[..., Any]) -> Settings:
+    result: Settings = make_settings(
+        Settings, TICKETING_SLA_CHECK_SECONDS=3600, TICKETING_END_OF_DAY_CHECK_SECONDS=3600
     )
     return result
 
 
 @pytest.fixture
-async def client(infra: Infra, settings: TicketingSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(infra: Infra, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     await publish(infra, settings, catalog_events())
     async with running(create_app(settings)) as http:
         await catalog_ready(http)

@@ -19,7 +19,7 @@ from contracts.common import LocalizedText
 from contracts.samples import sample_office, sample_service
 from servicekit.testing import Infra
 from ticketing.owner import partition_of
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 from .conftest import OFFICE, publish, wait_until
 
@@ -41,7 +41,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def process_env(settings: TicketingSettings, port: int) -> dict[str, str]:
+def process_env(settings: Settings, port: int) -> dict[str, str]:
     return {
         **os.environ,
         "ONEWINDOW_KAFKA": settings.kafka_bootstrap,
@@ -74,15 +74,13 @@ class Replica:
 
 
 @contextlib.contextmanager
-def processes(settings: TicketingSettings, logs: Path, count: int = 2, **env: str) -> Iterator[list[Replica]]:
+def processes(settings: Settings, logs: Path, count: int = 2, **env: str) -> Iterator[list[Replica]]:
     with processes_at(settings, logs, [str(free_port()) for _ in range(count)], **env) as started:
         yield started
 
 
 @contextlib.contextmanager
-def processes_at(
-    settings: TicketingSettings, logs: Path, ports: list[str], **env: str
-) -> Iterator[list[Replica]]:
+def processes_at(settings: Settings, logs: Path, ports: list[str], **env: str) -> Iterator[list[Replica]]:
     started: list[Replica] = []
     try:
         for port_text in ports:
@@ -124,7 +122,7 @@ async def serving(clients: list[httpx.AsyncClient], office_id: str = OFFICE) -> 
 
 @contextlib.asynccontextmanager
 async def replica_set(
-    infra: Infra, settings: TicketingSettings, logs: Path, count: int = 2, **env: str
+    infra: Infra, settings: Settings, logs: Path, count: int = 2, **env: str
 ) -> AsyncIterator[tuple[list[Replica], list[httpx.AsyncClient]]]:
     await publish(infra, settings, [big_office(), sample_service("housing-certificate", office_id=OFFICE)])
     with processes(settings, logs, count, **env) as started:
@@ -140,9 +138,7 @@ async def replica_set(
 
 
 @contextlib.asynccontextmanager
-async def replicas(
-    infra: Infra, settings: TicketingSettings, logs: Path
-) -> AsyncIterator[list[httpx.AsyncClient]]:
+async def replicas(infra: Infra, settings: Settings, logs: Path) -> AsyncIterator[list[httpx.AsyncClient]]:
     async with replica_set(infra, settings, logs) as (_, clients):
         yield clients
 

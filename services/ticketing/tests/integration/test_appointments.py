@@ -8,7 +8,7 @@ import httpx
 import pytest
 from contracts.appointments import AppointmentCheckedIn
 from servicekit.testing import Infra, probe
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 from .conftest import OFFICE, auth, publish, wait_until
 
@@ -25,7 +25,7 @@ def handled_check_ins(client: httpx.AsyncClient) -> int:
 
 
 async def test_a_check_in_delivered_twice_issues_one_appointment_ticket_called_first(
-    infra: Infra, settings: TicketingSettings, client: httpx.AsyncClient
+    infra: Infra, settings: Settings, client: httpx.AsyncClient
 ) -> None:
     operator = auth(settings, "operator-f")
     opened = await client.post(

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from servicekit.testing import Infra
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 from .conftest import OFFICE, auth
 from .replicas import WINDOWS, replicas
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 async def test_forty_operators_on_two_processes_never_get_the_same_ticket_and_never_skip_one(
     infra: Infra, make_settings: Any, tmp_path: Path
 ) -> None:
-    settings: TicketingSettings = make_settings(TicketingSettings)
+    settings: Settings = make_settings(Settings)
     async with replicas(infra, settings, tmp_path) as clients:
         kiosk = auth(settings, "kiosk-1", "kiosk")
         issued = []
@@ -74,7 +74,7 @@ async def test_forty_operators_on_two_processes_never_get_the_same_ticket_and_ne
 async def test_five_hundred_tickets_at_once_on_two_processes_get_five_hundred_distinct_numbers(
     infra: Infra, make_settings: Any, tmp_path: Path
 ) -> None:
-    settings: TicketingSettings = make_settings(TicketingSettings)
+    settings: Settings = make_settings(Settings)
     async with replicas(infra, settings, tmp_path) as clients:
         kiosk = auth(settings, "kiosk-1", "kiosk")
         in_flight = asyncio.Semaphore(50)

@@ -12,7 +12,7 @@ from contracts.catalog import DateException
 from contracts.samples import sample_office, sample_service
 from servicekit.testing import Infra, running
 from ticketing.main import create_app
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 from .conftest import OFFICE, auth, catalog_ready, publish
 
@@ -35,7 +35,7 @@ async def open_window(
 
 
 async def test_unknown_office_or_service_is_404_and_unknown_priority_422(
-    settings: TicketingSettings, client: httpx.AsyncClient
+    settings: Settings, client: httpx.AsyncClient
 ) -> None:
     unknown_office = await client.post("/tickets", json={**TICKET, "office_id": "nowhere"})
     assert unknown_office.status_code == 404 and "nowhere" in unknown_office.json()["reason"]
@@ -51,7 +51,7 @@ async def test_unknown_office_or_service_is_404_and_unknown_priority_422(
 
 
 async def test_a_closed_office_refuses_tickets_with_its_hours(infra: Infra, make_settings: Any) -> None:
-    settings: TicketingSettings = make_settings(TicketingSettings)
+    settings: Settings = make_settings(Settings)
     today = calendar.local_day(sample_office(OFFICE), datetime.now(UTC))
     holiday = DateException(date=today, closed=True, note="holiday")
     office = sample_office(OFFICE).model_copy(update={"exceptions": [holiday]})
@@ -67,7 +67,7 @@ async def test_a_closed_office_refuses_tickets_with_its_hours(infra: Infra, make
 
 
 async def test_only_the_operator_who_opened_a_window_acts_at_it(
-    settings: TicketingSettings, client: httpx.AsyncClient
+    settings: Settings, client: httpx.AsyncClient
 ) -> None:
     owner, stranger = auth(settings, "operator-a"), auth(settings, "operator-b")
     await open_window(client, owner, 1)
@@ -87,7 +87,7 @@ async def test_only_the_operator_who_opened_a_window_acts_at_it(
 
 
 async def test_completing_twice_recalling_a_finished_ticket_and_transferring_nowhere_are_refused(
-    settings: TicketingSettings, client: httpx.AsyncClient
+    settings: Settings, client: httpx.AsyncClient
 ) -> None:
     operator = auth(settings, "operator-c")
     await open_window(client, operator, 2)
@@ -114,7 +114,7 @@ async def test_completing_twice_recalling_a_finished_ticket_and_transferring_now
 
 
 async def test_a_transfer_and_a_multi_service_visit_keep_one_ticket_through_several_windows(
-    settings: TicketingSettings, client: httpx.AsyncClient
+    settings: Settings, client: httpx.AsyncClient
 ) -> None:
     first, second = auth(settings, "operator-d"), auth(settings, "operator-e")
     await open_window(client, first, 3)

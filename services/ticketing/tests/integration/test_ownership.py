@@ -14,7 +14,7 @@ import httpx
 import pytest
 from servicekit.store import connect
 from servicekit.testing import Infra, probe
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 from .conftest import OFFICE, auth
 from .replicas import owner_url, processes_at, replica_set
@@ -26,13 +26,13 @@ FAST_TAKEOVER = {"TICKETING_OWNERSHIP_SESSION_TIMEOUT_MS": "6000"}
 
 
 @pytest.fixture
-def settings(make_settings: Any) -> TicketingSettings:
-    result: TicketingSettings = make_settings(TicketingSettings)
+def settings(make_settings: Any) -> Settings:
+    result: Settings = make_settings(Settings)
     return result
 
 
 @pytest.fixture
-async def ticketing_db(settings: TicketingSettings) -> AsyncIterator[Any]:
+async def ticketing_db(settings: Settings) -> AsyncIterator[Any]:
     """Ticketing's own database, read directly: owner records and the office log."""
     mongo = connect(settings.mongo_url, app_name="tests")
     try:
@@ -58,7 +58,7 @@ async def retrying(send: Any, within: float = 45.0) -> httpx.Response:
 async def test_the_same_windows_call_next_sent_to_both_replicas_calls_one_ticket_and_no_event_twice(
     infra: Infra, make_settings: Any, tmp_path: Path
 ) -> None:
-    settings: TicketingSettings = make_settings(TicketingSettings)
+    settings: Settings = make_settings(Settings)
     topics = [settings.topic("ticketing.ticket"), settings.topic("ticketing.window")]
     async with probe(infra, *topics) as watcher, replica_set(infra, settings, tmp_path) as (_, clients):
         operator = auth(settings, "operator-1")
@@ -97,7 +97,7 @@ async def test_the_same_windows_call_next_sent_to_both_replicas_calls_one_ticket
 async def test_issues_spread_ninety_to_ten_over_two_replicas_get_contiguous_numbers(
     infra: Infra, make_settings: Any, tmp_path: Path
 ) -> None:
-    settings: TicketingSettings = make_settings(TicketingSettings)
+    settings: Settings = make_settings(Settings)
     async with replica_set(infra, settings, tmp_path) as (_, clients):
         kiosk = auth(settings, "kiosk-1", "kiosk")
         in_flight = asyncio.Semaphore(32)
@@ -115,7 +115,7 @@ async def test_issues_spread_ninety_to_ten_over_two_replicas_get_contiguous_numb
 
 
 async def test_killing_the_owner_mid_burst_moves_the_office_and_loses_no_acknowledged_ticket_or_call(
-    infra: Infra, settings: TicketingSettings, ticketing_db: Any, tmp_path: Path
+    infra: Infra, settings: Settings, ticketing_db: Any, tmp_path: Path
 ) -> None:
     db = ticketing_db
     topic = settings.topic("ticketing.ticket")
@@ -201,7 +201,7 @@ async def test_killing_the_owner_mid_burst_moves_the_office_and_loses_no_acknowl
 
 
 async def test_a_paused_owner_resumed_after_a_takeover_commits_nothing(
-    infra: Infra, settings: TicketingSettings, ticketing_db: Any, tmp_path: Path
+    infra: Infra, settings: Settings, ticketing_db: Any, tmp_path: Path
 ) -> None:
     db = ticketing_db
     async with replica_set(infra, settings, tmp_path, **FAST_TAKEOVER) as (started, clients):
@@ -253,7 +253,7 @@ async def test_a_paused_owner_resumed_after_a_takeover_commits_nothing(
 
 
 async def test_one_of_three_replicas_killed_while_calling_hands_its_offices_over_and_takes_some_back(
-    infra: Infra, settings: TicketingSettings, ticketing_db: Any, tmp_path: Path
+    infra: Infra, settings: Settings, ticketing_db: Any, tmp_path: Path
 ) -> None:
     db = ticketing_db
     async with replica_set(infra, settings, tmp_path, count=3, **FAST_TAKEOVER) as (started, clients):

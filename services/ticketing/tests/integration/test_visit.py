@@ -6,7 +6,7 @@ import httpx
 import pytest
 from contracts.ticketing import TicketIssued
 from servicekit.testing import Infra, probe
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 from .conftest import OFFICE, auth
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_whole_visit_produces_issued_called_started_completed_in_order(
-    infra: Infra, settings: TicketingSettings, client: httpx.AsyncClient
+    infra: Infra, settings: Settings, client: httpx.AsyncClient
 ) -> None:
     operator = auth(settings, "operator-ivanova")
     opened = await client.post(

@@ -57,7 +57,7 @@ from appointments.domain import (
     still_offered,
 )
 from appointments.metrics import AppointmentMetrics
-from appointments.settings import AppointmentsSettings
+from appointments.settings import Settings
 from appointments.store import AppointmentStore
 
 log = structlog.get_logger("appointments")
@@ -98,7 +98,7 @@ class Appointments:
         self,
         store: AppointmentStore,
         view: CatalogView,
-        settings: AppointmentsSettings,
+        settings: Settings,
         clock: Clock,
         metrics: AppointmentMetrics,
     ) -> None:

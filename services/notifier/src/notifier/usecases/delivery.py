@@ -23,7 +23,7 @@ from servicekit.store import ConcurrentChange, Document
 from notifier.channels import Channel, DeliveryError
 from notifier.clock import Clock
 from notifier.domain import delivery_id, notification_id
-from notifier.settings import NotifierSettings
+from notifier.settings import Settings
 from notifier.store import NotifierStore
 
 log = get_logger("notifier.delivery")
@@ -43,7 +43,7 @@ class Outgoing:
 class Keys:
     """The notifier's key pair: opens what others sealed, seals what it keeps at rest."""
 
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         private = settings.private_key.get_secret_value()
         self.unsealer = Unsealer(private)
         public = base64.b64encode(bytes(PrivateKey(base64.b64decode(private)).public_key)).decode()
@@ -64,7 +64,7 @@ class Dispatcher:
     def __init__(
         self,
         store: NotifierStore,
-        settings: NotifierSettings,
+        settings: Settings,
         channels: dict[str, Channel],
         clock: Clock,
         keys: Keys,

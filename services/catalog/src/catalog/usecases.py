@@ -14,7 +14,7 @@ from servicekit.store import AlreadyExists
 
 from catalog import domain, staff
 from catalog.domain import OfficeSpec, ServiceSpec
-from catalog.settings import CatalogSettings
+from catalog.settings import Settings
 from catalog.store import CatalogStore, OfficeRecord, ServiceRecord
 
 log = get_logger("catalog")
@@ -28,7 +28,7 @@ class SignedIn:
 
 
 class Catalog:
-    def __init__(self, store: CatalogStore, settings: CatalogSettings) -> None:
+    def __init__(self, store: CatalogStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self.limiter = staff.SignInLimiter(

@@ -11,11 +11,11 @@ from servicekit.logging import get_logger
 from servicekit.sealing import SealingError
 
 from notifier.clock import Clock
-from notifier.delivery import Dispatcher, Keys, Outgoing
 from notifier.domain import QuietHours, contact_channel
-from notifier.settings import NotifierSettings
+from notifier.settings import Settings
 from notifier.store import NotifierStore
 from notifier.templates import URGENT, render
+from notifier.usecases.delivery import Dispatcher, Keys, Outgoing
 
 log = get_logger("notifier.messages")
 
@@ -43,7 +43,7 @@ class Messenger:
         store: NotifierStore,
         dispatcher: Dispatcher,
         catalog: CatalogView,
-        settings: NotifierSettings,
+        settings: Settings,
         clock: Clock,
         keys: Keys,
     ) -> None:

@@ -1,0 +1,430 @@
+"""Every state change of the feedback service, and the numbers it reports.
+
+`Feedback` holds the writes: the visit facts, windows and ratings kept from the event stream,
+the feedback requests and low-rating alerts; `Monitoring` computes the office's numbers from them.
+Routes (`api.py`) and handlers (`handlers.py`) only translate to these calls.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from contracts import Envelope, new_event
+from contracts.calendar import local_day
+from contracts.feedback import FeedbackAlertRaised, FeedbackAlertResolved, FeedbackGiven, FeedbackRequested
+from contracts.ticketing import (
+    ServiceCompleted,
+    WindowClosed,
+    WindowOpened,
+    WindowPaused,
+    WindowResumed,
+)
+from servicekit.catalog_view import CatalogView
+from servicekit.kafka import Received
+from servicekit.logging import get_logger
+from servicekit.sealing import Sealer, new_citizen_token, token_digest
+from servicekit.store import AlreadyExists, Document
+
+from feedback import domain
+from feedback.settings import Settings
+from feedback.store import FeedbackStore
+
+log = get_logger("feedback.handlers")
+
+WINDOW_STATE = {
+    WindowOpened.EVENT_TYPE: "open",
+    WindowPaused.EVENT_TYPE: "paused",
+    WindowResumed.EVENT_TYPE: "open",
+    WindowClosed.EVENT_TYPE: "closed",
+}
+# Until the catalog told us the office's zone: where OneWindow started (Kazan).
+DEFAULT_TIMEZONE = ZoneInfo("Europe/Moscow")
+
+
+async def office_day(catalog: CatalogView, office_id: str, at: datetime) -> date:
+    """The office's local day at `at` (Moscow's until the catalog told us the office's zone)."""
+    office = await catalog.office(office_id)
+    return local_day(office, at) if office is not None else at.astimezone(DEFAULT_TIMEZONE).date()
+
+
+@dataclass(frozen=True)
+class Answer:
+    rating: int
+    tags: list[str]
+    comment: str
+
+
+class Feedback:
+    def __init__(self, store: FeedbackStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.sealer = None if settings.projections_only else Sealer(settings.notifier_public_key)
+
+    # ------------------------------------------------------------ from the event stream
+
+    async def record_ticket_events(self, received: Sequence[Received]) -> None:
+        """A poll's ticket events land in the visits' facts (idempotent per event_id): one
+        parallel read of the visits it touches, one bulk write, one insert of the feedback requests."""
+        store = self.store
+        ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
+        visits = await store.visits_by_id(ticket_ids)
+        stored = set(visits)
+        changed: dict[str, dict[str, object]] = {}
+        requests = []
+        for item in received:
+            envelope, data = item.envelope, item.data
+            fact = domain.TicketFact(
+                event_id=str(envelope.event_id),
+                event_type=envelope.event_type,
+                occurred_at=envelope.occurred_at,
+                office_id=envelope.office_id,
+                aggregate_version=envelope.aggregate_version,
+                data=envelope.data,
+                local_day=await office_day(store.catalog, envelope.office_id, envelope.occurred_at),
+            )
+            ticket_id = str(envelope.data["ticket_id"])
+            visit = domain.apply_ticket_event(visits.get(ticket_id), fact)
+            if visit is not None:
+                visits[ticket_id] = changed[ticket_id] = visit
+            if (
+                isinstance(data, ServiceCompleted)
+                and data.next_service_id is None
+                and self.sealer is not None
+            ):
+                request = await self._feedback_request(envelope, data, self.sealer)
+                if request is not None:
+                    requests.append(request)
+        await store.save_visits(list(changed.values()), stored)
+        # Redelivered: the first request (and its token) stands, the duplicate insert is dropped.
+        await store.requests.create_many(requests)
+
+    async def _feedback_request(
+        self, envelope: Envelope, data: ServiceCompleted, sealer: Sealer
+    ) -> tuple[dict[str, object], list[Envelope]] | None:
+        """One request per visit, sent through the notifier with a sealed link token."""
+        expires_at = envelope.occurred_at + timedelta(days=self.settings.expires_days)
+        if expires_at <= datetime.now(UTC):
+            return None  # an old visit read again: its link would already be dead
+        request_id = domain.request_id_for(data.ticket_id)
+        token = new_citizen_token()
+        event = envelope.caused(
+            FeedbackRequested(
+                request_id=request_id,
+                ticket_id=data.ticket_id,
+                service_id=data.service_id,
+                expires_at=expires_at,
+                language=data.language,
+                token_sealed=sealer.seal(token),
+            ),
+            producer=self.settings.service_name,
+            aggregate_id=request_id,
+            aggregate_version=1,
+        )
+        doc = {
+            "_id": request_id,
+            "ticket_id": data.ticket_id,
+            "office_id": envelope.office_id,
+            "service_id": data.service_id,
+            "visit_day": (
+                await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at)
+            ).isoformat(),
+            "window_no": data.window_no,
+            "operator_ref": data.operator_ref,
+            "language": data.language,
+            "token_digest": token_digest(token),
+            "expires_at": expires_at,
+            "requested_at": envelope.occurred_at,
+            "state": "requested",
+            "correlation_id": envelope.correlation_id,
+        }
+        return doc, [event]
+
+    async def record_window(self, envelope: Envelope, data: WindowOpened) -> None:
+        key = f"{envelope.office_id}:{data.window_no}"
+        current = await self.store.window(key)
+        order = [envelope.aggregate_version, envelope.occurred_at.isoformat()]
+        if current is not None and current["order"] >= order:
+            return  # a duplicate or an older state
+        await self.store.save_window(
+            {
+                "_id": key,
+                "office_id": envelope.office_id,
+                "window_no": data.window_no,
+                "zone_id": data.zone_id,
+                "operator_ref": data.operator_ref,
+                "state": WINDOW_STATE[envelope.event_type],
+                "order": order,
+            }
+        )
+
+    async def record_rating(self, envelope: Envelope, data: FeedbackGiven) -> None:
+        """The rating counts in the numbers; a low one opens an alert for the supervisors."""
+        given_day = await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at)
+        await self.store.save_rating(
+            {
+                "_id": data.ticket_id,
+                "event_id": str(envelope.event_id),
+                "office_id": envelope.office_id,
+                "request_id": data.request_id,
+                "service_id": data.service_id,
+                "operator_ref": data.operator_ref,
+                "window_no": data.window_no,
+                "rating": data.rating,
+                "tags": data.tags,
+                "given_at": envelope.occurred_at,
+                "given_day": given_day.isoformat(),
+            }
+        )
+        if data.rating <= domain.ALERT_MAX_RATING and not self.settings.projections_only:
+            await self._raise_alert(envelope, data)
+
+    async def _raise_alert(self, envelope: Envelope, data: FeedbackGiven) -> None:
+        visit = await self.store.visit(data.ticket_id)
+        entries = domain.timeline(visit) if visit is not None else []
+        alert_id = domain.alert_id_for(data.ticket_id)
+        event = envelope.caused(
+            FeedbackAlertRaised(
+                request_id=data.request_id,
+                ticket_id=data.ticket_id,
+                service_id=data.service_id,
+                alert_id=alert_id,
+                rating=data.rating,
+                tags=data.tags,
+                timeline=entries,
+            ),
+            producer=self.settings.service_name,
+            aggregate_id=alert_id,
+            aggregate_version=1,
+        )
+        doc = {
+            "_id": alert_id,
+            "alert_id": alert_id,
+            "request_id": data.request_id,
+            "ticket_id": data.ticket_id,
+            "office_id": envelope.office_id,
+            "service_id": data.service_id,
+            "window_no": data.window_no,
+            "operator_ref": data.operator_ref,
+            "rating": data.rating,
+            "tags": data.tags,
+            "timeline": [entry.model_dump(mode="json") for entry in entries],
+            "raised_at": envelope.occurred_at,
+            "state": "open",
+        }
+        try:
+            await self.store.alerts.create(doc, [event])
+        except AlreadyExists:
+            return
+        log.info("feedback alert raised", alert_id=alert_id, rating=data.rating)
+
+    # ------------------------------------------------------------ citizens
+
+    async def request_by_token(self, token: str) -> Document:
+        request = await self.store.request_by_token_digest(token_digest(token))
+        if request is None or request["expires_at"] <= datetime.now(UTC):
+            raise domain.FeedbackLinkUnusable()
+        return request
+
+    async def give(self, token: str, answer: Answer) -> Document:
+        """The citizen's rating, once per visit: FeedbackGiven through the request's outbox."""
+        request = await self.request_by_token(token)
+
+        def decide(current: Document) -> tuple[Document, list[Any]]:
+            now = datetime.now(UTC)
+            state = domain.answer(
+                current, rating=answer.rating, tags=answer.tags, comment=answer.comment, now=now
+            )
+            event = new_event(
+                FeedbackGiven(
+                    request_id=current["_id"],
+                    ticket_id=current["ticket_id"],
+                    service_id=current["service_id"],
+                    rating=answer.rating,
+                    tags=state["tags"],
+                    has_comment=state["comment"] is not None,
+                    window_no=current.get("window_no"),
+                    operator_ref=current.get("operator_ref"),
+                ),
+                producer="feedback",
+                office_id=current["office_id"],
+                aggregate_id=current["_id"],
+                aggregate_version=int(current["rev"]) + 1,
+                correlation_id=current.get("correlation_id"),
+                occurred_at=now,
+            )
+            return state, [event]
+
+        return await self.store.requests.change(request["_id"], decide)
+
+    # ------------------------------------------------------------ supervisors: alerts
+
+    async def alert(self, alert_id: str) -> Document:
+        return await self.store.alerts.load(alert_id)
+
+    async def acknowledge_alert(self, alert_id: str, *, by: str) -> Document:
+        def decide(current: Document) -> tuple[Document, list[Any]]:
+            return domain.acknowledge(current, by=by, now=datetime.now(UTC)), []
+
+        return await self.store.alerts.change(alert_id, decide)
+
+    async def resolve_alert(self, alert_id: str, *, by: str, note: str) -> Document:
+        def decide(current: Document) -> tuple[Document, list[Any]]:
+            state = domain.resolve(current, by=by, note=note, now=datetime.now(UTC))
+            event = new_event(
+                FeedbackAlertResolved(
+                    request_id=current["request_id"],
+                    ticket_id=current["ticket_id"],
+                    service_id=current["service_id"],
+                    alert_id=current["_id"],
+                    resolved_by=by,
+                    note=note,
+                ),
+                producer="feedback",
+                office_id=current["office_id"],
+                aggregate_id=current["_id"],
+                aggregate_version=int(current["rev"]) + 1,
+            )
+            return state, [event]
+
+        return await self.store.alerts.change(alert_id, decide)
+
+
+# ---------------------------------------------------------------- the office's numbers
+
+CSV_COLUMNS = (
+    "day",
+    "service_id",
+    "operator_ref",
+    "visits",
+    "served_visits",
+    "no_shows",
+    "cancelled",
+    "no_show_rate",
+    "served_legs",
+    "wait_mean_seconds",
+    "wait_p90_seconds",
+    "service_mean_seconds",
+    "within_sla",
+    "within_sla_share",
+    "ratings",
+    "rating_mean",
+    "rating_1",
+    "rating_2",
+    "rating_3",
+    "rating_4",
+    "rating_5",
+    "served",
+    "documents_missing",
+    "sent_online",
+    "refused",
+    "online_could_have_done",
+)
+
+
+class Monitoring:
+    def __init__(self, store: FeedbackStore, *, expires_days: int, max_export_days: int) -> None:
+        self.store = store
+        self.expires_days = expires_days
+        self.max_export_days = max_export_days
+
+    async def today(self, office_id: str, now: datetime | None = None) -> date:
+        return await office_day(self.store.catalog, office_id, now or datetime.now(UTC))
+
+    async def _targets(self, office_id: str) -> tuple[domain.SlaTargets, set[str]]:
+        office = await self.store.catalog.office(office_id)
+        sla = (
+            domain.SlaTargets(office.sla.max_wait_minutes, office.sla.appointment_max_wait_minutes)
+            if office is not None
+            else domain.SlaTargets()
+        )
+        services = await self.store.catalog.services_in(office_id)
+        return sla, {s.service_id for s in services if s.online.available}
+
+    async def _day_facts(self, office_id: str, day: date) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        visits = await self.store.visits_on(office_id, day)
+        # A rating arrives at most `expires_days` after the visit (a day more for the time zone edge).
+        rating_days = [day + timedelta(days=n) for n in range(self.expires_days + 2)]
+        ratings = {
+            doc["_id"]: int(doc["rating"])
+            for doc in await self.store.ratings_given_on(office_id, rating_days)
+        }
+        return visits, ratings
+
+    async def kpis(self, office_id: str, day: date, scope: domain.KpiFilter) -> dict[str, Any]:
+        visits, ratings = await self._day_facts(office_id, day)
+        sla, online = await self._targets(office_id)
+        figures = domain.compute_kpis(visits, ratings, sla=sla, online_services=online, scope=scope)
+        return {
+            "office_id": office_id,
+            "day": day.isoformat(),
+            "service_id": scope.service_id,
+            "operator_ref": scope.operator_ref,
+            "sla_max_wait_minutes": sla.max_wait_minutes,
+            "sla_appointment_max_wait_minutes": sla.appointment_max_wait_minutes,
+            **figures,
+        }
+
+    async def csv_export(self, office_id: str, start: date, end: date) -> str:
+        """One row per day for the whole office, then one per service and one per operator seen."""
+        days = domain.days_between(start, end, limit=self.max_export_days)
+        sla, online = await self._targets(office_id)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for day in days:
+            visits, ratings = await self._day_facts(office_id, day)
+            for scope in _scopes(visits):
+                figures = domain.compute_kpis(visits, ratings, sla=sla, online_services=online, scope=scope)
+                writer.writerow(_csv_row(day, scope, figures))
+        return out.getvalue()
+
+    async def live(self, office_id: str, now: datetime | None = None) -> dict[str, Any]:
+        now = now or datetime.now(UTC)
+        today = await self.today(office_id, now)
+        visits = await self.store.visits_on(office_id, today)
+        waiting, longest = domain.waiting_now(visits, now)
+        windows = await self.store.open_windows(office_id)
+        given = [int(doc["rating"]) for doc in await self.store.ratings_given_on(office_id, [today])]
+        return {
+            "office_id": office_id,
+            "day": today.isoformat(),
+            "as_of": now.isoformat(),
+            "visits_today": len(visits),
+            "served_today": sum(1 for v in visits if v["legs"]),
+            "waiting_now": waiting,
+            "longest_wait_seconds": longest,
+            "open_windows": len(windows),
+            "open_window_numbers": sorted(int(w["window_no"]) for w in windows),
+            "ratings_today": len(given),
+            "rating_mean_today": round(sum(given) / len(given), 2) if given else None,
+        }
+
+
+def _scopes(visits: list[dict[str, Any]]) -> list[domain.KpiFilter]:
+    services = sorted(
+        {leg["service_id"] for v in visits for leg in v["legs"]} | {v["service_id"] for v in visits}
+    )
+    operators = sorted({leg["operator_ref"] for v in visits for leg in v["legs"]})
+    return (
+        [domain.KpiFilter()]
+        + [domain.KpiFilter(service_id=s) for s in services]
+        + [domain.KpiFilter(operator_ref=o) for o in operators]
+    )
+
+
+def _csv_row(day: date, scope: domain.KpiFilter, figures: dict[str, Any]) -> list[Any]:
+    flat = {
+        "day": day.isoformat(),
+        "service_id": scope.service_id or "",
+        "operator_ref": scope.operator_ref or "",
+        **{k: v for k, v in figures.items() if k not in ("rating_distribution", "outcomes")},
+        **{f"rating_{score}": count for score, count in figures["rating_distribution"].items()},
+        **figures["outcomes"],
+    }
+    return ["" if flat.get(column) is None else flat[column] for column in CSV_COLUMNS]
