@@ -24,7 +24,7 @@ declare -A READS=(
   [catalog]=""
   [ticketing]="catalog.office catalog.service appointments.appointment"
   [appointments]="catalog.office catalog.service ticketing.ticket"
-  [feedback]="catalog.office catalog.service ticketing.ticket ticketing.window feedback.feedback"
+  [feedback]="catalog.office catalog.service ticketing.ticket ticketing.window feedback.feedback portal.application"
   [notifier]="catalog.office catalog.service ticketing.ticket ticketing.queue appointments.appointment feedback.feedback"
 )
 # Topics a service keeps to itself, not events (so not in the AsyncAPI documents): ticketing's

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from contracts import appointments, catalog, feedback, notifier, ticketing
+from contracts import appointments, catalog, feedback, notifier, portal, ticketing
 from contracts.envelope import Envelope, EventData
 
 
@@ -35,10 +35,12 @@ TOPICS: dict[str, TopicSpec] = {
         TopicSpec("appointments.appointment"),
         TopicSpec("feedback.feedback"),
         TopicSpec("notifier.notification"),
+        # Outside producers: the city portal reports applications filed online (keyed by office).
+        TopicSpec("portal.application"),
     )
 }
 
-_MODULES = (catalog, ticketing, appointments, feedback, notifier)
+_MODULES = (catalog, ticketing, appointments, feedback, notifier, portal)
 
 
 def _collect() -> dict[str, type[EventData]]:

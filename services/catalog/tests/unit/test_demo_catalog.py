@@ -20,6 +20,19 @@ def test_there_are_at_least_60_services_and_47_of_them_online() -> None:
     assert set(Counter(service.category for service in SERVICES)) == {"administrative", "municipal", "social"}
 
 
+def test_the_seed_office_takes_47_municipal_services_that_have_an_online_alternative() -> None:
+    municipal_online = [
+        service
+        for service in SERVICES
+        if service.category == "municipal"
+        and service.online.available
+        and service.online.url
+        and any(offering.office_id == EXPRESS_OFFICE for offering in service.offerings)
+    ]
+    assert len(municipal_online) >= 47
+    assert all(service.online.url.startswith("https://") for service in municipal_online)
+
+
 def test_the_express_office_has_four_acceptance_and_issuance_zones() -> None:
     express = next(office for office in OFFICES if office.office_id == EXPRESS_OFFICE)
     assert len(express.zones) == 4

@@ -315,3 +315,47 @@ async def office_kpis_csv(
 async def office_live(office_id: str, principal: Supervisor, monitoring: Monitor) -> dict[str, Any]:
     require_office(principal, office_id)
     return await monitoring.live(office_id)
+
+
+DIGITAL_SHARE_EXAMPLE = {
+    "office_id": "kzn-kirov-moskov",
+    "from": "2025-03-03",
+    "to": "2025-03-09",
+    "goal": 0.78,
+    "online": 7,
+    "in_office": 3,
+    "could_have_been_online": 4,
+    "sent_online": 1,
+    "online_after_office_visit": 1,
+    "share_online": 0.7,
+    "meets_goal": False,
+    "services": [
+        {
+            "service_id": "household-certificate",
+            "has_online_alternative": True,
+            "online": 7,
+            "in_office": 3,
+            "could_have_been_online": 4,
+            "sent_online": 1,
+            "online_after_office_visit": 1,
+            "share_online": 0.7,
+            "meets_goal": False,
+        }
+    ],
+}
+
+
+@supervisors.get(
+    "/offices/{office_id}/digital-share",
+    summary="Applications online (from the city portal) vs in the office, per service, against the goal",
+    responses=_json_example(DIGITAL_SHARE_EXAMPLE),
+)
+async def office_digital_share(
+    office_id: str,
+    principal: Supervisor,
+    monitoring: Monitor,
+    start: Annotated[date, Query(alias="from", examples=["2025-03-03"])],
+    end: Annotated[date, Query(alias="to", examples=["2025-03-09"])],
+) -> dict[str, Any]:
+    require_office(principal, office_id)
+    return await monitoring.digital_share(office_id, start, end)

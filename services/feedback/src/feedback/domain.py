@@ -456,3 +456,73 @@ def waiting_now(visits: Iterable[Mapping[str, Any]], now: datetime) -> tuple[int
         if v["status"] == "waiting" and v.get("waiting_since") is not None
     ]
     return len(waits), max(waits, default=0)
+
+
+# ---------------------------------------------------------------- the digital share
+
+DIGITAL_SHARE_GOAL = 0.78
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def compute_digital_share(
+    visits: Iterable[Mapping[str, Any]],
+    applications: Iterable[Mapping[str, Any]],
+    *,
+    online_services: set[str],
+    goal: float = DIGITAL_SHARE_GOAL,
+) -> Doc:
+    """Online vs in-office applications of one office over a period, in total and per service.
+
+    - `in_office`: served legs with the outcome "served" (the office took the application);
+    - `online`: OnlineApplicationFiled reported by the portal for the office;
+    - `share_online` = online / (online + in_office), against `goal`;
+    - `could_have_been_online`: served legs (any outcome) of a service that has an online alternative;
+    - `sent_online`: legs closed with the outcome "sent_online" (the operator sent the citizen to the portal);
+    - `online_after_office_visit`: portal applications carrying a OneWindow referral.
+    """
+    rows: dict[str, Doc] = {}
+
+    def row(service_id: str) -> Doc:
+        return rows.setdefault(
+            service_id,
+            {
+                "service_id": service_id,
+                "has_online_alternative": service_id in online_services,
+                "online": 0,
+                "in_office": 0,
+                "could_have_been_online": 0,
+                "sent_online": 0,
+                "online_after_office_visit": 0,
+            },
+        )
+
+    for visit in visits:
+        for leg in visit["legs"]:
+            figures = row(str(leg["service_id"]))
+            figures["in_office"] += leg["outcome"] == "served"
+            figures["sent_online"] += leg["outcome"] == "sent_online"
+            figures["could_have_been_online"] += figures["has_online_alternative"]
+    for application in applications:
+        figures = row(str(application["service_id"]))
+        figures["online"] += 1
+        figures["online_after_office_visit"] += bool(application.get("after_office_visit"))
+    services = [_with_share(rows[key], goal) for key in sorted(rows)]
+    totals = {
+        key: sum(int(r[key]) for r in services)
+        for key in (
+            "online",
+            "in_office",
+            "could_have_been_online",
+            "sent_online",
+            "online_after_office_visit",
+        )
+    }
+    return {"goal": goal, **_with_share(totals, goal), "services": services}
+
+
+def _with_share(figures: Doc, goal: float) -> Doc:
+    share = _share(int(figures["online"]), int(figures["online"]) + int(figures["in_office"]))
+    return {**figures, "share_online": share, "meets_goal": None if share is None else share >= goal}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contracts.feedback import FeedbackGiven
+from contracts.portal import OnlineApplicationFiled
 from contracts.ticketing import (
     ServiceCompleted,
     ServiceStarted,
@@ -40,4 +41,5 @@ def build_event_router(feedback: Feedback) -> EventRouter:
     for window_event in (WindowOpened, WindowPaused, WindowResumed, WindowClosed):
         router.on(window_event)(feedback.record_window)
     router.on(FeedbackGiven)(feedback.record_rating)
+    router.on_batch(OnlineApplicationFiled)(feedback.record_online_applications)  # the city portal
     return router

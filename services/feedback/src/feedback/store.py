@@ -26,6 +26,7 @@ class FeedbackStore:
         self.visits = db["visits"]
         self.ratings = db["ratings"]
         self.windows = db["windows"]
+        self.online_applications = db["online_applications"]
         self.catalog = CatalogView(db)
 
     async def ensure_indexes(self) -> None:
@@ -34,6 +35,7 @@ class FeedbackStore:
         await self.visits.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
         await self.ratings.create_index([("office_id", ASCENDING), ("given_day", ASCENDING)])
         await self.windows.create_index([("office_id", ASCENDING)])
+        await self.online_applications.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
 
     # -- requests
 
@@ -72,6 +74,31 @@ class FeedbackStore:
     async def visits_on(self, office_id: str, day: date) -> list[Document]:
         cursor = self.visits.find({"office_id": office_id, "local_day": day.isoformat()})
         return [doc async for doc in cursor]
+
+    async def visits_over(self, office_id: str, days: list[date]) -> list[Document]:
+        found: list[Document] = []
+        for day in days:  # one equality query per day (see ratings_given_on)
+            found += await self.visits_on(office_id, day)
+        return found
+
+    # -- applications filed online (reported by the city portal)
+
+    async def save_online_applications(self, applications: list[Document]) -> None:
+        """Insert by application id; one the portal sent again is already there and stays as it was."""
+        if not applications:
+            return
+        try:
+            await self.online_applications.insert_many(applications, ordered=False)
+        except BulkWriteError as error:
+            if any(p.get("code") != 11000 for p in error.details.get("writeErrors", [])):
+                raise
+
+    async def online_applications_over(self, office_id: str, days: list[date]) -> list[Document]:
+        found: list[Document] = []
+        for day in days:
+            cursor = self.online_applications.find({"office_id": office_id, "local_day": day.isoformat()})
+            found += [doc async for doc in cursor]
+        return found
 
     # -- ratings
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from contracts import Envelope, new_event
 from contracts.calendar import local_day
 from contracts.feedback import FeedbackAlertRaised, FeedbackAlertResolved, FeedbackGiven, FeedbackRequested
+from contracts.portal import OnlineApplicationFiled
 from contracts.ticketing import (
     ServiceCompleted,
     WindowClosed,
@@ -144,6 +145,25 @@ class Feedback:
             "correlation_id": envelope.correlation_id,
         }
         return doc, [event]
+
+    async def record_online_applications(self, received: Sequence[Received]) -> None:
+        """The portal's applications, counted on the office's local day they were filed."""
+        applications = []
+        for item in received:
+            data: OnlineApplicationFiled = item.data
+            office_id = item.envelope.office_id
+            applications.append(
+                {
+                    "_id": data.application_id,
+                    "office_id": office_id,
+                    "service_id": data.service_id,
+                    "channel": data.channel,
+                    "after_office_visit": data.after_office_visit,
+                    "filed_at": data.filed_at,
+                    "local_day": (await office_day(self.store.catalog, office_id, data.filed_at)).isoformat(),
+                }
+            )
+        await self.store.save_online_applications(applications)
 
     async def record_window(self, envelope: Envelope, data: WindowOpened) -> None:
         key = f"{envelope.office_id}:{data.window_no}"
@@ -383,6 +403,15 @@ class Monitoring:
                 figures = domain.compute_kpis(visits, ratings, sla=sla, online_services=online, scope=scope)
                 writer.writerow(_csv_row(day, scope, figures))
         return out.getvalue()
+
+    async def digital_share(self, office_id: str, start: date, end: date) -> dict[str, Any]:
+        """Online vs in-office applications of the office over [start, end], per service."""
+        days = domain.days_between(start, end, limit=self.max_export_days)
+        _, online = await self._targets(office_id)
+        visits = await self.store.visits_over(office_id, days)
+        applications = await self.store.online_applications_over(office_id, days)
+        figures = domain.compute_digital_share(visits, applications, online_services=online)
+        return {"office_id": office_id, "from": start.isoformat(), "to": end.isoformat(), **figures}
 
     async def live(self, office_id: str, now: datetime | None = None) -> dict[str, Any]:
         now = now or datetime.now(UTC)

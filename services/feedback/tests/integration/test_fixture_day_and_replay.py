@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from contracts import Envelope, new_event
 from contracts.feedback import FeedbackGiven
+from contracts.portal import OnlineApplicationFiled
 from feedback.main import create_app
 from feedback.settings import Settings
 from feedback_scenario import (
@@ -144,6 +145,41 @@ EXPECTED_OPERATOR_1 = {
 }
 
 
+def online_applications() -> list[Envelope]:
+    """12 applications for service A filed on the portal that day (one after an office visit),
+    the first one sent twice by the portal."""
+    events = [
+        new_event(
+            OnlineApplicationFiled(
+                application_id=f"rt-{n:02d}",
+                service_id=A,
+                filed_at=OPENING + timedelta(hours=n),
+                after_office_visit=n == 0,
+            ),
+            producer="portal",
+            office_id=OFFICE,
+            aggregate_id=f"rt-{n:02d}",
+            aggregate_version=1,
+        )
+        for n in range(12)
+    ]
+    return [*events, events[0]]
+
+
+# Digital share: in the office, served legs only: A v01 v02 v06 v10 = 4, B v04 v05 v09 = 3;
+#   online 12 (A, the resent one counted once); A 12/16 = 0.75, office 12/19 = 0.6316 (goal 0.78: no)
+#   could have been online: legs of A = 6; sent online: v07 = 1
+EXPECTED_DIGITAL_SHARE = {
+    "online": 12,
+    "in_office": 7,
+    "share_online": 0.6316,
+    "meets_goal": False,
+    "could_have_been_online": 6,
+    "sent_online": 1,
+    "online_after_office_visit": 1,
+}
+
+
 def subset(figures: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
     return {key: figures[key] for key in expected}
 
@@ -165,7 +201,7 @@ async def test_the_api_figures_of_a_fixture_day_match_the_hand_computed_ones(
 ) -> None:
     tickets, ratings = fixture_day()
     await publish(infra, settings, catalog_events())
-    await publish(infra, settings, [e for t in tickets for e in t.events] + ratings)
+    await publish(infra, settings, [e for t in tickets for e in t.events] + ratings + online_applications())
     app = create_app(settings)
     async with running(app) as client:
         headers = staff_headers(settings)
@@ -199,6 +235,14 @@ async def test_the_api_figures_of_a_fixture_day_match_the_hand_computed_ones(
             f"/offices/{OFFICE}/kpis.csv?from={DAY}&to=2025-03-01", headers=headers
         )
         assert reversed_period.status_code == 422
+
+        share = await poll(
+            lambda: get_json(client, f"/offices/{OFFICE}/digital-share?from={DAY}&to={DAY}", headers),
+            lambda figures: figures["online"] >= 12,
+        )
+        assert subset(share, EXPECTED_DIGITAL_SHARE) == EXPECTED_DIGITAL_SHARE
+        service_a = next(row for row in share["services"] if row["service_id"] == A)
+        assert (service_a["online"], service_a["in_office"], service_a["share_online"]) == (12, 4, 0.75)
 
 
 async def test_replaying_the_topics_into_an_empty_store_gives_the_same_numbers_and_duplicates_change_nothing(

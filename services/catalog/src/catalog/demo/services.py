@@ -16,6 +16,8 @@ from catalog.domain import Category
 
 GOSUSLUGI = "https://www.gosuslugi.ru/"
 TATARSTAN = "https://uslugi.tatarstan.ru/"
+# Where no service page could be confirmed, the link is the portal that takes the application; a
+# service's own page is given where one was confirmed (school enrolment on Gosuslugi).
 
 # item_id -> (ru, tt, en)
 DOCUMENTS: dict[str, tuple[str, str, str]] = {
@@ -288,6 +290,8 @@ ADMINISTRATION_OFFICES = (EXPRESS_OFFICE, "kzn-privolzh")
 
 LETTERS = "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЭЮЯ"
 CATEGORY_PREFIX = {"administrative": "А", "municipal": "М", "social": "С"}
+# A category with more services than letters continues with a second prefix ("Г": городские).
+OVERFLOW_PREFIX = {"municipal": "Г"}
 
 
 @dataclass(frozen=True)
@@ -865,7 +869,7 @@ ROWS: list[Row] = [
         ("Зачисление в школу", "Мәктәпкә кабул итү", "School enrolment"),
         ("Запись в первый класс или перевод", "Enrolment in the first grade or a transfer"),
         10,
-        GOSUSLUGI,
+        "https://www.gosuslugi.ru/600426/1/form",
         False,
         ("passport", "birth_cert", "residence_cert", "medical_report*"),
     ),
@@ -945,6 +949,392 @@ ROWS: list[Row] = [
         TATARSTAN,
         False,
         ("passport", "vehicle_docs", "ownership*"),
+    ),
+    # Added for the city's digital goal (issue 18): the seed office takes 47+ municipal services that
+    # also have an online alternative. Letters past the 27th municipal service use the prefix "Г".
+    R(
+        "land-purchase",
+        "municipal",
+        "housing",
+        ("Выкуп земельного участка", "Җир кишәрлеген сатып алу", "Buying a municipal land plot"),
+        (
+            "Участок под домом или зданием в собственность за плату",
+            "A plot under one's building, for a price",
+        ),
+        20,
+        TATARSTAN,
+        True,
+        ("passport", "land_egrn*", "ownership*", "land_scheme*"),
+    ),
+    R(
+        "land-servitude",
+        "municipal",
+        "housing",
+        ("Установление сервитута", "Сервитут билгеләү", "Easement over a municipal plot"),
+        ("Право ограниченного пользования чужим участком", "A limited right to use a plot"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "land_egrn*", "land_scheme"),
+    ),
+    R(
+        "land-use-without-plot",
+        "municipal",
+        "housing",
+        (
+            "Использование земель без предоставления участка",
+            "Җир кишәрлеге бирмичә җирләрдән файдалану",
+            "Using land without a plot being granted",
+        ),
+        ("Размещение сетей, проездов, благоустройства", "Utility lines, driveways, landscaping"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "land_scheme", "project_docs*"),
+    ),
+    R(
+        "land-redistribution",
+        "municipal",
+        "housing",
+        (
+            "Перераспределение земель и земельных участков",
+            "Җирләрне һәм җир кишәрлекләрен яңадан бүлү",
+            "Redrawing land plot boundaries",
+        ),
+        (
+            "Присоединение соседней муниципальной земли к участку",
+            "Adding neighbouring municipal land to a plot",
+        ),
+        20,
+        TATARSTAN,
+        False,
+        ("passport", "land_egrn*", "land_scheme"),
+    ),
+    R(
+        "permitted-use-change",
+        "municipal",
+        "housing",
+        (
+            "Изменение вида разрешённого использования участка",
+            "Җирдән рөхсәт ителгән файдалану төрен үзгәртү",
+            "Changing a plot's permitted use",
+        ),
+        ("Например, с огородничества на ИЖС", "For instance from a garden plot to a private house"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "land_egrn*"),
+    ),
+    R(
+        "conditional-use-permit",
+        "municipal",
+        "housing",
+        (
+            "Разрешение на условно разрешённый вид использования",
+            "Шартлы рөхсәт ителгән файдалану төренә рөхсәт",
+            "Permit for a conditionally permitted use",
+        ),
+        ("Решение после публичных слушаний", "Decided after public hearings"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "land_egrn*", "project_docs*"),
+    ),
+    R(
+        "building-limits-deviation",
+        "municipal",
+        "housing",
+        (
+            "Отклонение от предельных параметров строительства",
+            "Төзелешнең чик параметрларыннан тайпылу",
+            "Permit to deviate from building limits",
+        ),
+        ("Отступы, этажность, площадь застройки", "Setbacks, floors, built-up area"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "land_egrn*", "project_docs"),
+    ),
+    R(
+        "private-house-completion-notice",
+        "municipal",
+        "housing",
+        (
+            "Уведомление об окончании строительства частного дома",
+            "Шәхси йорт төзелеше тәмамлану турында хәбәрнамә",
+            "Notice that a private house is finished",
+        ),
+        ("Для постановки дома на кадастровый учёт", "To register the house in the cadastre"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "technical_plan", "land_egrn*"),
+    ),
+    R(
+        "demolition-notice",
+        "municipal",
+        "housing",
+        (
+            "Уведомление о сносе объекта капитального строительства",
+            "Капиталь төзелеш объектын сүтү турында хәбәрнамә",
+            "Notice of a building's demolition",
+        ),
+        ("До начала и после завершения сноса", "Before the demolition starts and after it ends"),
+        10,
+        TATARSTAN,
+        False,
+        ("passport", "land_egrn*", "works_schedule"),
+    ),
+    R(
+        "building-permit-extension",
+        "municipal",
+        "housing",
+        (
+            "Продление или изменение разрешения на строительство",
+            "Төзелешкә рөхсәтне озайту яки үзгәртү",
+            "Extending or changing a building permit",
+        ),
+        ("Новый срок или новый застройщик", "A new term or a new developer"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "land_egrn*", "project_docs*"),
+    ),
+    R(
+        "planning-records-extract",
+        "municipal",
+        "issue",
+        (
+            "Сведения из информационной системы градостроительной деятельности",
+            "Шәһәр төзелеше эшчәнлеге мәгълүмат системасыннан белешмәләр",
+            "Extract from the urban planning records (ISOGD)",
+        ),
+        ("Планировка, сети, ограничения на участке", "Planning, utility lines and restrictions on a plot"),
+        10,
+        TATARSTAN,
+        False,
+        ("passport", "land_egrn*", "fee"),
+    ),
+    R(
+        "redevelopment-acceptance",
+        "municipal",
+        "housing",
+        (
+            "Акт приёмочной комиссии после перепланировки",
+            "Яңадан планлаштырудан соң кабул итү комиссиясе акты",
+            "Acceptance of a finished flat redevelopment",
+        ),
+        ("Подтверждение, что работы выполнены по проекту", "Confirms the works follow the approved project"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "ownership*", "redevelopment_project*"),
+    ),
+    R(
+        "commercial-to-residential",
+        "municipal",
+        "housing",
+        (
+            "Перевод нежилого помещения в жилое",
+            "Торак булмаган урынны торак урынга күчерү",
+            "Converting non-residential premises to a dwelling",
+        ),
+        ("Например, бывший офис в квартиру", "For instance a former office into a flat"),
+        25,
+        TATARSTAN,
+        True,
+        ("passport", "ownership*", "tech_passport*", "project_docs"),
+    ),
+    R(
+        "dwelling-unfit-assessment",
+        "municipal",
+        "housing",
+        (
+            "Признание помещения непригодным для проживания",
+            "Урынны яшәү өчен яраксыз дип тану",
+            "Declaring a dwelling unfit to live in",
+        ),
+        ("Обследование межведомственной комиссией", "Inspected by the inter-agency commission"),
+        20,
+        TATARSTAN,
+        False,
+        ("passport", "ownership*", "tech_passport*", "application"),
+    ),
+    R(
+        "social-housing-exchange",
+        "municipal",
+        "housing",
+        (
+            "Обмен жилых помещений по договору социального найма",
+            "Социаль наем шартнамәсе буенча торак урыннарны алмашу",
+            "Exchanging flats held under social tenancy",
+        ),
+        ("Согласие наймодателя на обмен", "The landlord's consent to an exchange"),
+        20,
+        TATARSTAN,
+        True,
+        ("passport", "social_lease", "family_docs", "owner_consent"),
+    ),
+    R(
+        "housing-queue-status",
+        "municipal",
+        "issue",
+        (
+            "Справка о номере в очереди на жильё",
+            "Торак чиратындагы номер турында белешмә",
+            "Your place in the social housing queue",
+        ),
+        ("Номер очереди и дата постановки на учёт", "Queue number and the date you joined"),
+        5,
+        TATARSTAN,
+        False,
+        ("passport",),
+    ),
+    R(
+        "municipal-property-lease",
+        "municipal",
+        "housing",
+        (
+            "Аренда муниципального нежилого помещения",
+            "Муниципаль торак булмаган урынны арендалау",
+            "Renting municipal non-residential premises",
+        ),
+        ("Помещения для малого бизнеса и некоммерческих организаций", "Premises for small firms and NGOs"),
+        20,
+        TATARSTAN,
+        False,
+        ("passport", "business_extract*", "proxy"),
+    ),
+    R(
+        "municipal-property-register-extract",
+        "municipal",
+        "issue",
+        (
+            "Выписка из реестра муниципального имущества",
+            "Муниципаль милек реестрыннан өземтә",
+            "Extract from the municipal property register",
+        ),
+        ("Принадлежит ли объект городу", "Whether a property belongs to the city"),
+        5,
+        TATARSTAN,
+        False,
+        ("passport", "application"),
+    ),
+    R(
+        "kiosk-placement",
+        "municipal",
+        "civil",
+        (
+            "Размещение нестационарного торгового объекта",
+            "Стационар булмаган сәүдә объектын урнаштыру",
+            "Placing a street kiosk or pavilion",
+        ),
+        ("Место по схеме размещения НТО", "A place from the city's kiosk layout"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "business_extract*", "ad_sketch"),
+    ),
+    R(
+        "summer-cafe",
+        "municipal",
+        "civil",
+        ("Размещение сезонного кафе", "Сезонлы кафе урнаштыру", "Placing a summer café terrace"),
+        ("Летняя веранда у кафе или ресторана", "A summer terrace in front of a café or restaurant"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "business_extract*", "ad_sketch", "owner_consent"),
+    ),
+    R(
+        "heavy-vehicle-permit",
+        "municipal",
+        "civil",
+        (
+            "Разрешение на проезд тяжеловесного транспорта по городским дорогам",
+            "Шәһәр юлларыннан авыр транспорт узуга рөхсәт",
+            "Permit for a heavy vehicle on city roads",
+        ),
+        ("Перевозка тяжеловесных и крупногабаритных грузов", "Moving heavy or oversized loads"),
+        15,
+        GOSUSLUGI,
+        False,
+        ("passport", "vehicle_docs", "fee"),
+    ),
+    R(
+        "kindergarten-transfer",
+        "municipal",
+        "social",
+        (
+            "Перевод ребёнка в другой детский сад",
+            "Баланы башка балалар бакчасына күчерү",
+            "Moving a child to another kindergarten",
+        ),
+        ("Обмен местами или переезд", "An exchange of places or a move"),
+        10,
+        TATARSTAN,
+        False,
+        ("passport", "birth_cert", "residence_cert"),
+    ),
+    R(
+        "after-school-enrollment",
+        "municipal",
+        "social",
+        (
+            "Запись в кружки и секции дополнительного образования",
+            "Өстәмә белем бирү түгәрәкләренә һәм секцияләренә язылу",
+            "Enrolment in after-school clubs",
+        ),
+        ("Муниципальные дома творчества и спортивные школы", "City arts centres and sports schools"),
+        10,
+        GOSUSLUGI,
+        False,
+        ("passport", "birth_cert", "medical_report*"),
+    ),
+    R(
+        "gravestone-permit",
+        "municipal",
+        "civil",
+        (
+            "Разрешение на установку надгробного сооружения",
+            "Кабер ташы куюга рөхсәт",
+            "Permit to put up a gravestone",
+        ),
+        ("Памятник или ограда на городском кладбище", "A headstone or fence at a city cemetery"),
+        10,
+        TATARSTAN,
+        False,
+        ("passport", "death_cert*", "receipt"),
+    ),
+    R(
+        "underage-marriage-permit",
+        "municipal",
+        "civil",
+        (
+            "Разрешение на вступление в брак до 18 лет",
+            "18 яшькә кадәр никахлашуга рөхсәт",
+            "Permission to marry before 18",
+        ),
+        ("При уважительных причинах, с 16 лет", "For good reasons, from the age of 16"),
+        15,
+        TATARSTAN,
+        False,
+        ("passport", "birth_cert", "medical_report*"),
+    ),
+    R(
+        "burial-reregistration",
+        "municipal",
+        "civil",
+        (
+            "Перерегистрация ответственного за захоронение",
+            "Каберлек өчен җаваплыны яңадан теркәү",
+            "Transferring responsibility for a grave",
+        ),
+        ("Новый ответственный за место захоронения", "A new person responsible for a burial plot"),
+        10,
+        TATARSTAN,
+        False,
+        ("passport", "death_cert*", "family_docs*"),
     ),
     # ---- social
     R(
@@ -1208,7 +1598,9 @@ def _letters() -> dict[str, str]:
     letters: dict[str, str] = {}
     counters = dict.fromkeys(CATEGORY_PREFIX, 0)
     for row in ROWS:
-        letters[row.service_id] = CATEGORY_PREFIX[row.category] + LETTERS[counters[row.category]]
+        count = counters[row.category]
+        prefix = CATEGORY_PREFIX[row.category] if count < len(LETTERS) else OVERFLOW_PREFIX[row.category]
+        letters[row.service_id] = prefix + LETTERS[count % len(LETTERS)]
         counters[row.category] += 1
     return letters
 
