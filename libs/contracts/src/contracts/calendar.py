@@ -97,6 +97,28 @@ def is_open(office: OfficeConfigured, at: datetime) -> bool:
     return opening is not None and opening.is_open_at(at)
 
 
+def closes_at(office: OfficeConfigured, at: datetime) -> datetime | None:
+    """When the office closes for the day it is open at `at`; None when it is closed at `at` or runs
+    on into the next day without a pause (open 00:00-24:00)."""
+    day = local_day(office, at)
+    opening = opening_on(office, day)
+    if opening is None or not opening.is_open_at(at):
+        return None
+    if opening.close.time() == time(23, 59, 59):
+        following = opening_on(office, day + timedelta(days=1))
+        if following is not None and following.open.time() == time(0, 0):
+            return None
+    return opening.close
+
+
+def issuing_stops_at(office: OfficeConfigured, at: datetime) -> datetime | None:
+    """When kiosks and the web stop issuing today: `issue_cutoff_minutes` before closing."""
+    close = closes_at(office, at)
+    if close is None:
+        return None
+    return close - timedelta(minutes=office.issue_cutoff_minutes)
+
+
 def next_opening(office: OfficeConfigured, at: datetime, horizon_days: int = 14) -> datetime | None:
     """When the office next opens (or `at` itself if open)."""
     day = local_day(office, at)

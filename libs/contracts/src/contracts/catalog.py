@@ -83,6 +83,11 @@ class OfficeConfigured(EventData):
     priority_categories: list[PriorityCategory] = Field(default_factory=list)
     appointment_capacity: list[AppointmentCapacity] = Field(default_factory=list)
     default_language: Literal["ru", "tt", "en"] = "ru"
+    # Additive (v1 stays compatible): kiosks and the web stop issuing tickets this many minutes
+    # before the office closes for the day (0 = until closing).
+    issue_cutoff_minutes: int = Field(
+        default=0, ge=0, le=600, description="Tickets stop this many minutes before closing"
+    )
     # Additive (v1 stays compatible): a closed office keeps its last configuration, marked retired.
     retired: bool = Field(default=False, description="The office no longer serves visitors")
 

@@ -37,6 +37,9 @@ class TicketIssued(_TicketEvent):
     language: Language = "ru"
     contact_sealed: Sealed | None = None
     citizen_token_sealed: Sealed | None = None
+    # Additive: SHA-256 of the citizen's ticket token (never the token), so the rating link printed
+    # on the ticket (which carries the token) finds the visit in feedback.
+    citizen_token_digest: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
 
 
 class TicketCalled(_TicketEvent):

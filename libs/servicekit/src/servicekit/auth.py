@@ -10,8 +10,9 @@ import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-Role = Literal["kiosk", "operator", "supervisor", "admin"]
-ROLES: tuple[Role, ...] = ("kiosk", "operator", "supervisor", "admin")
+# reception: the consultant at the office's entrance desk (issues and books on a citizen's behalf).
+Role = Literal["kiosk", "reception", "operator", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = ("kiosk", "reception", "operator", "supervisor", "admin")
 _bearer = HTTPBearer(auto_error=False)
 
 

@@ -393,7 +393,7 @@ def _is_office_kiosk(request: Request, appointments: Appointments, office_id: st
         principal = verify_token(appointments.settings.jwt_secret.get_secret_value(), token)
     except HTTPException:
         return False
-    return principal.role in ("kiosk", "admin") and principal.may_act_in(office_id)
+    return principal.role in ("kiosk", "reception", "admin") and principal.may_act_in(office_id)
 
 
 # --- supervisors ---------------------------------------------------------------------------------

@@ -196,8 +196,16 @@ public = APIRouter(tags=["public"])
 
 
 @public.get("/offices", summary="List the offices of the city", response_model=list[OfficeSummary])
-async def list_offices(catalog: CatalogDep, lang: LangQuery = "ru") -> list[OfficeSummary]:
-    return [office_summary(record.office, lang) for record in await catalog.store.all_offices()]
+async def list_offices(
+    catalog: CatalogDep,
+    lang: LangQuery = "ru",
+    include_retired: Annotated[bool, Query(description="Also offices that no longer serve")] = False,
+) -> list[OfficeSummary]:
+    return [
+        office_summary(record.office, lang)
+        for record in await catalog.store.all_offices()
+        if include_retired or not record.office.retired
+    ]
 
 
 @public.get("/offices/{office_id}", summary="An office: hours, zones and whether it is open now")

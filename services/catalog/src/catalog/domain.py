@@ -95,6 +95,9 @@ class OfficeSpec(BaseModel):
     priority_categories: list[PriorityCategory] = Field(default_factory=list)
     appointment_capacity: list[AppointmentCapacity] = Field(default_factory=list)
     default_language: Literal["ru", "tt", "en"] = "ru"
+    issue_cutoff_minutes: int = Field(
+        default=0, ge=0, le=600, examples=[15], description="Kiosks stop issuing this long before closing"
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -44,11 +44,13 @@ def demo_password_variable(username: str) -> str:
 
 
 def demo_staff(offices: list[OfficeConfigured]) -> list[tuple[str, Role, str | None]]:
-    """(username, role, office): a city admin; per office a supervisor, a kiosk and an operator per window."""
+    """(username, role, office): a city admin; per office a supervisor, a kiosk, a reception desk and an
+    operator per window."""
     accounts: list[tuple[str, Role, str | None]] = [("admin", "admin", None)]
     for office in offices:
         accounts.append((f"supervisor-{office.office_id}", "supervisor", office.office_id))
         accounts.append((f"kiosk-{office.office_id}", "kiosk", office.office_id))
+        accounts.append((f"reception-{office.office_id}", "reception", office.office_id))
         windows = sorted(window for zone in office.zones for window in zone.windows)
         accounts += [(f"operator-{office.office_id}-{n}", "operator", office.office_id) for n in windows]
     return accounts

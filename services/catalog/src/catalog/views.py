@@ -68,6 +68,15 @@ class OfficeDetail(OfficeSummary):
     today: str | None = Field(examples=["08:00-20:00 (break 13:00-14:00)"], description="None = closed today")
     next_opening: AwareDatetime | None = Field(examples=["2026-03-02T05:00:00Z"])
     week: str = Field(examples=["Mon 08:00-18:00 (break 13:00-14:00); Sat 09:00-14:00"])
+    issuing_now: bool = Field(
+        default=False, examples=[True], description="Kiosks issue tickets now (open, before the cut-off)"
+    )
+    closes_at: AwareDatetime | None = Field(
+        default=None, examples=["2026-03-02T15:00:00Z"], description="Today's closing; None = closed or 24/7"
+    )
+    issuing_stops_at: AwareDatetime | None = Field(
+        default=None, examples=["2026-03-02T14:45:00Z"], description="Closing less the cut-off"
+    )
     configuration: OfficeConfigured = Field(description="Everything the office publishes, in all languages")
 
     model_config = ConfigDict(
@@ -86,6 +95,9 @@ class OfficeDetail(OfficeSummary):
                     "today": "08:00-18:00 (break 13:00-14:00)",
                     "next_opening": "2026-03-02T05:00:00Z",
                     "week": calendar.describe_week(_OFFICE),
+                    "issuing_now": True,
+                    "closes_at": "2026-03-02T15:00:00Z",
+                    "issuing_stops_at": "2026-03-02T15:00:00Z",
                     "configuration": _OFFICE.model_dump(mode="json"),
                 }
             ]
@@ -232,8 +244,13 @@ def office_summary(office: OfficeConfigured, lang: Lang, now: datetime | None = 
 def office_detail(office: OfficeConfigured, lang: Lang, now: datetime | None = None) -> OfficeDetail:
     now = now or datetime.now(UTC)
     today = calendar.opening_on(office, calendar.local_day(office, now))
+    summary = office_summary(office, lang, now)
+    stops_at = calendar.issuing_stops_at(office, now)
     return OfficeDetail(
-        **office_summary(office, lang, now).model_dump(),
+        **summary.model_dump(),
+        issuing_now=summary.open_now and (stops_at is None or now < stops_at),
+        closes_at=calendar.closes_at(office, now),
+        issuing_stops_at=stops_at,
         today=today.describe() if today else None,
         next_opening=None if office.retired else calendar.next_opening(office, now),
         week=calendar.describe_week(office),

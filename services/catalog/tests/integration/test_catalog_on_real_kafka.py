@@ -394,3 +394,13 @@ async def test_an_admin_bound_to_an_office_acts_only_on_that_office(
         "/admin/staff", json=staff("op-k-9", "operator", "kzn-kirov-moskov"), headers=local
     )
     assert made.status_code == 201, made.text
+
+    # A retired office is no longer offered to citizens (staff screens may still ask for it).
+    retired = await client.post("/admin/offices/kzn-vakhitov/retire", json={"version": 1}, headers=city)
+    assert retired.status_code == 200, retired.text
+    listed = {office["office_id"] for office in (await client.get("/offices")).json()}
+    assert listed == {"kzn-kirov-moskov"}
+    everything = (await client.get("/offices", params={"include_retired": "true"})).json()
+    assert {office["office_id"] for office in everything} == {"kzn-kirov-moskov", "kzn-vakhitov"}
+    detail = (await client.get("/offices/kzn-kirov-moskov")).json()
+    assert detail["issuing_now"] == detail["open_now"]

@@ -40,13 +40,13 @@ from ticketing.domain import (
 )
 from ticketing.forwarding import CHECK_IN_PATH, Forwarder
 from ticketing.queue import Window
-from ticketing.usecases import IssueRequest, TicketDesk
+from ticketing.usecases import IssuedTicket, IssueRequest, TicketDesk
 
 ERRORS: dict[type[Exception], int] = {
     UnknownOffice: 404,
     ServiceNotOffered: 404,
     TicketNotFound: 404,
-    OfficeClosed: 409,
+    OfficeClosed: 409,  # IssuingStopped too (the closing cut-off)
     InvalidTransition: 409,
     RecallLimitReached: 409,
     NoTicketWaiting: 409,
@@ -73,6 +73,8 @@ Desk = Annotated[TicketDesk, Depends(from_app_state("desk", TicketDesk))]
 Forwarding = Annotated[Forwarder, Depends(from_app_state("forwarder", Forwarder))]
 Operator = Annotated[Principal, require("operator")]
 Staff = Annotated[Principal, require("operator", "supervisor")]
+# Who meets citizens in the hall: the kiosk, the reception desk, the operators.
+CounterStaff = Annotated[Principal, require("kiosk", "reception", "operator")]
 
 
 class AnonymousRateLimit:
@@ -184,6 +186,21 @@ class IssuedTicketView(BaseModel):
     citizen_token: str = Field(description="Shown once: the mobile ticket link carries it")
     link: str
     issued_at: datetime
+
+    @classmethod
+    def of(cls, issued: IssuedTicket, ticket_path: str) -> IssuedTicketView:
+        ticket = issued.ticket
+        return cls(
+            ticket_id=ticket.ticket_id,
+            number=ticket.number,
+            service_ids=ticket.service_ids,
+            zone_id=ticket.zone_id,
+            position=issued.position,
+            estimated_wait_minutes=issued.estimated_wait_minutes,
+            citizen_token=issued.citizen_token,
+            link=f"{ticket_path}{issued.citizen_token}",
+            issued_at=ticket.issued_at,
+        )
 
 
 class TicketStatusView(BaseModel):
@@ -416,18 +433,21 @@ async def issue_ticket(
             phone=body.phone,
         )
     )
-    ticket = issued.ticket
-    return IssuedTicketView(
-        ticket_id=ticket.ticket_id,
-        number=ticket.number,
-        service_ids=ticket.service_ids,
-        zone_id=ticket.zone_id,
-        position=issued.position,
-        estimated_wait_minutes=issued.estimated_wait_minutes,
-        citizen_token=issued.citizen_token,
-        link=f"{desk.settings.public_ticket_path}{issued.citizen_token}",
-        issued_at=ticket.issued_at,
-    )
+    return IssuedTicketView.of(issued, desk.settings.public_ticket_path)
+
+
+@router.get(
+    "/offices/{office_id}/appointment-tickets/{appointment_id}",
+    summary="The ticket a check-in by code issued, to show and print at the kiosk",
+    description="404 until the check-in has reached the queue (a moment after `POST /checkin`); poll.",
+    tags=["tickets"],
+)
+async def appointment_ticket(
+    office_id: Identifier, appointment_id: Identifier, desk: Desk, staff: CounterStaff
+) -> IssuedTicketView:
+    require_office(staff, office_id)
+    issued = await desk.appointment_ticket(office_id, appointment_id)
+    return IssuedTicketView.of(issued, desk.settings.public_ticket_path)
 
 
 @router.get(

@@ -50,6 +50,10 @@ class OfficeClosed(DomainError):
     pass
 
 
+class IssuingStopped(OfficeClosed):
+    """The office is still open but no longer issues tickets today (its closing cut-off)."""
+
+
 class UnknownPriorityCategory(DomainError):
     pass
 

@@ -361,6 +361,7 @@ class OfficeQueue:
             language=ticket.language,
             contact_sealed=new.contact_sealed,
             citizen_token_sealed=new.citizen_token_sealed,
+            citizen_token_digest=new.token_digest,
         )
         ticket = self._put(ticket, issued)
         self.pending.tokens.append((ticket.token_digest, ticket.ticket_id))

@@ -9,8 +9,10 @@ layer forwards the request to the owner (`forwarding.py`).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
+import hmac
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -31,6 +33,7 @@ from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_diges
 from ticketing import domain
 from ticketing.domain import (
     InvalidTransition,
+    IssuingStopped,
     OfficeClosed,
     ServiceNotOffered,
     Ticket,
@@ -107,6 +110,13 @@ def appointment_ticket_id(appointment_id: str) -> str:
     return "a-" + hashlib.sha256(appointment_id.encode()).hexdigest()[:32]
 
 
+def appointment_ticket_token(appointment_id: str, key: str) -> str:
+    """The mobile-ticket token of a check-in: 256 bits keyed by the service's secret, so the kiosk
+    that checked the citizen in can print the same link the SMS carries (nobody without the key can)."""
+    mac = hmac.new(key.encode(), b"appointment-ticket:" + appointment_id.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
 class TicketDesk:
     def __init__(
         self,
@@ -172,6 +182,18 @@ class TicketDesk:
                 hours=calendar.describe_week(office),
                 next_opening=opening.isoformat() if opening else None,
             )
+        stops_at = calendar.issuing_stops_at(office, now)
+        # The reception desk still serves whoever it lets in; kiosks and the web stop at the cut-off.
+        late = stops_at is not None and now >= stops_at and request.channel != "reception"
+        if late and not self.settings.ignore_hours:
+            closes = calendar.closes_at(office, now)
+            assert closes is not None
+            local_close = calendar.local_now(office, closes)
+            raise IssuingStopped(
+                f"tickets are no longer issued today: the office closes at {local_close:%H:%M}",
+                closes_at=closes.isoformat(),
+                cutoff_minutes=office.issue_cutoff_minutes,
+            )
         if request.priority_category and request.priority_category not in {
             c.code for c in office.priority_categories
         }:
@@ -227,14 +249,15 @@ class TicketDesk:
         if ticket_id in host.queue.tickets or await self.models.ticket_doc(ticket_id) is not None:
             return None
         offered = [await self.offered(office.office_id, data.service_id)]
-        token = new_citizen_token()
+        token = self.appointment_token(data.appointment_id)
         new = NewTicket(
             ticket_id=ticket_id,
             letter=offered[0][0].letter,
             service_ids=[data.service_id],
             zone_id=offered[0][1],
             channel="appointment",
-            # The mobile link of a check-in gets its own token: the booking's arrives sealed.
+            # The mobile link of a check-in gets its own token (the booking's arrives sealed), derived
+            # from the appointment so the kiosk can print it (appointment_ticket below).
             token_digest=token_digest(token),
             language=data.language,
             appointment_id=data.appointment_id,
@@ -253,6 +276,27 @@ class TicketDesk:
         ticket = await host.run(issue_once, envelope)
         self.queue_status.request(office.office_id)
         return ticket
+
+    def appointment_token(self, appointment_id: str) -> str:
+        key = "checkin:" + self.settings.jwt_secret.get_secret_value()
+        return appointment_ticket_token(appointment_id, key)
+
+    async def appointment_ticket(self, office_id: str, appointment_id: str) -> IssuedTicket:
+        """The ticket a check-in issued, as a walk-in's (number, place, estimate, link) for the kiosk
+        to show and print; TicketNotFound until the check-in event has reached the office's queue."""
+        ticket_id = appointment_ticket_id(appointment_id)
+        host = await self.host(office_id)
+        ticket = host.queue.tickets.get(ticket_id)
+        if ticket is None:
+            doc = await self.models.ticket_doc(ticket_id)
+            if doc is None or doc.get("office_id") != office_id:
+                raise TicketNotFound("the check-in has not reached the queue yet; try again in a moment")
+            ticket = Ticket.from_doc(doc)
+        position, wait = 0, 0
+        if ticket.state == TicketState.WAITING:
+            placement = host.queue.placement(ticket, datetime.now(UTC))
+            position, wait = placement.position, placement.estimated_wait_minutes
+        return IssuedTicket(ticket, self.appointment_token(appointment_id), position, wait)
 
     # ------------------------------------------------------------------ citizens
 

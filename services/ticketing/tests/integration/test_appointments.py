@@ -1,4 +1,5 @@
-"""A checked-in appointment becomes a ticket once, however often the event is delivered."""
+"""A checked-in appointment becomes a ticket once, however often the event is delivered; the kiosk
+that checked the citizen in reads its number and mobile link to print."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from contracts.appointments import AppointmentCheckedIn
+from servicekit.sealing import token_digest
 from servicekit.testing import Infra, probe
 from ticketing.settings import Settings
 
@@ -28,6 +30,9 @@ async def test_a_check_in_delivered_twice_issues_one_appointment_ticket_called_f
     infra: Infra, settings: Settings, client: httpx.AsyncClient
 ) -> None:
     operator = auth(settings, "operator-f")
+    kiosk = auth(settings, "kiosk-f", "kiosk")
+    before = await client.get(f"/offices/{OFFICE}/appointment-tickets/ap-42", headers=kiosk)
+    assert before.status_code == 404 and before.json()["error"] == "TicketNotFound"
     opened = await client.post(
         "/windows/open",
         json={"office_id": OFFICE, "window_no": 5, "service_ids": ["housing-certificate"]},
@@ -61,6 +66,19 @@ async def test_a_check_in_delivered_twice_issues_one_appointment_ticket_called_f
     assert len(issued) == 1
     assert issued[0].data["channel"] == "appointment" and issued[0].data["language"] == "tt"
     assert issued[0].data["citizen_token_sealed"], "the notifier can send the mobile link"
+
+    # The kiosk shows and prints the number, place and mobile link like a walk-in's.
+    slip = await client.get(f"/offices/{OFFICE}/appointment-tickets/ap-42", headers=kiosk)
+    assert slip.status_code == 200, slip.text
+    assert slip.json()["number"] == issued[0].data["number"] and slip.json()["position"] == 1
+    assert issued[0].data["citizen_token_digest"] == token_digest(slip.json()["citizen_token"])
+    mobile = await client.get(f"/tickets/by-token/{slip.json()['citizen_token']}")
+    assert mobile.json()["number"] == issued[0].data["number"]
+    anonymous = await client.get(f"/offices/{OFFICE}/appointment-tickets/ap-42")
+    other_office = await client.get(
+        f"/offices/{OFFICE}/appointment-tickets/ap-42", headers=auth(settings, "k", "kiosk", "elsewhere")
+    )
+    assert (anonymous.status_code, other_office.status_code) == (401, 403)
     called = await client.post(f"/windows/{OFFICE}/5/call-next", headers=operator)
     assert called.json()["appointment_id"] == "ap-42", "a due appointment goes before the earlier walk-in"
     assert called.json()["ticket_id"] != walk_in["ticket_id"]

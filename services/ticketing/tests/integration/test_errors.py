@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -64,6 +64,30 @@ async def test_a_closed_office_refuses_tickets_with_its_hours(infra: Infra, make
     assert "closed" in body["reason"]
     assert body["hours"].startswith("Mon 08:00-18:00 (break 13:00-14:00)")
     assert datetime.fromisoformat(body["next_opening"]).date() > today
+
+
+async def test_kiosks_stop_issuing_the_cutoff_before_closing_and_the_reception_does_not(
+    infra: Infra, make_settings: Any
+) -> None:
+    settings: Settings = make_settings(Settings)
+    now = datetime.now(UTC)
+    local = calendar.local_now(sample_office(OFFICE), now)
+    soon = local + timedelta(minutes=30)
+    close = "24:00" if soon.date() != local.date() else f"{soon:%H:%M}"
+    today = DateException(date=local.date(), open="00:00", close=close, note="short day")
+    office = sample_office(OFFICE).model_copy(update={"exceptions": [today], "issue_cutoff_minutes": 60})
+    await publish(infra, settings, [office, sample_service(office_id=OFFICE)])
+    async with running(create_app(settings)) as client:
+        await catalog_ready(client, services=1)
+        kiosk = auth(settings, "kiosk-1", "kiosk")
+        refused = await client.post("/tickets", json=TICKET, headers=kiosk)
+        reception = await client.post(
+            "/tickets", json={**TICKET, "channel": "reception"}, headers=auth(settings, "r", "reception")
+        )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "IssuingStopped" and refused.json()["cutoff_minutes"] == 60
+    assert "no longer issued today" in refused.json()["reason"]
+    assert reception.status_code == 201, reception.text
 
 
 async def test_only_the_operator_who_opened_a_window_acts_at_it(

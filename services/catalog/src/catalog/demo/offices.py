@@ -98,6 +98,10 @@ def _week(
     return [*days, DayHours(weekday=5, open=saturday[0], close=saturday[1])]
 
 
+# Kiosks stop issuing a quarter of an hour before closing: the last visitors are still served.
+ISSUE_CUTOFF_MINUTES = 15
+
+
 def _zone(zone_id: str, kind: ZoneKind, windows: list[int], ru: str, tt: str, en: str) -> Zone:
     return Zone(zone_id=zone_id, kind=kind, windows=windows, name=T(ru=ru, tt=tt, en=en))
 
@@ -145,6 +149,7 @@ def express_office() -> OfficeConfigured:
                 ),
             ],
             "sla": SLA,
+            "issue_cutoff_minutes": ISSUE_CUTOFF_MINUTES,
             "priority_categories": PRIORITY_CATEGORIES,
             "appointment_capacity": [
                 AppointmentCapacity(weekdays=[0, 1, 2, 3, 4, 5], start="08:00", end="19:00", windows=2)
@@ -166,6 +171,7 @@ def _district_office(
         exceptions=HOLIDAYS,
         zones=zones,
         sla=SLA,
+        issue_cutoff_minutes=ISSUE_CUTOFF_MINUTES,
         priority_categories=PRIORITY_CATEGORIES,
         appointment_capacity=[
             AppointmentCapacity(
