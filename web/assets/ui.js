@@ -24,8 +24,9 @@ export function el(tag, attrs = {}, ...children) {
 
 /**
  * Runs `action(idempotencyKey)` for a tap on `button` once at a time: the button is disabled while the
- * request is in flight, and a retry of the same intent (after a failure) reuses the same key, so the
- * service can tell a repeated tap from a new request.
+ * request is in flight, and a retry of the same intent (after the connection failed, so the first
+ * attempt may have been done) reuses the same key: the service answers it with what the first
+ * attempt created. Any answered request ends the intent (the form may change before the next tap).
  */
 export async function guarded(button, action) {
   if (!button || button.dataset.busy === "1") return undefined;
@@ -37,6 +38,9 @@ export async function guarded(button, action) {
     const result = await action(button.dataset.idempotencyKey);
     delete button.dataset.idempotencyKey; // done: the next tap is a new intent
     return result;
+  } catch (error) {
+    if (!(error instanceof ApiError && error.offline)) delete button.dataset.idempotencyKey;
+    throw error;
   } finally {
     delete button.dataset.busy;
     button.disabled = false;

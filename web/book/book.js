@@ -60,8 +60,8 @@ async function book(form) {
     return;
   }
   try {
-    await guarded($("book"), async () => {
-      const booked = await api("appointments", "/appointments", { method: "POST", body });
+    await guarded($("book"), async (idempotencyKey) => {
+      const booked = await api("appointments", "/appointments", { method: "POST", body, idempotencyKey });
       const service = services.find((s) => s.service_id === booked.service_id);
       $("done-what").textContent = `${service ? service.title : booked.service_id} — ${dateTimeOf(booked.slot_start, timeZone(), lang() === "en" ? "en-GB" : "ru-RU")}`;
       $("code").textContent = booked.code;

@@ -148,7 +148,7 @@ async function takeTicket(button, phone) {
   const form = $("ticket-form");
   clearErrors(form);
   try {
-    await guarded(button, async () => {
+    await guarded(button, async (idempotencyKey) => {
       const body = {
         office_id: state.officeId,
         service_id: state.service.service_id,
@@ -157,7 +157,7 @@ async function takeTicket(button, phone) {
         phone: phone || null,
         channel: "kiosk",
       };
-      const ticket = await api("ticketing", "/tickets", { method: "POST", body, token: kioskToken() });
+      const ticket = await api("ticketing", "/tickets", { method: "POST", body, token: kioskToken(), idempotencyKey });
       showTicket(ticket);
     });
   } catch (error) {

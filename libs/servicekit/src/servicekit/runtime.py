@@ -25,6 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit.asyncapi import asyncapi_document
+from servicekit.idempotency import IdempotencyKeyReused
 from servicekit.kafka import (
     BatchConsumer,
     ConsumerHealth,
@@ -207,7 +208,9 @@ class ServiceRuntime:
         for router in routers:
             app.include_router(router)
         app.include_router(self._operations_router())
-        install_error_handlers(app, {NotFound: 404, ConcurrentChange: 409, **(errors or {})})
+        install_error_handlers(
+            app, {NotFound: 404, ConcurrentChange: 409, IdempotencyKeyReused: 422, **(errors or {})}
+        )
         self._instrument(app)
         return app
 

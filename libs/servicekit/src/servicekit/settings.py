@@ -60,6 +60,11 @@ class ServiceSettings(BaseSettings):
         return hashlib.sha256(b"pseudonym:" + self.jwt_secret.get_secret_value().encode()).hexdigest()
 
     @property
+    def idempotency_secret(self) -> str:
+        """Key of the citizen tokens derived for requests with an Idempotency-Key (same on all replicas)."""
+        return hashlib.sha256(b"idempotency:" + self.jwt_secret.get_secret_value().encode()).hexdigest()
+
+    @property
     def database_name(self) -> str:
         return self.mongo_db or f"onewindow_{self.service_name}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, require, require_office, verify_token
 from servicekit.clients import client_address
+from servicekit.idempotency import IdempotencyKeyHeader, IdempotencyKeys, request_digest
 from servicekit.runtime import from_app_state
 from servicekit.store import Document
 
@@ -58,6 +60,7 @@ router = APIRouter()
 
 Service = Annotated[Appointments, Depends(from_app_state("appointments", Appointments))]
 Supervisor = Annotated[Principal, require("supervisor")]
+Keys = Annotated[IdempotencyKeys, Depends(from_app_state("idempotency", IdempotencyKeys))]
 
 _START = "2026-03-02T10:00:00+03:00"
 
@@ -295,18 +298,32 @@ async def free_slots(
     response_model=BookedOut,
     tags=["citizen"],
 )
-async def book(body: BookIn, appointments: Service) -> BookedOut:
-    receipt = await appointments.book(
-        BookingRequest(
-            office_id=body.office_id,
-            service_id=body.service_id,
-            slot_start=body.slot_start,
-            name=body.name,
-            phone=body.phone,
-            email=body.email,
-            language=body.language,
-        )
+async def book(
+    body: BookIn, appointments: Service, keys: Keys, idempotency_key: IdempotencyKeyHeader = None
+) -> BookedOut:
+    request = BookingRequest(
+        office_id=body.office_id,
+        service_id=body.service_id,
+        slot_start=body.slot_start,
+        name=body.name,
+        phone=body.phone,
+        email=body.email,
+        language=body.language,
     )
+    if idempotency_key is None:
+        receipt = await appointments.book(request)
+    else:
+        claim = await keys.claim(
+            "appointments", idempotency_key, request_digest("POST /appointments", body.model_dump_json())
+        )
+        async with keys.one_at_a_time(claim):
+            receipt = await appointments.book(
+                replace(
+                    request,
+                    appointment_id="apt-" + claim.resource_id,
+                    token=keys.citizen_token(claim.resource_id),
+                )
+            )
     token = receipt.token or ""
     return BookedOut(
         **_booking_out(receipt.booking).model_dump(), token=token, manage_path=f"/appointments/manage/{token}"

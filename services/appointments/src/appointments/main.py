@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from servicekit.catalog_view import CatalogView
+from servicekit.idempotency import IdempotencyKeys
 from servicekit.runtime import ServiceRuntime
 
 from appointments import api
@@ -22,9 +23,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     view = CatalogView(runtime.db)
     appointments = Appointments(store, view, settings, clock, AppointmentMetrics(runtime.registry))
     runtime.add_aggregates(store.bookings)
+    idempotency = IdempotencyKeys(runtime.db, settings.idempotency_secret)
     runtime.on_start.append(store.ensure_indexes)
+    runtime.on_start.append(idempotency.ensure_indexes)
     runtime.consume(build_event_router(view, appointments))
     runtime.every(settings.sweep_seconds, appointments.sweep)
+    runtime.every(600, idempotency.sweep)
     app = runtime.create_app(
         title="OneWindow appointments",
         description="Book a time with a specialist, check in at the kiosk, manage the booking by its link.",
@@ -32,6 +36,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
         errors=api.ERRORS,
     )
     app.state.appointments = appointments
+    app.state.idempotency = idempotency
     app.state.checkin_limiter = FailureLimiter(
         settings.checkin_max_failures, settings.checkin_failure_window_seconds
     )

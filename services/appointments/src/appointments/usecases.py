@@ -28,7 +28,7 @@ from contracts.calendar import local_day, zone_named
 from contracts.catalog import OfficeConfigured, ServicePublished
 from servicekit.catalog_view import CatalogView
 from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_digest
-from servicekit.store import ConcurrentChange, Document
+from servicekit.store import AlreadyExists, ConcurrentChange, Document
 
 from appointments.domain import (
     AppointmentError,
@@ -75,6 +75,9 @@ class BookingRequest:
     phone: str | None
     email: str | None
     language: str
+    # Fixed by an Idempotency-Key claim: a retry finds the booking its first attempt made.
+    appointment_id: str | None = None
+    token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -225,9 +228,14 @@ class Appointments:
         return receipt
 
     async def _book(self, request: BookingRequest) -> Receipt:
+        token = request.token or new_citizen_token()
+        if request.appointment_id is not None:
+            earlier = await self.store.bookings.get(request.appointment_id)
+            if earlier is not None:  # a retry: the first attempt's booking, nothing sent again
+                return Receipt(earlier, token)
         office, service = await self._bookable(request.office_id, request.service_id)
         slot = await self._slot_or_alternatives(office, service, request.slot_start)
-        appointment_id = f"apt-{uuid.uuid4().hex}"
+        appointment_id = request.appointment_id or f"apt-{uuid.uuid4().hex}"
         identity = contact_identity(request.phone, request.email)
         contact_hash = (
             pseudonym(identity, self.settings.jwt_secret.get_secret_value() or "appointments")
@@ -253,7 +261,6 @@ class Appointments:
             undo.append(lambda: self.store.release_seats(seat_keys, appointment_id))
             code = await self.store.claim_code(office.office_id, appointment_id)
             undo.append(lambda: self.store.release_code(office.office_id, code, appointment_id))
-            token = new_citizen_token()
             doc = self._new_booking(request, office, slot, appointment_id, code, token, seat_no, seat_keys)
             doc["limit_key"] = limit_key
             doc["contact_hash"] = contact_hash
@@ -267,11 +274,21 @@ class Appointments:
                 contact_sealed=doc["contact_sealed"],
                 citizen_token_sealed=doc["citizen_token_sealed"],
             )
-            created = await self.store.bookings.create(doc, [self._event(doc, booked, 1)])
+            try:
+                created = await self.store.bookings.create(doc, [self._event(doc, booked, 1)])
+            except AlreadyExists:
+                if request.appointment_id is None:
+                    raise
+                # A retry raced its first attempt, which booked first: give back this attempt's claims.
+                created = None
         except BaseException:
             for step in reversed(undo):
                 await step()
             raise
+        if created is None:
+            for step in reversed(undo):
+                await step()
+            return Receipt(await self.store.bookings.load(appointment_id), token)
         log.info(
             "appointment booked",
             appointment_id=appointment_id,

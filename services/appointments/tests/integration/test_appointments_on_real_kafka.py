@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -488,3 +489,45 @@ async def test_booking_and_cancelling_again_and_again_cannot_flood_one_phone(
         assert flood.status_code == 429 and "tomorrow" in flood.json()["reason"]
         other = await client.post("/appointments", json=booking(slots[6]["slot_start"], phone="+79170001122"))
         assert other.status_code == 201, other.text
+
+
+async def test_a_retried_booking_with_one_key_is_one_booking_and_one_message(
+    infra: Infra, make_settings: Any
+) -> None:
+    clock = MovableClock()
+    app, settings = make_app(make_settings, clock)
+    async with running(app) as client, probe(infra, settings.topic("appointments.appointment")) as events:
+        await feed_catalog(app, client)
+        slots = await free_slots(client)
+        body = booking(slots[2]["slot_start"])
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        at_once = await asyncio.gather(
+            *(client.post("/appointments", json=body, headers=key) for _ in range(3))
+        )
+        later = await client.post("/appointments", json=body, headers=key)
+        answers = [*at_once, later]
+        assert all(a.status_code == 201 for a in answers), [
+            (a.status_code, a.json().get("reason")) for a in answers
+        ]
+        receipts = {(a.json()["appointment_id"], a.json()["code"], a.json()["token"]) for a in answers}
+        assert len(receipts) == 1, receipts
+        [(apt, _, token)] = receipts
+        assert (await client.get(f"/appointments/by-token/{token}")).json()["appointment_id"] == apt
+        assert seats_at(await free_slots(client), slots[2]["slot_start"]) == slots[2]["seats_left"] - 1
+
+        other = await client.post("/appointments", json=booking(slots[3]["slot_start"]), headers=key)
+        assert other.status_code == 422 and "different request" in other.json()["reason"], other.text
+
+        fresh = await client.post(
+            "/appointments",
+            json=booking(slots[4]["slot_start"]),
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert fresh.status_code == 201, fresh.text
+        # One office's events keep their order: once the fresh booking's is there, a second
+        # AppointmentBooked (a second message to the citizen) of the retried one would be too.
+        await events.wait_for(
+            of_appointment("appointments.AppointmentBooked", fresh.json()["appointment_id"])
+        )
+        booked = [e.aggregate_id for e in events.of_type("appointments.AppointmentBooked")]
+        assert booked.count(apt) == 1

@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo.errors import PyMongoError
 from servicekit.auth import Principal, require, require_office, verify_token
+from servicekit.idempotency import IdempotencyKeyHeader, IdempotencyKeys, request_digest
 from servicekit.runtime import from_app_state
 
 from ticketing.domain import (
@@ -71,6 +72,7 @@ PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 
 Desk = Annotated[TicketDesk, Depends(from_app_state("desk", TicketDesk))]
 Forwarding = Annotated[Forwarder, Depends(from_app_state("forwarder", Forwarder))]
+Keys = Annotated[IdempotencyKeys, Depends(from_app_state("idempotency", IdempotencyKeys))]
 Operator = Annotated[Principal, require("operator")]
 Staff = Annotated[Principal, require("operator", "supervisor")]
 # Who meets citizens in the hall: the kiosk, the reception desk, the operators.
@@ -409,6 +411,8 @@ async def issue_ticket(
     desk: Desk,
     forwarder: Forwarding,
     staff: Annotated[Principal | None, Depends(optional_staff)],
+    keys: Keys,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> IssuedTicketView:
     channel = body.channel
     if staff is None:
@@ -423,6 +427,13 @@ async def issue_ticket(
         channel = "web"  # without a kiosk token the caller is a citizen on the web
     else:
         require_office(staff, body.office_id)
+    ticket_id = citizen_token = None
+    if idempotency_key is not None:
+        caller = staff.subject if staff else "anonymous"
+        claim = await keys.claim(
+            "tickets", idempotency_key, request_digest("POST /tickets", caller, body.model_dump_json())
+        )
+        ticket_id, citizen_token = "t-" + claim.resource_id, keys.citizen_token(claim.resource_id)
     issued = await desk.issue(
         IssueRequest(
             office_id=body.office_id,
@@ -431,6 +442,8 @@ async def issue_ticket(
             priority_category=body.priority_category,
             language=body.language,
             phone=body.phone,
+            ticket_id=ticket_id,
+            citizen_token=citizen_token,
         )
     )
     return IssuedTicketView.of(issued, desk.settings.public_ticket_path)

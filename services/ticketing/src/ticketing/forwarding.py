@@ -25,7 +25,7 @@ from ticketing.settings import Settings
 
 log = structlog.get_logger("ticketing.forwarding")
 FORWARDED = "x-onewindow-forwarded"
-PASSED_ON = ("authorization", "content-type", "accept", "accept-language")
+PASSED_ON = ("authorization", "content-type", "accept", "accept-language", "idempotency-key")
 CHECK_IN_PATH = "/internal/check-ins"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts.catalog import OfficeConfigured
 from fastapi import FastAPI, Request, Response
 from servicekit.catalog_view import CatalogView
+from servicekit.idempotency import IdempotencyKeys
 from servicekit.kafka import _consumer_security as consumer_security
 from servicekit.runtime import ServiceRuntime
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     offices = Offices(settings, OfficeLog(runtime.db), models, runtime.producer)
     desk = TicketDesk(offices, models, catalog, runtime.producer, settings)
     forwarder = Forwarder(offices, settings)
+    idempotency = IdempotencyKeys(runtime.db, settings.idempotency_secret)
 
     async def known_offices() -> list[OfficeConfigured]:
         return [OfficeConfigured.model_validate(doc["data"]) async for doc in catalog.offices.find({})]
@@ -34,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.registry.register(OwnershipCollector(offices))
     runtime.consume(build_event_router(catalog, desk, forwarder))
     runtime.on_start.append(models.ensure_indexes)
+    runtime.on_start.append(idempotency.ensure_indexes)
     runtime.on_start.append(offices.publisher_start)
     runtime.on_start.append(ownership.start)
     runtime.on_stop.append(ownership.stop)
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.on_stop.append(forwarder.close)
     runtime.every(settings.sla_check_seconds, desk.watch_sla)
     runtime.every(settings.end_of_day_check_seconds, desk.close_day)
+    runtime.every(600, idempotency.sweep)
     app = runtime.create_app(
         title="OneWindow ticketing",
         description="Electronic queue: tickets, windows, calling, wait estimates, queue status.",
@@ -60,5 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OfficeUnavailable, retry_later)
     app.state.desk = desk
     app.state.forwarder = forwarder
+    app.state.idempotency = idempotency
     app.state.ownership = ownership
     return app

@@ -60,6 +60,9 @@ class IssueRequest:
     priority_category: str | None = None
     language: str = "ru"
     phone: str | None = None
+    # Fixed by an Idempotency-Key claim: a retry finds the ticket its first attempt issued.
+    ticket_id: str | None = None
+    citizen_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,12 @@ class TicketDesk:
     async def issue(self, request: IssueRequest, now: datetime | None = None) -> IssuedTicket:
         now = now or datetime.now(UTC)
         office = await self.office(request.office_id)
+        host = await self.offices.host(office)
+        token = request.citizen_token or new_citizen_token()
+        if request.ticket_id is not None:
+            earlier = await self._issued_before(host, request.ticket_id)
+            if earlier is not None:
+                return IssuedTicket(earlier, token, *self._placement_now(host, earlier))
         if not self.settings.ignore_hours and not calendar.is_open(office, now):
             opening = calendar.next_opening(office, now)
             raise OfficeClosed(
@@ -202,10 +211,8 @@ class TicketDesk:
                 categories=[c.code for c in office.priority_categories],
             )
         offered = [await self.offered(office.office_id, sid) for sid in request.service_ids]
-        host = await self.offices.host(office)
-        token = new_citizen_token()
         new = NewTicket(
-            ticket_id="t-" + uuid.uuid4().hex,
+            ticket_id=request.ticket_id or "t-" + uuid.uuid4().hex,
             letter=offered[0][0].letter,
             service_ids=[s.service_id for s, _ in offered],
             zone_id=offered[0][1],
@@ -231,12 +238,29 @@ class TicketDesk:
         expected = {s.service_id: s.expected_minutes * 60.0 for s, _ in offered}
 
         def issue(queue: OfficeQueue, now: datetime) -> tuple[Ticket, Placement]:
+            earlier = queue.tickets.get(new.ticket_id)
+            if earlier is not None:  # a retry queued behind its first attempt
+                return earlier, queue.placement(earlier, now)
             queue.expected_seconds.update(expected)
             return queue.issue(new, calendar.local_day(office, now), now)
 
         result = await host.run(issue, cause)
         self.queue_status.request(office.office_id)
         return result
+
+    async def _issued_before(self, host: OfficeHost, ticket_id: str) -> Ticket | None:
+        """The ticket a retried request issued already: in the queue, or finished (read model)."""
+        if ticket_id in host.queue.tickets:
+            return host.queue.tickets[ticket_id]
+        doc = await self.models.ticket_doc(ticket_id)
+        return Ticket.from_doc(doc) if doc is not None else None
+
+    @staticmethod
+    def _placement_now(host: OfficeHost, ticket: Ticket) -> tuple[int, int]:
+        if ticket.state != TicketState.WAITING or ticket.ticket_id not in host.queue.tickets:
+            return 0, 0
+        placement = host.queue.placement(ticket, datetime.now(UTC))
+        return placement.position, placement.estimated_wait_minutes
 
     async def issue_for_appointment(self, envelope: Envelope, data: AppointmentCheckedIn) -> Ticket | None:
         """The checked-in appointment's ticket, issued once however often the event arrives.
