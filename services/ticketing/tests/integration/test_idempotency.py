@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from servicekit.testing import Infra, probe
-from ticketing.settings import TicketingSettings
+from ticketing.settings import Settings
 
 from .replicas import replica_set
 from .test_ownership import TICKET
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 async def test_a_retried_ticket_request_with_one_key_is_one_ticket_on_every_replica(
     infra: Infra, make_settings: Any, tmp_path: Path
 ) -> None:
-    settings: TicketingSettings = make_settings(TicketingSettings)
+    settings: Settings = make_settings(Settings)
     async with (
         probe(infra, settings.topic("ticketing.ticket")) as watcher,
         replica_set(infra, settings, tmp_path) as (_, clients),
