@@ -173,6 +173,7 @@ def start_system() -> System:
             {
                 "NOTIFIER_CHANNEL": "live",
                 "NOTIFIER_QUIET_HOURS": "",
+                "NOTIFIER_NIGHT_HOURS": "",
                 "NOTIFIER_SMS_URL": f"http://127.0.0.1:{SMS_PORT}/sms",
             }
         )

@@ -95,6 +95,7 @@ class System:
             "NOTIFIER_CHANNEL": "log",
             "NOTIFIER_LOG_PATH": str(self.log_dir / "notifications.log"),
             "NOTIFIER_QUIET_HOURS": "",
+            "NOTIFIER_NIGHT_HOURS": "",
             # Check-in opens 15 min before a slot: make a checked-in appointment due at once.
             "TICKETING_APPOINTMENT_EARLY_MINUTES": "20",
             f"{upper}_HTTP_PORT": str(port),

@@ -53,6 +53,11 @@ def create_app(
 
     runtime.every(3600.0, forget_finished_tickets)
 
+    async def forget_message_counts() -> None:  # days behind every office's local day
+        await store.forget_recipient_messages_before((clock.now() - timedelta(days=2)).date().isoformat())
+
+    runtime.every(3600.0, forget_message_counts)
+
     app = runtime.create_app(
         title="OneWindow notifier",
         description="Display boards (snapshot + Server-Sent Events), messages to citizens and supervisors.",

@@ -53,6 +53,14 @@ class Settings(ServiceSettings):
     quiet_hours: str = Field(
         default="21:00-09:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)?$"
     )
+    # Office local time; urgent SMS (confirmations, calls) wait until it ends unless the office is
+    # open then (a citizen in the hall of an office open at night still gets the call). "" = none.
+    night_hours: str = Field(
+        default="22:00-08:00", pattern=r"^(([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)?$"
+    )
+    # Messages to one citizen's phone or e-mail per office-local day, whatever caused them (anyone can
+    # type someone else's number); past it a message is not sent (logged with the recipient's hash).
+    max_messages_per_recipient_per_day: int = Field(default=12, ge=1, le=1000)
     reminder_sweep_seconds: float = 5.0
     # After a visit ends the contact is kept this long for the feedback link, then purged.
     contact_grace_minutes: float = 120.0

@@ -83,6 +83,8 @@ class NotifierStore:
         self.scheduled = db["scheduled"]
         self.boards = AggregateStore(db, "boards")
         self.deliveries = AggregateStore(db, "deliveries")
+        # One document per citizen message to a recipient on a day (unique inserts: the daily cap).
+        self.recipient_messages = db["recipient_messages"]
 
     async def ensure_indexes(self) -> None:
         await self.waiting.create_index([("office_id", ASCENDING), ("service_id", ASCENDING)])
@@ -91,6 +93,7 @@ class NotifierStore:
         await self.scheduled.create_index([("owner", ASCENDING)])
         await self.contacts.create_index([("ended", ASCENDING)])
         await self.deliveries.collection.create_index([("status", ASCENDING)])
+        await self.recipient_messages.create_index([("day", ASCENDING)])
 
     # --- batches ----------------------------------------------------------------------------------
 
@@ -315,6 +318,19 @@ class NotifierStore:
 
     async def deliveries_in(self, status: str, limit: int = 500) -> list[Document]:
         return [doc async for doc in self.deliveries.collection.find({"status": status}).limit(limit)]
+
+    async def claim_recipient_message(self, recipient_ref: str, day: str, allowed: int) -> bool:
+        """One more message to this recipient on `day`, if fewer than `allowed` were claimed."""
+        for n in range(allowed):
+            try:
+                await self.recipient_messages.insert_one({"_id": f"{recipient_ref}:{day}:{n}", "day": day})
+            except DuplicateKeyError:
+                continue
+            return True
+        return False
+
+    async def forget_recipient_messages_before(self, day: str) -> int:
+        return (await self.recipient_messages.delete_many({"day": {"$lt": day}})).deleted_count
 
     async def claim_delivery(self, doc: Document) -> Document | None:
         """The unique insert that makes a delivery happen once; None when it was claimed before."""

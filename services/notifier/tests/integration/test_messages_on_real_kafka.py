@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from contracts import Envelope
 from contracts.appointments import AppointmentBooked
 from contracts.feedback import FeedbackRequested
+from contracts.samples import sample_office
 from contracts.ticketing import SlaBreached
 from notifier.clock import ManualClock
 from notifier.main import create_app
@@ -228,3 +229,44 @@ async def test_a_citizen_who_moves_up_to_third_in_line_is_told_once(
 async def _board_has(app: Any, number: str) -> bool:
     board = await app.state.store.board(OFFICE)
     return bool(board) and any(c["number"] == number for c in board["calls"])
+
+
+async def test_an_urgent_sms_at_night_waits_for_the_morning_when_the_office_is_closed(
+    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, night_hours="22:00-08:00")
+    clock = ManualClock(datetime(2030, 3, 4, 23, 30, tzinfo=MOSCOW))  # a Monday; the office opens at 8
+    await publisher.event(event(sample_office(OFFICE), OFFICE))
+    await publisher.event(
+        booked("ap-9", datetime(2030, 3, 5, 11, 0, tzinfo=MOSCOW), Sealer(keypair[0]), "tk")
+    )
+    app = create_app(settings, clock=clock)
+    async with serving(app):
+        waiting = await eventually(lambda: _scheduled_template(app, "appointment_booked"))
+        assert waiting[0]["due_at"] == datetime(2030, 3, 5, 8, 0, tzinfo=MOSCOW)
+        assert not sms_gateway.texts_to(PHONE)  # deferred, not sent
+        clock.set(datetime(2030, 3, 5, 8, 1, tzinfo=MOSCOW))
+        texts = await eventually(lambda: sms_gateway.texts_to(PHONE))
+        assert "05.03.2030 11:00" in texts[0]
+
+
+async def _scheduled_template(app: Any, template: str) -> list[Any]:
+    return [doc async for doc in app.state.store.scheduled.find({"message.template": template})]
+
+
+async def test_one_phone_gets_at_most_the_daily_cap_of_messages_whatever_causes_them(
+    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, max_messages_per_recipient_per_day=2)
+    sealer = Sealer(keypair[0])
+    other = "+79990001122"
+    await publish_catalog(publisher)
+    for n in (81, 82, 83):
+        await publisher.event(issued(f"t{n}", f"А0{n}", sealer, position=n))
+    await publisher.event(issued("t84", "А084", sealer, position=84, contact=other))
+    async with serving(create_app(settings)):
+        # One office's events arrive in order: once the other phone's confirmation went out, the
+        # third one to PHONE was decided (and refused) before it.
+        await eventually(lambda: sms_gateway.texts_to(other))
+        await eventually(lambda: len(sms_gateway.texts_to(PHONE)) == 2)
+        assert len(sms_gateway.texts_to(PHONE)) == 2

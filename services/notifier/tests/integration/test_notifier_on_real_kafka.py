@@ -35,6 +35,7 @@ def settings_for(make_settings: Any, keypair: tuple[str, str], gateway: SmsGatew
         "delivery_sweep_seconds": 0.5,
         "board_poll_seconds": 0.05,
         "quiet_hours": "",
+        "night_hours": "",
     }
     values.update(overrides)
     return make_settings(Settings, **values)

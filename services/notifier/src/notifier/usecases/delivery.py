@@ -93,10 +93,27 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def request(self, message: Outgoing) -> bool:
-        """Claim the delivery and queue it; False when this delivery was claimed before (redelivery)."""
+    async def request(self, message: Outgoing, *, capped_day: str | None = None) -> bool:
+        """Claim the delivery and queue it; False when this delivery was claimed before (redelivery).
+
+        With `capped_day` (the office-local day of a citizen message) the message also counts against
+        the recipient's daily cap, and past it is not sent.
+        """
         recipient_ref = self.keys.ref(message.address)
         key = delivery_id(message.cause_event_id, message.channel, message.template, recipient_ref)
+        if capped_day is not None:
+            if await self.store.delivery(key) is not None:
+                return False  # a redelivered event: counted and claimed the first time
+            allowed = self.settings.max_messages_per_recipient_per_day
+            if not await self.store.claim_recipient_message(recipient_ref, capped_day, allowed):
+                log.warning(
+                    "daily message cap reached, message not sent",
+                    template=message.template,
+                    channel=message.channel,
+                    recipient_ref=recipient_ref,
+                    allowed=allowed,
+                )
+                return False
         claimed = await self.store.claim_delivery(
             {
                 "_id": key,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from contracts.calendar import is_open, zone_named
 from servicekit.catalog_view import CatalogView
 from servicekit.logging import get_logger
 from servicekit.sealing import SealingError
@@ -18,6 +19,11 @@ from notifier.templates import URGENT, render
 from notifier.usecases.delivery import Dispatcher, Keys, Outgoing
 
 log = get_logger("notifier.messages")
+
+
+def local_day_in(timezone: str, at: datetime) -> date:
+    return at.astimezone(zone_named(timezone)).date()
+
 
 DEFAULT_TIMEZONE = "Europe/Moscow"
 
@@ -54,6 +60,7 @@ class Messenger:
         self.clock = clock
         self.keys = keys
         self.quiet = QuietHours.parse(settings.quiet_hours)
+        self.night = QuietHours.parse(settings.night_hours)
 
     async def timezone(self, office_id: str) -> str:
         office = await self.catalog.office(office_id)
@@ -62,17 +69,36 @@ class Messenger:
     async def send_to_citizen(
         self, message: CitizenMessage, *, owner: str | None = None, expires_at: datetime | None = None
     ) -> None:
-        """Now, or at the end of quiet hours for a message that can wait."""
-        if message.template not in URGENT and self.quiet is not None:
-            now = self.clock.now()
-            release = self.quiet.release_at(now, await self.timezone(message.office_id))
-            if release > now:
-                await self.schedule(
-                    message, release, owner=owner or message.cause_event_id, expires_at=expires_at
-                )
-                log.info("message deferred to the end of quiet hours", template=message.template)
-                return
+        """Now, or later: a message that can wait at the end of quiet hours, an urgent SMS at night at
+        the end of the night (unless the office is open, so its hall is calling)."""
+        release = await self._release_at(message)
+        if release is not None:
+            await self.schedule(
+                message, release, owner=owner or message.cause_event_id, expires_at=expires_at
+            )
+            log.info("message deferred", template=message.template, until=release.isoformat())
+            return
         await self.deliver_to_citizen(message)
+
+    async def _release_at(self, message: CitizenMessage) -> datetime | None:
+        now = self.clock.now()
+        office = await self.catalog.office(message.office_id)
+        timezone = office.timezone if office else DEFAULT_TIMEZONE
+        if message.template not in URGENT:
+            release = self.quiet.release_at(now, timezone) if self.quiet is not None else now
+        elif self.night is not None and self._is_sms(message):
+            release = self.night.release_at(now, timezone)
+            if release > now and office is not None and is_open(office, now):
+                return None
+        else:
+            return None
+        return release if release > now else None
+
+    def _is_sms(self, message: CitizenMessage) -> bool:
+        try:
+            return contact_channel(self.keys.open(message.contact_sealed).strip()) == "sms"
+        except SealingError:
+            return False  # not sendable at all: deliver_to_citizen says so
 
     async def deliver_to_citizen(self, message: CitizenMessage) -> None:
         try:
@@ -86,6 +112,7 @@ class Messenger:
             params["link"] = self.settings.public_url.rstrip("/") + message.link_path.format(token=token)
         overrides = self.settings.template_overrides.get(message.office_id)
         text = render(message.template, message.language, params, overrides)
+        day = local_day_in(await self.timezone(message.office_id), self.clock.now())
         await self.dispatcher.request(
             Outgoing(
                 cause_event_id=message.cause_event_id,
@@ -95,7 +122,8 @@ class Messenger:
                 channel=contact_channel(contact),
                 address=contact,
                 text=text,
-            )
+            ),
+            capped_day=day.isoformat(),
         )
 
     async def send_to_supervisors(
