@@ -196,3 +196,11 @@ def test_anonymous_writes_are_limited_per_client_for_all_replicas_at_once(front:
     assert limited[0].json()["retry_after_seconds"] == 60 and limited[0].headers["retry-after"] == "60"
     assert answers[0].status_code != 429  # a burst gets through first
     assert all(r.status_code != 429 for r in reads)  # reading is not limited
+
+
+def test_oversized_bodies_are_refused_at_the_proxy_with_a_reason(front: Front) -> None:
+    big = {"office_id": "x" * 70_000}
+    for base in (front.public, front.internal):
+        answer = httpx.post(f"{base}/api/appointments/appointments", json=big, timeout=10)
+        assert answer.status_code == 413, (base, answer.text[:200])
+        assert "larger than" in answer.json()["reason"]

@@ -211,6 +211,7 @@ class ServiceRuntime:
         install_error_handlers(
             app, {NotFound: 404, ConcurrentChange: 409, IdempotencyKeyReused: 422, **(errors or {})}
         )
+        limit_body_size(app, self.settings.max_body_bytes)
         self._instrument(app)
         return app
 
@@ -293,6 +294,46 @@ class ServiceRuntime:
                     latency.labels(scope["method"], route).observe(time.perf_counter() - started)
 
         app.add_middleware(Measure)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+def limit_body_size(app: FastAPI, limit: int) -> None:
+    """Refuse request bodies over `limit` bytes with 413 and a reason: at once when Content-Length
+    says so, else as soon as the streamed body passes it (the route's read raises, FastAPI keeps the
+    HTTPException and the error handler answers JSON)."""
+
+    class LimitBody:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > limit:
+                reason = BodyTooLarge(limit).detail
+                response = JSONResponse({"reason": reason, "error": "body_too_large"}, status_code=413)
+                await response(scope, receive, send)
+                return
+            received = 0
+
+            async def counted() -> Any:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > limit:
+                        raise BodyTooLarge(limit)
+                return message
+
+            await self.app(scope, counted, send)
+
+    app.add_middleware(LimitBody)
 
 
 def install_error_handlers(app: FastAPI, errors: Mapping[type[Exception], int]) -> None:

@@ -50,6 +50,8 @@ class ServiceSettings(BaseSettings):
     handler_backoff_seconds: float = Field(default=0.2, validation_alias="ONEWINDOW_HANDLER_BACKOFF")
     outbox_sweep_seconds: float = Field(default=2.0, validation_alias="ONEWINDOW_OUTBOX_SWEEP_SECONDS")
     consumer_stall_seconds: float = Field(default=300.0, validation_alias="ONEWINDOW_CONSUMER_STALL_SECONDS")
+    # Request bodies above this are refused with 413 before a route reads them (nginx caps at 64k too).
+    max_body_bytes: int = Field(default=65536, ge=1024, validation_alias="ONEWINDOW_MAX_BODY_BYTES")
 
     @property
     def pseudonym_secret(self) -> str:
