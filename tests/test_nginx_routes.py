@@ -103,6 +103,7 @@ PUBLIC_PATHS = [
     "/api/feedback/alerts/a1/resolve",
     "/api/notifier/boards/kzn",
     "/api/notifier/boards/kzn/stream",
+    "/api/notifier/checklists/send",
     "/api/catalog/alive",
 ]
 
@@ -147,7 +148,7 @@ def test_security_headers_on_every_public_answer(front: Front) -> None:
 
 
 def test_citizen_tokens_never_reach_the_logs(front: Front) -> None:
-    tokens = [secrets.token_urlsafe(32) for _ in range(6)]
+    tokens = [secrets.token_urlsafe(32) for _ in range(8)]
     paths = [
         f"/t/{tokens[0]}",
         f"/feedback/{tokens[1]}?lang=en",
@@ -155,6 +156,8 @@ def test_citizen_tokens_never_reach_the_logs(front: Front) -> None:
         f"/api/ticketing/tickets/by-token/{tokens[3]}",
         f"/api/appointments/appointments/by-token/{tokens[4]}/cancel",
         f"/api/feedback/feedback/{tokens[5]}",
+        f"/r/{tokens[6]}?lang=tt",
+        f"/api/feedback/feedback/by-ticket/{tokens[7]}",
     ]
     for path in paths:
         httpx.get(f"{front.public}{path}", timeout=10)
@@ -164,6 +167,7 @@ def test_citizen_tokens_never_reach_the_logs(front: Front) -> None:
         assert token not in logs
     assert "GET /api/ticketing/tickets/by-token/*** " in access_log
     assert "GET /feedback/***?lang=en " in access_log
+    assert "GET /api/feedback/feedback/by-ticket/*** " in access_log
 
 
 def test_the_compose_config_as_a_whole_is_valid_nginx(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, require, require_office
 from servicekit.runtime import from_app_state
+from servicekit.store import Document
 
 from feedback import domain
 from feedback.store import FeedbackStore
@@ -17,6 +18,7 @@ from feedback.usecases import Answer, Feedback, Monitoring
 ERRORS: dict[type[Exception], int] = {
     domain.FeedbackLinkUnusable: 404,
     domain.AlertAlreadyResolved: 409,
+    domain.VisitAlreadyRated: 409,
     domain.BadPeriod: 422,
 }
 
@@ -28,6 +30,9 @@ Store = Annotated[FeedbackStore, Depends(from_app_state("store", FeedbackStore))
 Monitor = Annotated[Monitoring, Depends(from_app_state("monitoring", Monitoring))]
 UseCases = Annotated[Feedback, Depends(from_app_state("feedback", Feedback))]
 Supervisor = Annotated[Principal, require("supervisor")]
+# The rating screen facing the citizen at a window is signed in with the window's operator account
+# (or the office's kiosk account) and paired with one window number.
+WindowScreen = Annotated[Principal, require("operator", "kiosk")]
 
 
 # ---------------------------------------------------------------- citizens
@@ -82,6 +87,9 @@ class GiveFeedback(BaseModel):
         default="", max_length=domain.MAX_COMMENT_CHARS, examples=["Quick and polite, thank you."]
     )
 
+    def answer(self) -> Answer:
+        return Answer(rating=self.rating, tags=list(self.tags), comment=self.comment)
+
 
 class FeedbackAccepted(BaseModel):
     request_id: str = Field(examples=["fr-t-20250310-A017"])
@@ -89,11 +97,7 @@ class FeedbackAccepted(BaseModel):
     answered_at: datetime
 
 
-@citizens.get(
-    "/feedback/{token}", summary="What the feedback page shows for a link", response_model=FeedbackPage
-)
-async def feedback_page(token: str, store: Store, feedback: UseCases) -> FeedbackPage:
-    request = await feedback.request_by_token(token)
+async def _page(request: Document, store: FeedbackStore) -> FeedbackPage:
     service = await store.catalog.service(request["service_id"], include_retired=True)
     office = await store.catalog.office(request["office_id"])
     return FeedbackPage(
@@ -110,6 +114,100 @@ async def feedback_page(token: str, store: Store, feedback: UseCases) -> Feedbac
     )
 
 
+@citizens.get(
+    "/feedback/{token}", summary="What the feedback page shows for a link", response_model=FeedbackPage
+)
+async def feedback_page(token: str, store: Store, feedback: UseCases) -> FeedbackPage:
+    return await _page(await feedback.request_by_token(token), store)
+
+
+@citizens.get(
+    "/feedback/by-ticket/{token}",
+    summary="The rating page of the link printed on the ticket (the ticket's own token)",
+    description="404 until the visit is over (and after the link expires).",
+    response_model=FeedbackPage,
+)
+async def feedback_page_by_ticket(token: str, store: Store, feedback: UseCases) -> FeedbackPage:
+    return await _page(await feedback.request_by_ticket_token(token), store)
+
+
+@citizens.post(
+    "/feedback/by-ticket/{token}",
+    summary="Rate a visit from the ticket's link (once per visit: 409 when already rated)",
+    status_code=201,
+    response_model=FeedbackAccepted,
+)
+async def give_feedback_by_ticket(token: str, body: GiveFeedback, feedback: UseCases) -> FeedbackAccepted:
+    return _accepted(await feedback.give_by_ticket(token, body.answer()))
+
+
+class WindowRating(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "request_id": "fr-t-4f1c",
+                    "number": "А017",
+                    "service_title": {"ru": "Справка о составе семьи", "tt": None, "en": None},
+                    "requested_at": "2025-03-10T09:40:00Z",
+                    "tags": list(domain.TAGS),
+                }
+            ]
+        }
+    )
+
+    request_id: str
+    number: str | None
+    service_title: dict[str, str | None] | None
+    requested_at: datetime
+    tags: list[str]
+
+
+class WindowRatingGiven(GiveFeedback):
+    request_id: str = Field(min_length=1, max_length=64, examples=["fr-t-4f1c"])
+
+
+@citizens.get(
+    "/offices/{office_id}/windows/{window_no}/rating",
+    summary="The visit a window's rating screen offers now (null: none waits for a rating)",
+    response_model=WindowRating | None,
+)
+async def window_rating(
+    office_id: str, window_no: int, screen: WindowScreen, store: Store, feedback: UseCases
+) -> WindowRating | None:
+    require_office(screen, office_id)
+    request = await feedback.waiting_at_window(office_id, window_no)
+    if request is None:
+        return None
+    service = await store.catalog.service(request["service_id"], include_retired=True)
+    return WindowRating(
+        request_id=request["_id"],
+        number=request.get("number"),
+        service_title=service.title.model_dump() if service else None,
+        requested_at=request["requested_at"],
+        tags=list(domain.TAGS),
+    )
+
+
+@citizens.post(
+    "/offices/{office_id}/windows/{window_no}/rating",
+    summary="The citizen rates the visit on the window's screen (once per visit: 409 when rated)",
+    status_code=201,
+    response_model=FeedbackAccepted,
+)
+async def give_window_rating(
+    office_id: str, window_no: int, body: WindowRatingGiven, screen: WindowScreen, feedback: UseCases
+) -> FeedbackAccepted:
+    require_office(screen, office_id)
+    return _accepted(await feedback.give_at_window(office_id, window_no, body.request_id, body.answer()))
+
+
+def _accepted(answered: Document) -> FeedbackAccepted:
+    return FeedbackAccepted(
+        request_id=answered["_id"], rating=answered["rating"], answered_at=answered["answered_at"]
+    )
+
+
 @citizens.post(
     "/feedback/{token}",
     summary="Rate a visit (once per visit)",
@@ -117,12 +215,7 @@ async def feedback_page(token: str, store: Store, feedback: UseCases) -> Feedbac
     response_model=FeedbackAccepted,
 )
 async def give_feedback(token: str, body: GiveFeedback, feedback: UseCases) -> FeedbackAccepted:
-    answered = await feedback.give(
-        token, Answer(rating=body.rating, tags=list(body.tags), comment=body.comment)
-    )
-    return FeedbackAccepted(
-        request_id=answered["_id"], rating=answered["rating"], answered_at=answered["answered_at"]
-    )
+    return _accepted(await feedback.give(token, body.answer()))
 
 
 # ---------------------------------------------------------------- supervisors: alerts

@@ -45,6 +45,13 @@ class FeedbackLinkUnusable(Exception):
         super().__init__(GENERIC_LINK_REASON)
 
 
+class VisitAlreadyRated(Exception):
+    """This visit has its rating already (from the ticket, the window screen or the SMS link)."""
+
+    def __init__(self) -> None:
+        super().__init__("this visit has been rated already: thank you")
+
+
 class AlertAlreadyResolved(Exception):
     """The alert was resolved; it cannot be acknowledged or resolved again."""
 

@@ -19,5 +19,7 @@ class Settings(ServiceSettings):
     # Consumer group override: a rebuild reads the topics from the beginning under a new group,
     # into a fresh database (FEEDBACK_MONGO_DB), while the live service keeps running.
     consumer_group: str = ""
+    # A window's rating screen offers the visit completed there for this many minutes.
+    window_rating_minutes: int = 10
     # Longest period one CSV export may cover (each day is computed from raw visit facts).
     max_export_days: int = 92

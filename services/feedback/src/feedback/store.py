@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from servicekit.catalog_view import CatalogView
@@ -31,6 +31,8 @@ class FeedbackStore:
 
     async def ensure_indexes(self) -> None:
         await self.requests.collection.create_index([("token_digest", ASCENDING)], unique=True)
+        await self.requests.collection.create_index([("ticket_token_digest", ASCENDING)])
+        await self.requests.collection.create_index([("office_id", ASCENDING), ("window_no", ASCENDING)])
         await self.alerts.collection.create_index([("office_id", ASCENDING), ("state", ASCENDING)])
         await self.visits.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
         await self.ratings.create_index([("office_id", ASCENDING), ("given_day", ASCENDING)])
@@ -41,6 +43,22 @@ class FeedbackStore:
 
     async def request_by_token_digest(self, digest: str) -> Document | None:
         return await self.requests.collection.find_one({"token_digest": digest})
+
+    async def request_by_ticket_token_digest(self, digest: str) -> Document | None:
+        return await self.requests.collection.find_one({"ticket_token_digest": digest})
+
+    async def latest_request_at_window(
+        self, office_id: str, window_no: int, since: datetime
+    ) -> Document | None:
+        return await self.requests.collection.find_one(
+            {
+                "office_id": office_id,
+                "window_no": window_no,
+                "state": "requested",
+                "requested_at": {"$gte": since},
+            },
+            sort=[("requested_at", DESCENDING)],
+        )
 
     # -- visits
 

@@ -21,6 +21,7 @@ from contracts.feedback import FeedbackAlertRaised, FeedbackAlertResolved, Feedb
 from contracts.portal import OnlineApplicationFiled
 from contracts.ticketing import (
     ServiceCompleted,
+    TicketIssued,
     WindowClosed,
     WindowOpened,
     WindowPaused,
@@ -30,7 +31,7 @@ from servicekit.catalog_view import CatalogView
 from servicekit.kafka import Received
 from servicekit.logging import get_logger
 from servicekit.sealing import Sealer, new_citizen_token, token_digest
-from servicekit.store import AlreadyExists, Document
+from servicekit.store import AlreadyExists, Document, NotFound
 
 from feedback import domain
 from feedback.settings import Settings
@@ -92,13 +93,19 @@ class Feedback:
             ticket_id = str(envelope.data["ticket_id"])
             visit = domain.apply_ticket_event(visits.get(ticket_id), fact)
             if visit is not None:
+                if isinstance(data, TicketIssued) and data.citizen_token_digest:
+                    # The rating link printed on the ticket carries the ticket's token.
+                    visit["ticket_token_digest"] = data.citizen_token_digest
                 visits[ticket_id] = changed[ticket_id] = visit
             if (
                 isinstance(data, ServiceCompleted)
                 and data.next_service_id is None
                 and self.sealer is not None
             ):
-                request = await self._feedback_request(envelope, data, self.sealer)
+                issued = visits.get(ticket_id) or {}
+                request = await self._feedback_request(
+                    envelope, data, self.sealer, issued.get("ticket_token_digest")
+                )
                 if request is not None:
                     requests.append(request)
         await store.save_visits(list(changed.values()), stored)
@@ -106,9 +113,10 @@ class Feedback:
         await store.requests.create_many(requests)
 
     async def _feedback_request(
-        self, envelope: Envelope, data: ServiceCompleted, sealer: Sealer
+        self, envelope: Envelope, data: ServiceCompleted, sealer: Sealer, ticket_token_digest: str | None
     ) -> tuple[dict[str, object], list[Envelope]] | None:
-        """One request per visit, sent through the notifier with a sealed link token."""
+        """One request per visit, sent through the notifier with a sealed link token; the ticket's own
+        link (printed on it) and the window's rating screen answer the same request."""
         expires_at = envelope.occurred_at + timedelta(days=self.settings.expires_days)
         if expires_at <= datetime.now(UTC):
             return None  # an old visit read again: its link would already be dead
@@ -136,9 +144,11 @@ class Feedback:
                 await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at)
             ).isoformat(),
             "window_no": data.window_no,
+            "number": data.number,
             "operator_ref": data.operator_ref,
             "language": data.language,
             "token_digest": token_digest(token),
+            "ticket_token_digest": ticket_token_digest,
             "expires_at": expires_at,
             "requested_at": envelope.occurred_at,
             "state": "requested",
@@ -252,11 +262,45 @@ class Feedback:
         return request
 
     async def give(self, token: str, answer: Answer) -> Document:
-        """The citizen's rating, once per visit: FeedbackGiven through the request's outbox."""
+        """The citizen's rating from the SMS/e-mail link, once per visit."""
         request = await self.request_by_token(token)
+        return await self._answer(request["_id"], answer, domain.FeedbackLinkUnusable)
+
+    async def request_by_ticket_token(self, token: str) -> Document:
+        """The visit's request behind the rating link printed on its ticket (the ticket's token)."""
+        request = await self.store.request_by_ticket_token_digest(token_digest(token))
+        if request is None or request["expires_at"] <= datetime.now(UTC):
+            raise domain.FeedbackLinkUnusable()
+        return request
+
+    async def give_by_ticket(self, token: str, answer: Answer) -> Document:
+        request = await self.request_by_ticket_token(token)
+        return await self._answer(request["_id"], answer, domain.VisitAlreadyRated)
+
+    async def waiting_at_window(self, office_id: str, window_no: int) -> Document | None:
+        """The visit a window's rating screen offers: the last one completed there in the last
+        minutes and not rated yet (from any link)."""
+        since = datetime.now(UTC) - timedelta(minutes=self.settings.window_rating_minutes)
+        return await self.store.latest_request_at_window(office_id, window_no, since)
+
+    async def give_at_window(
+        self, office_id: str, window_no: int, request_id: str, answer: Answer
+    ) -> Document:
+        try:
+            request = await self.store.requests.load(request_id)
+        except NotFound:
+            raise domain.FeedbackLinkUnusable() from None
+        if (request["office_id"], request.get("window_no")) != (office_id, window_no):
+            raise domain.FeedbackLinkUnusable()
+        return await self._answer(request_id, answer, domain.VisitAlreadyRated)
+
+    async def _answer(self, request_id: str, answer: Answer, answered: type[Exception]) -> Document:
+        """FeedbackGiven through the request's outbox; `answered` is raised when the visit was rated."""
 
         def decide(current: Document) -> tuple[Document, list[Any]]:
             now = datetime.now(UTC)
+            if current.get("state") == "answered":
+                raise answered()
             state = domain.answer(
                 current, rating=answer.rating, tags=answer.tags, comment=answer.comment, now=now
             )
@@ -280,7 +324,7 @@ class Feedback:
             )
             return state, [event]
 
-        return await self.store.requests.change(request["_id"], decide)
+        return await self.store.requests.change(request_id, decide)
 
     # ------------------------------------------------------------ supervisors: alerts
 

@@ -63,6 +63,7 @@ class Ticket:
     office_id: str = OFFICE
     channel: str = "kiosk"
     appointment_id: str | None = None
+    token_digest: str | None = None  # of the ticket's own link (the rating link printed on it)
     events: list[Envelope] = field(default_factory=list)
     clock: datetime = field(init=False)
     version: int = field(default=0, init=False)
@@ -82,6 +83,7 @@ class Ticket:
                 issued_at=self.issued_at,
                 position=1,
                 estimated_wait_minutes=5,
+                citizen_token_digest=self.token_digest,
             )
         )
 

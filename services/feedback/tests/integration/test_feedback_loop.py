@@ -23,7 +23,7 @@ from feedback_scenario import (
     staff_headers,
     window_opened,
 )
-from servicekit.sealing import Unsealer
+from servicekit.sealing import Unsealer, new_citizen_token, token_digest
 from servicekit.testing import Infra, probe, running
 
 pytestmark = pytest.mark.integration
@@ -122,6 +122,53 @@ async def test_a_finished_visit_is_rated_once_and_the_rating_reaches_the_numbers
             )
             == 1
         )
+
+
+async def test_the_ticket_link_and_the_window_screen_each_rate_their_visit_once(
+    infra: Infra, settings: Settings
+) -> None:
+    ticket_token = new_citizen_token()
+    by_ticket = today_ticket("t-win-1", "А020", 5, token_digest=token_digest(ticket_token)).served(
+        wait=60, service=120, window=3, operator="op-3"
+    )
+    at_window = today_ticket("t-win-2", "А021", 4).served(wait=60, service=120, window=4, operator="op-4")
+    app = create_app(settings)
+    screen = staff_headers(settings, role="operator")
+    async with running(app) as client, probe(infra, settings.topic("feedback.feedback")) as feedback_topic:
+        await publish(infra, settings, catalog_events())
+        await catalog_arrived(app)
+        await publish(infra, settings, [*by_ticket.events, *at_window.events])
+        await feedback_topic.wait_for(requested_for("t-win-1"))
+        await feedback_topic.wait_for(requested_for("t-win-2"))
+
+        # The rating screen paired with window 4 offers the visit just completed there.
+        offered = await client.get(f"/offices/{OFFICE}/windows/4/rating", headers=screen)
+        assert offered.status_code == 200 and offered.json()["number"] == "А021", offered.text
+        rating = {"request_id": offered.json()["request_id"], "rating": 5}
+        rated = await client.post(f"/offices/{OFFICE}/windows/4/rating", json=rating, headers=screen)
+        again = await client.post(f"/offices/{OFFICE}/windows/4/rating", json=rating, headers=screen)
+        assert rated.status_code == 201 and again.status_code == 409, again.text
+        assert again.json()["error"] == "VisitAlreadyRated"
+        assert (await client.get(f"/offices/{OFFICE}/windows/4/rating", headers=screen)).json() is None
+        wrong_window = await client.post(f"/offices/{OFFICE}/windows/3/rating", json=rating, headers=screen)
+        assert wrong_window.status_code == 404
+
+        # The link printed on the ticket (its own token) rates that visit, once.
+        page = await client.get(f"/feedback/by-ticket/{ticket_token}")
+        assert page.status_code == 200 and page.json()["answered"] is False, page.text
+        first = await client.post(f"/feedback/by-ticket/{ticket_token}", json={"rating": 3})
+        second = await client.post(f"/feedback/by-ticket/{ticket_token}", json={"rating": 1})
+        assert (first.status_code, second.status_code) == (201, 409), second.text
+        guessed = await client.get("/feedback/by-ticket/" + new_citizen_token())
+        assert guessed.status_code == 404
+        assert (await client.get(f"/offices/{OFFICE}/windows/3/rating", headers=screen)).json() is None
+
+        anonymous = await client.get(f"/offices/{OFFICE}/windows/3/rating")
+        stranger = staff_headers(settings, role="operator", office_id="x")
+        elsewhere = await client.get(f"/offices/{OFFICE}/windows/3/rating", headers=stranger)
+        assert (anonymous.status_code, elsewhere.status_code) == (401, 403)
+        given = await feedback_topic.wait_for(lambda e: e.event_type == "feedback.FeedbackGiven", count=2)
+        assert sorted(e.data["rating"] for e in given) == [3, 5]
 
 
 async def test_a_low_rating_raises_an_alert_with_the_visit_timeline_for_the_office_supervisors(

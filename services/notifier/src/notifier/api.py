@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from servicekit.catalog_view import CatalogView
 from servicekit.runtime import from_app_state
 from servicekit.store import Document
@@ -18,8 +19,10 @@ from notifier.board import BoardHub
 from notifier.domain import changes_since, empty_board, snapshot
 from notifier.settings import Settings
 from notifier.store import NotifierStore
+from notifier.usecases.checklists import ChecklistNotOffered, ChecklistSender, TooManyChecklists
 
 router = APIRouter(tags=["board"])
+checklists = APIRouter(tags=["checklists"])
 
 OfficeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", examples=["kzn-kirov-moskov"])]
 
@@ -28,7 +31,7 @@ class UnknownBoard(Exception):
     """No such office: neither the catalog nor any call knows it."""
 
 
-ERRORS: dict[type[Exception], int] = {UnknownBoard: 404}
+ERRORS: dict[type[Exception], int] = {UnknownBoard: 404, ChecklistNotOffered: 404, TooManyChecklists: 429}
 
 _CALL_EXAMPLE: dict[str, Any] = {
     "ticket_id": "t-7f3a",
@@ -181,3 +184,64 @@ async def board_stream(
 async def _next(queue: asyncio.Queue[Document | None], seconds: float) -> Document | None:
     result: Document | None = await asyncio.wait_for(queue.get(), seconds)
     return result
+
+
+# --------------------------------------------------------------------------- checklists on request
+
+_CONTACT_NOISE = re.compile(r"[\s()\-]")
+_PHONE = re.compile(r"^\+?[0-9]{10,15}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+
+
+class SendChecklist(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "office_id": "kzn-kirov-moskov",
+                    "service_id": "housing-certificate",
+                    "contact": "+7 917 123-45-67",
+                    "language": "ru",
+                }
+            ]
+        }
+    )
+
+    office_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    service_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    contact: str = Field(
+        max_length=254, description="A phone number or an e-mail address; never stored in clear"
+    )
+    language: Literal["ru", "tt", "en"] = "ru"
+
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, value: str) -> str:
+        value = value.strip()
+        if "@" in value:
+            if not _EMAIL.match(value):
+                raise ValueError("an e-mail address looks like name@example.org")
+            return value
+        digits = _CONTACT_NOISE.sub("", value)
+        if not _PHONE.match(digits):
+            raise ValueError("a phone number has 10 to 15 digits, optionally with a leading +")
+        return digits
+
+
+class ChecklistSent(BaseModel):
+    channel: Literal["sms", "email"] = Field(examples=["sms"])
+
+
+Checklists = Annotated[ChecklistSender, Depends(from_app_state("checklists", ChecklistSender))]
+
+
+@checklists.post(
+    "/checklists/send",
+    summary="Send a service's document checklist to a citizen's phone or e-mail (on their request)",
+    description="A few a day per contact (429 beyond); the text links the printable checklist page.",
+    status_code=202,
+    response_model=ChecklistSent,
+)
+async def send_checklist(body: SendChecklist, sender: Checklists) -> ChecklistSent:
+    channel = await sender.send(body.office_id, body.service_id, body.contact, body.language)
+    return ChecklistSent(channel="email" if channel == "email" else "sms")

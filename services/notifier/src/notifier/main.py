@@ -15,6 +15,7 @@ from notifier.clock import Clock, SystemClock
 from notifier.handlers import build_event_router
 from notifier.settings import Settings
 from notifier.store import NotifierStore
+from notifier.usecases.checklists import ChecklistSender
 from notifier.usecases.delivery import Dispatcher, Keys
 from notifier.usecases.messages import Messenger
 from notifier.usecases.reactions import Reactions
@@ -61,7 +62,7 @@ def create_app(
     app = runtime.create_app(
         title="OneWindow notifier",
         description="Display boards (snapshot + Server-Sent Events), messages to citizens and supervisors.",
-        routers=[api.router],
+        routers=[api.router, api.checklists],
         errors=api.ERRORS,
     )
     app.state.store = store
@@ -69,5 +70,6 @@ def create_app(
     app.state.board_hub = hub
     app.state.dispatcher = dispatcher
     app.state.messenger = messenger
+    app.state.checklists = ChecklistSender(store, dispatcher, catalog, settings, clock, keys)
     app.state.clock = clock
     return app

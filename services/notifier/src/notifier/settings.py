@@ -66,6 +66,8 @@ class Settings(ServiceSettings):
     contact_grace_minutes: float = 120.0
     # Finished tickets are remembered this long, so a replayed event never puts one back in line.
     ticket_memory_days: float = Field(default=14.0, gt=0)
+    # Checklists sent on request: at most this many a day to one phone or e-mail.
+    checklists_per_contact_per_day: int = Field(default=5, ge=1, le=50)
     template_overrides: TemplateOverrides = Field(default_factory=dict)
 
     board_calls_kept: int = Field(default=20, ge=1, le=200)

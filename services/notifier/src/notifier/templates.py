@@ -36,6 +36,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "tt": "Искә төшерәбез: бер сәгатьтән, {when} — {service}, {office}.",
         "en": "Reminder: in one hour, {when} — {service}, {office}.",
     },
+    "checklist": {
+        "ru": "Документы для услуги «{service}»: {items}. Полный список: {link}",
+        "tt": "«{service}» хезмәте өчен документлар: {items}. Тулы исемлек: {link}",
+        "en": "Documents for \u201c{service}\u201d: {items}. Full list: {link}",
+    },
     "feedback_link": {
         "ru": "Спасибо за визит! Оцените, пожалуйста, обслуживание: {link}",
         "tt": "Килүегез өчен рәхмәт! Хезмәтне бәяләгез: {link}",
@@ -62,7 +67,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 # Messages that may not wait for the end of quiet hours.
-URGENT = frozenset({"ticket_issued", "position_reached", "ticket_called", "appointment_booked"})
+URGENT = frozenset(
+    {"ticket_issued", "position_reached", "ticket_called", "appointment_booked", "checklist"}
+)
 
 
 class _Blank(dict[str, object]):
