@@ -306,6 +306,7 @@ KAFKA_ACL_OPERATIONS = {
 
 def test_kafka_users_carry_the_acls_of_the_security_script() -> None:
     writes, reads = k8s_generate.acl_tables()
+    internal = k8s_generate.acl_table("INTERNAL")
     assert set(writes) == set(reads) == set(SERVICES)
     users = _of_kind("KafkaUser")
     assert set(users) == set(SERVICES)
@@ -319,11 +320,21 @@ def test_kafka_users_carry_the_acls_of_the_security_script() -> None:
             for op in acl["operations"]
         }
         assert all(op in KAFKA_ACL_OPERATIONS for _, _, op in granted)
-        assert {(t, n) for t, n, op in granted if op == "Write"} == {("topic", t) for t in writes[name]} | {
-            ("topic", f"{t}.dlt") for t in reads[name]
+        # Exactly what acls.sh grants the same principal.
+        expected = {("topic", t, op) for t in writes[name] for op in ("Write", "Describe")}
+        expected |= {("topic", t, op) for t in reads[name] for op in ("Read", "Describe")}
+        expected |= {("topic", f"{t}.dlt", op) for t in reads[name] for op in ("Write", "Describe")}
+        expected |= {
+            ("topic", t, op) for t in internal.get(name, []) for op in ("Read", "Describe", "Create")
         }
-        assert {n for t, n, op in granted if op == "Read" and t == "topic"} == set(reads[name])
-        assert ("group", name, "Read") in granted
+        expected |= {
+            ("group", name, "Read"),
+            ("group", name, "Describe"),
+            ("cluster", None, "IdempotentWrite"),
+        }
+        assert granted == expected, name
+        groups = [acl for acl in spec["authorization"]["acls"] if acl["resource"]["type"] == "group"]
+        assert [g["resource"]["patternType"] for g in groups] == ["prefix"]  # ticketing-owners too
 
 
 def test_mongodb_has_a_user_per_service_on_its_own_database() -> None:

@@ -553,19 +553,23 @@ def kafka_topics() -> list[dict[str, Any]]:
     return docs
 
 
+def acl_table(table: str) -> dict[str, list[str]]:
+    """One table (WRITES, READS, INTERNAL) of deploy/kafka-security/acls.sh: service -> topics."""
+    text = (ROOT / "deploy" / "kafka-security" / "acls.sh").read_text()
+    body = re.search(rf"declare -A {table}=\((.*?)\n\)", text, re.S)
+    assert body, f"{table} not found in acls.sh"
+    return {m[1]: m[2].split() for m in re.finditer(r'\[(\w+)\]="([^"]*)"', body[1])}
+
+
 def acl_tables() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """WRITES and READS of deploy/kafka-security/acls.sh: service -> topics."""
-    text = (ROOT / "deploy" / "kafka-security" / "acls.sh").read_text()
-    tables = []
-    for table in ("WRITES", "READS"):
-        body = re.search(rf"declare -A {table}=\((.*?)\n\)", text, re.S)
-        assert body, f"{table} not found in acls.sh"
-        tables.append({m[1]: m[2].split() for m in re.finditer(r'\[(\w+)\]="([^"]*)"', body[1])})
-    return tables[0], tables[1]
+    return acl_table("WRITES"), acl_table("READS")
 
 
 def kafka_users() -> list[dict[str, Any]]:
+    """The ACLs acls.sh grants, as Strimzi KafkaUsers (tests/test_deploy_files.py compares them)."""
     writes, reads = acl_tables()
+    internal = acl_table("INTERNAL")
 
     def topic(name: str, *operations: str) -> dict[str, Any]:
         return {
@@ -578,9 +582,15 @@ def kafka_users() -> list[dict[str, Any]]:
         acls = [topic(name, "Write", "Describe") for name in writes[service]]
         for name in reads[service]:
             acls.append(topic(name, "Read", "Describe"))
-            acls.append(topic(f"{name}.dlt", "Write"))
+            acls.append(topic(f"{name}.dlt", "Write", "Describe"))
+        for name in internal.get(service, []):
+            acls.append(topic(name, "Read", "Describe", "Create"))
+        # Groups by prefix: a service may run more than one group (ticketing-owners).
         acls.append(
-            {"resource": {"type": "group", "name": service, "patternType": "literal"}, "operations": ["Read"]}
+            {
+                "resource": {"type": "group", "name": service, "patternType": "prefix"},
+                "operations": ["Read", "Describe"],
+            }
         )
         acls.append({"resource": {"type": "cluster"}, "operations": ["IdempotentWrite"]})
         docs.append(
