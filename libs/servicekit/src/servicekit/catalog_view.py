@@ -7,16 +7,18 @@ a lower `version` than the stored one is stale and ignored.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from contracts import Envelope
 from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
+from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from servicekit.kafka import EventRouter
-from servicekit.store import Document
+from servicekit.kafka import EventRouter, Received
+from servicekit.store import Document, bulk_write_chunked
 
 CACHE_SECONDS = 5.0
+CatalogEvent = OfficeConfigured | ServicePublished | ServiceRetired
 
 
 class CatalogView:
@@ -26,41 +28,31 @@ class CatalogView:
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
     def subscribe(self, router: EventRouter) -> None:
-        router.on(OfficeConfigured)(self._office_configured)
-        router.on(ServicePublished)(self._service_published)
-        router.on(ServiceRetired)(self._service_retired)
+        router.on_batch(OfficeConfigured, ServicePublished, ServiceRetired)(self.apply)
 
-    async def _upsert(self, collection: Any, key: str, version: int, doc: Document) -> bool:
-        current = await collection.find_one({"_id": key}, {"version": 1})
-        if current is not None and current["version"] >= version:
+    async def apply(self, received: Sequence[Received]) -> None:
+        """A poll's catalog events in order: one read of the documents they touch and one bulk
+        write of what changed, per collection (a catalog republish is thousands of events)."""
+        events = [item.data for item in received]
+        offices = [data for data in events if isinstance(data, OfficeConfigured)]
+        services = [data for data in events if isinstance(data, ServicePublished | ServiceRetired)]
+        if await self._apply_to(self.offices, offices) | await self._apply_to(self.services, services):
+            self._cache.clear()
+
+    async def _apply_to(self, collection: Any, events: Sequence[CatalogEvent]) -> bool:
+        if not events:
             return False
-        await collection.replace_one({"_id": key}, {"_id": key, "version": version, **doc}, upsert=True)
-        self._cache.clear()
-        return True
-
-    async def _office_configured(self, _: Envelope, data: OfficeConfigured) -> None:
-        await self._upsert(self.offices, data.office_id, data.version, {"data": data.model_dump(mode="json")})
-
-    async def _service_published(self, _: Envelope, data: ServicePublished) -> None:
-        await self._upsert(
-            self.services,
-            data.service_id,
-            data.version,
-            {
-                "retired": False,
-                "office_ids": [o.office_id for o in data.offerings],
-                "data": data.model_dump(mode="json"),
-            },
+        keys = list(dict.fromkeys(_key(data) for data in events))
+        docs: dict[str, Document] = {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": keys}})}
+        written: dict[str, Document] = {}
+        for data in events:
+            new = _next_version(docs.get(_key(data)), data)
+            if new is not None:
+                docs[_key(data)] = written[_key(data)] = new
+        await bulk_write_chunked(
+            collection, [ReplaceOne({"_id": key}, doc, upsert=True) for key, doc in written.items()]
         )
-
-    async def _service_retired(self, _: Envelope, data: ServiceRetired) -> None:
-        current = await self.services.find_one({"_id": data.service_id})
-        if current is None or current["version"] >= data.version:
-            return
-        await self.services.replace_one(
-            {"_id": data.service_id}, {**current, "version": data.version, "retired": True}
-        )
-        self._cache.clear()
+        return bool(written)
 
     async def _cached(self, kind: str, key: str, load: Any) -> Any:
         hit = self._cache.get((kind, key))
@@ -97,3 +89,27 @@ class CatalogView:
 
     async def offices_all(self) -> list[OfficeConfigured]:
         return [OfficeConfigured.model_validate(doc["data"]) async for doc in self.offices.find({})]
+
+
+def _key(data: CatalogEvent) -> str:
+    return data.office_id if isinstance(data, OfficeConfigured) else data.service_id
+
+
+def _next_version(current: Document | None, data: CatalogEvent) -> Document | None:
+    """The view's document after the event; None when the event is not newer (stale or replayed)."""
+    version = data.version
+    if current is not None and current["version"] >= version:
+        return None
+    if isinstance(data, OfficeConfigured):
+        return {"_id": data.office_id, "version": version, "data": data.model_dump(mode="json")}
+    if isinstance(data, ServicePublished):
+        return {
+            "_id": data.service_id,
+            "version": version,
+            "retired": False,
+            "office_ids": [o.office_id for o in data.offerings],
+            "data": data.model_dump(mode="json"),
+        }
+    if current is None:
+        return None  # retired before it was ever seen here: nothing to mark
+    return {**current, "version": version, "retired": True}

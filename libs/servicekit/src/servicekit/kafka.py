@@ -39,7 +39,8 @@ Handler = Callable[[Envelope, Any], Awaitable[None]]
 def create_broker(settings: ServiceSettings, registry: CollectorRegistry) -> KafkaBroker:
     security = faststream_security(settings)
     return KafkaBroker(
-        settings.kafka_bootstrap,
+        # A list: FastStream takes one string for one host ("a:1,b:2" would be a single host name).
+        [host.strip() for host in settings.kafka_bootstrap.split(",") if host.strip()],
         client_id=f"onewindow-{settings.service_name}",
         acks="all",
         enable_idempotence=True,

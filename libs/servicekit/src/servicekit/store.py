@@ -129,14 +129,23 @@ class AggregateStore:
         return new
 
     async def commit(
-        self, current: Document, state: Mapping[str, Any], events: Sequence[Envelope] = ()
+        self,
+        current: Document,
+        state: Mapping[str, Any],
+        events: Sequence[Envelope] = (),
+        *,
+        revisions: int = 1,
     ) -> Document:
-        """Write `state` (top-level fields) over `current` as revision rev+1, with `events`."""
+        """Write `state` (top-level fields) over `current` as revision rev+1, with `events`.
+
+        `revisions` > 1 writes several changes decided one after another in one write (a batch),
+        the document then at rev+revisions; the claim is still the one of rev+1, the revision
+        every writer that read `current` competes for."""
         rev = int(current["rev"])
         old_outbox = current.get("outbox", [])
         outbox = [entry for entry in old_outbox if entry["event_id"] not in self.published]
         outbox += [_outbox_entry(e) for e in events]
-        new = {**current, **state, "rev": rev + 1, "outbox": outbox}
+        new = {**current, **state, "rev": rev + max(1, revisions), "outbox": outbox}
         claim_id = f"{self.name}:{current['_id']}:{rev + 1}"
         if events:
             # Marker first: a crash after it leaves at worst a marker with nothing to publish.
@@ -204,7 +213,8 @@ class AggregateStore:
         # `current` may be an old copy: only a document still at the revision before the claim
         # was left behind by a writer that died between claim and write.
         stored = await self.get(str(current["_id"]))
-        if stored is None or int(stored["rev"]) != int(claim["doc"]["rev"]) - 1:
+        claimed_from = int(claim_id.rsplit(":", 1)[1]) - 1  # the doc may be several revisions on
+        if stored is None or int(stored["rev"]) != claimed_from:
             return
         await self.collection.replace_one({"_id": current["_id"]}, claim["doc"])
         self._notify(claim["doc"])

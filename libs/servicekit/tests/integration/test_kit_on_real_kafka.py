@@ -247,6 +247,31 @@ async def test_an_old_copy_meeting_an_old_claim_never_rolls_the_aggregate_back(m
     await runtime.mongo.close()
 
 
+async def test_a_batch_of_changes_is_one_write_several_revisions_on_and_competes_like_one(
+    make_settings: Any,
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    runtime = ServiceRuntime(settings)
+    store = AggregateStore(runtime.db, "boards")
+    await store.create({"_id": "b", "calls": []})
+    current = await store.load("b")
+    batched = await store.commit(current, {"calls": [1, 2, 3]}, revisions=3)
+    assert batched["rev"] == 4 and (await store.load("b"))["rev"] == 4
+    # A writer that read revision 1 competes for revision 2, taken by the batch: it loses.
+    with pytest.raises(ConcurrentChange):
+        await store.commit(current, {"calls": [9]})
+    # A batch writer that died between its claim and its write is rolled forward (all three revisions).
+    died = {**batched, "calls": [1, 2, 3, 4, 5], "rev": 6}
+    await store.claims.insert_one(
+        {"_id": "boards:b:5", "at": datetime.now(UTC) - timedelta(minutes=1), "m": 0, "doc": died}
+    )
+    with pytest.raises(ConcurrentChange):
+        await store.commit(batched, {"calls": [0]})
+    assert (await store.load("b"))["calls"] == [1, 2, 3, 4, 5]
+    assert (await store.commit(await store.load("b"), {"calls": []}))["rev"] == 7
+    await runtime.mongo.close()
+
+
 async def test_readiness_fails_while_publishing_keeps_failing(make_settings: Any) -> None:
     from servicekit.testing import running
 

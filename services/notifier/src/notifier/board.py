@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ from notifier.domain import announcement, board_with_call, board_with_waiting, d
 from notifier.store import NotifierStore
 
 log = get_logger("notifier.board")
+# One event's change to a board: its id (applied once) and what it makes of the board at a seq.
+_Decision = tuple[str, Callable[[Document, int], Mapping[str, Any]]]
 
 
 class BoardWriter:
@@ -32,6 +35,8 @@ class BoardWriter:
         self.catalog = catalog
         self.calls_kept = calls_kept
         self._known: dict[str, Document] = {}
+        # Per task (the queue topic's consumer writes the board too, outside any batch).
+        self._batch: ContextVar[dict[str, list[_Decision]] | None] = ContextVar("board_batch", default=None)
 
     async def zone_name(self, office_id: str, zone_id: str) -> dict[str, str]:
         office = await self.catalog.office(office_id)
@@ -85,23 +90,56 @@ class BoardWriter:
 
         return await self._change(envelope, decide)
 
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Changes made inside are kept in memory and written at the end, one commit per office
+        (a poll's calls: one board write, not one per call). Nothing is written if the block fails:
+        the batch is replayed, and a board never shows what the store does not hold."""
+        pending: dict[str, list[_Decision]] = {}
+        token = self._batch.set(pending)
+        try:
+            yield
+        finally:
+            self._batch.reset(token)
+        for office_id, changes in pending.items():
+            await self._write(office_id, changes)
+
     async def _change(self, envelope: Envelope, decide: Callable[[Document, int], Mapping[str, Any]]) -> bool:
-        """Apply one event to the office's board once; False when it was applied before.
+        """Apply one event to the office's board once; False when it was applied before (within a
+        batch: queued, True)."""
+        change = (str(envelope.event_id), decide)
+        batch = self._batch.get()
+        if batch is not None:
+            batch.setdefault(envelope.office_id, []).append(change)
+            return True
+        return await self._write(envelope.office_id, [change])
+
+    async def _write(self, office_id: str, changes: list[_Decision]) -> bool:
+        """Decide the changes in order on the board and commit them as one write; True if any applied.
 
         The consumer owning the office's partition is normally the only writer, so it works from
         the board it wrote last (no read per event); a failed revision claim means someone else
-        wrote in between, and only then is the board read again.
+        wrote in between (the queue topic's consumer), and only then is the board read again and
+        every change decided anew.
         """
-        office_id = envelope.office_id
         board = self._known.get(office_id) or await self.store.board_or_new(office_id, empty_board(office_id))
         for attempt in range(20):
-            if str(envelope.event_id) in board["applied"]:
-                return False  # redelivered: already shown
-            state = decide(board, int(board["rev"]) + 1)
-            if not state:
+            state: dict[str, Any] = {}
+            working, seq, applied = board, int(board["rev"]), 0
+            for event_id, decide in changes:
+                if event_id in working["applied"]:
+                    continue  # redelivered: already shown
+                step = decide(working, seq + 1)
+                if not step:
+                    continue
+                state.update(step)
+                working = {**working, **step}
+                seq += 1
+                applied += 1
+            if not applied:
                 return False
             try:
-                self._known[office_id] = await self.store.boards.commit(board, state)
+                self._known[office_id] = await self.store.boards.commit(board, state, revisions=applied)
                 return True
             except ConcurrentChange:
                 self._known.pop(office_id, None)

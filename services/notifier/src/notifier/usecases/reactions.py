@@ -250,9 +250,12 @@ class Reactions:
         reactions: Mapping[str, Callable[[Envelope, Any], Awaitable[None]]],
     ) -> None:
         """A poll's ticket events, in order, against the waiting list, progress and contacts held
-        in memory; written back in one bulk write per collection at the end."""
+        in memory; written back in one bulk write per collection at the end, the board once per
+        office."""
         ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
-        async with self.store.batch(ticket_ids, [ticket_key(ticket_id) for ticket_id in ticket_ids]):
+        keys = [ticket_key(ticket_id) for ticket_id in ticket_ids]
+        # The board's batch inside the store's: written first when the batch ends (the hall first).
+        async with self.store.batch(ticket_ids, keys), self.board.batch():
             for item in received:
                 await reactions[item.envelope.event_type](item.envelope, item.data)
 
