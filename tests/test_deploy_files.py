@@ -32,6 +32,19 @@ def test_compose_has_infrastructure_every_service_and_the_front() -> None:
     assert compose["services"]["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
 
 
+def test_compose_seeds_the_demo_city_with_the_command_make_up_runs() -> None:
+    """`docker compose up` starts with the demo catalog and staff, loaded exactly as `make up` does."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    seed = compose["services"]["seed"]
+    services_sh = (ROOT / "deploy/local/services.sh").read_text()
+    local = re.findall(r'"\$ROOT/\.venv/bin/python" (-m \S+) >>"\$LOG_DIR/seed\.log"', services_sh)
+    assert local == ["-m catalog.seed"], "services.sh (make up) seeds with python -m catalog.seed"
+    assert " ".join(seed["command"]) == "python " + local[0]
+    assert seed["build"]["args"]["SERVICE"] == "catalog" and seed["restart"] == "no"
+    assert {"topics", "mongo", "kafka"} <= set(seed["depends_on"])
+    assert "ONEWINDOW_DEMO_PASSWORD_ADMIN" in seed["environment"]
+
+
 @pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client")
 def test_compose_config_is_valid_where_the_plugin_exists() -> None:
     probe = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 from contracts.samples import sample_office, sample_service
+from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("ONEWINDOW_VAR", ROOT / "var"))
@@ -25,6 +26,11 @@ BASE_URL = os.environ.get("ONEWINDOW_WEB_URL", "http://127.0.0.1:8080")
 INTERNAL_URL = os.environ.get("ONEWINDOW_WEB_INTERNAL_URL", "http://127.0.0.1:8081")
 SERVICE_PORTS = {"catalog": 8001, "ticketing": 8002, "appointments": 8003, "feedback": 8004, "notifier": 8005}
 SMS_PORT = 9025  # the notifier's default SMS gateway address (NOTIFIER_SMS_URL)
+# Services the tests start themselves run on their own topics and databases: the demo that a later
+# `make up` shows never lists a test office.
+TEST_TOPIC_PREFIX = "e2e."
+TEST_DATABASES = {service: f"e2e_onewindow_{service}" for service in SERVICE_PORTS}
+MONGO_URL = os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium on a machine whose network refuses everything but loopback: no background traffic.
@@ -147,6 +153,16 @@ class System:
             subprocess.run([str(ROOT / "deploy/local/web.sh"), "down"], check=False)
         if self.started_services:
             subprocess.run([str(ROOT / "deploy/local/services.sh"), "down"], check=False)
+            with MongoClient(MONGO_URL, serverSelectionTimeoutMS=5000) as mongo:
+                for database in TEST_DATABASES.values():
+                    mongo.drop_database(database)
+
+
+def test_environment() -> dict[str, str]:
+    """Topics and databases of the tests' own run (never the demo's)."""
+    env = {"ONEWINDOW_TOPIC_PREFIX": TEST_TOPIC_PREFIX}
+    env.update({f"{service.upper()}_MONGO_DB": name for service, name in TEST_DATABASES.items()})
+    return env
 
 
 def start_system() -> System:
@@ -161,6 +177,14 @@ def start_system() -> System:
     if already:
         wait_until(services_up, 120, "the running services to be ready")
     else:
+        env.update(test_environment())
+        subprocess.run(
+            [str(ROOT / ".venv/bin/python"), "-m", "contracts.topics", "create"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         subprocess.run(
             [str(ROOT / ".venv/bin/python"), "-m", "catalog.seed"],
             cwd=ROOT,

@@ -78,3 +78,10 @@ def test_every_checklist_is_in_three_languages() -> None:
         assert service.title.tt and service.title.en, service.service_id
         for item in service.checklist:
             assert item.title.tt and item.title.en, (service.service_id, item.item_id)
+
+
+def test_every_demo_service_is_described_in_russian_tatar_and_english() -> None:
+    for service in SERVICES:
+        assert service.description is not None, service.service_id
+        assert service.description.tt and service.description.en, service.service_id
+        assert service.description.tt != service.description.ru, service.service_id

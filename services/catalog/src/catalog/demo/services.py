@@ -12,6 +12,7 @@ from contracts.catalog import ChecklistItem, Offering, OnlineAlternative, Servic
 from contracts.common import LocalizedText as T
 
 from catalog.demo.offices import EXPRESS_OFFICE
+from catalog.demo.tatar import DESCRIPTIONS_TT
 from catalog.domain import Category
 
 GOSUSLUGI = "https://www.gosuslugi.ru/"
@@ -300,7 +301,7 @@ class Row:
     category: Category
     desk: str
     title: tuple[str, str, str]
-    description: tuple[str, str]  # ru, en (Tatar falls back to Russian)
+    description: tuple[str, str]  # ru, en (Tatar in demo/tatar.py)
     minutes: int
     online: str | None  # the portal, None = only in person
     appointment: bool
@@ -1620,7 +1621,9 @@ def demo_services() -> list[ServicePublished]:
             letter=letters[row.service_id],
             category=row.category,
             title=T(ru=row.title[0], tt=row.title[1], en=row.title[2]),
-            description=T(ru=row.description[0], en=row.description[1]),
+            description=T(
+                ru=row.description[0], tt=DESCRIPTIONS_TT[row.service_id], en=row.description[1]
+            ),
             expected_minutes=row.minutes,
             appointment_allowed=row.appointment,
             online=OnlineAlternative(available=row.online is not None, url=row.online),
