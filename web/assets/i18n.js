@@ -1,5 +1,7 @@
 // Texts of every screen in Russian, Tatar and English, and the per-screen language switch.
 
+import { COUNTER_TEXTS } from "./texts-counter.js";
+
 const TEXTS = {
   ru: {
     "lang.name": "Русский", "lang.short": "Рус",
@@ -48,7 +50,7 @@ const TEXTS = {
     "kiosk.ticket.qr": "Следите за очередью с телефона", "kiosk.ticket.done": "Готово",
     "kiosk.ticket.watch": "Ожидайте вызова на табло",
     "kiosk.checkin.title": "Отметка о записи", "kiosk.checkin.code": "Код записи",
-    "kiosk.checkin.placeholder": "Например: 4821", "kiosk.checkin.submit": "Отметиться",
+    "kiosk.checkin.placeholder": "Например: K7M3PX", "kiosk.checkin.submit": "Отметиться",
     "kiosk.setup.title": "Настройка киоска", "kiosk.setup.text": "Киоск не настроен: войдите под учётной записью киоска.",
     "kiosk.closed": "Офис сейчас закрыт",
 
@@ -155,7 +157,7 @@ const TEXTS = {
     "kiosk.ticket.qr": "Чиратны телефоннан күзәтегез", "kiosk.ticket.done": "Әзер",
     "kiosk.ticket.watch": "Таблода чакыруны көтегез",
     "kiosk.checkin.title": "Язылуны билгеләү", "kiosk.checkin.code": "Язылу коды",
-    "kiosk.checkin.placeholder": "Мәсәлән: 4821", "kiosk.checkin.submit": "Билгеләнү",
+    "kiosk.checkin.placeholder": "Мәсәлән: K7M3PX", "kiosk.checkin.submit": "Билгеләнү",
     "kiosk.setup.title": "Киоскны көйләү", "kiosk.setup.text": "Киоск көйләнмәгән: киоск хисап язмасы белән керегез.",
     "kiosk.closed": "Офис хәзер ябык",
 
@@ -262,7 +264,7 @@ const TEXTS = {
     "kiosk.ticket.qr": "Follow the queue on your phone", "kiosk.ticket.done": "Done",
     "kiosk.ticket.watch": "Watch the board for your call",
     "kiosk.checkin.title": "Appointment check-in", "kiosk.checkin.code": "Booking code",
-    "kiosk.checkin.placeholder": "For example: 4821", "kiosk.checkin.submit": "Check in",
+    "kiosk.checkin.placeholder": "For example: K7M3PX", "kiosk.checkin.submit": "Check in",
     "kiosk.setup.title": "Kiosk setup", "kiosk.setup.text": "This kiosk is not set up: sign in with a kiosk account.",
     "kiosk.closed": "The office is closed now",
 
@@ -325,6 +327,7 @@ const TEXTS = {
 };
 
 export const LANGUAGES = ["ru", "tt", "en"];
+for (const code of LANGUAGES) Object.assign(TEXTS[code], COUNTER_TEXTS[code]);
 let current = "ru";
 let screenName = "web";
 const listeners = [];
@@ -337,6 +340,11 @@ export function lang() {
 export function t(key, vars = {}) {
   const text = TEXTS[current][key] ?? TEXTS.ru[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+/** Whether `key` has a text (in the current language or Russian). */
+export function has(key) {
+  return key in TEXTS[current] || key in TEXTS.ru;
 }
 
 /** A LocalizedText from the API ({ru, tt, en}) or a plain string, in the current language. */

@@ -52,6 +52,8 @@ class TicketCalled(_TicketEvent):
     waited_seconds: int = Field(ge=0)
     priority_category: Identifier | None = None
     appointment_id: Identifier | None = None
+    # Additive: the citizen's language, so the hall announces the call in it after the office's.
+    language: Language = "ru"
 
 
 class TicketNoShow(_TicketEvent):

@@ -48,6 +48,7 @@ _CALL_EXAMPLE: dict[str, Any] = {
         "tt": "Талон А-017 — 3 нче тәрәзә",
         "en": "Ticket А-017, window 3",
     },
+    "language": "tt",
     "seq": 42,
     "announcement_no": 17,
 }

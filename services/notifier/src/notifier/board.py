@@ -57,6 +57,7 @@ class BoardWriter:
             "recall": data.call_no > 1,
             "called_at": envelope.occurred_at.isoformat(),
             "texts": announcement(data.number, data.window_no),
+            "language": data.language,  # the citizen's: announced after the office's language
         }
         return await self._change(
             envelope,

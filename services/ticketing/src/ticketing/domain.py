@@ -359,6 +359,7 @@ def _called_event(ticket: Ticket, now: datetime) -> TicketCalled:
         waited_seconds=max(0, int((ticket.called_at - ticket.queued_at).total_seconds())),
         priority_category=ticket.priority_category,
         appointment_id=ticket.appointment_id,
+        language=ticket.language,
     )
 
 
