@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from servicekit.catalog_view import CatalogView
 from servicekit.idempotency import IdempotencyKeys
+from servicekit.privacy import erasure_router
 from servicekit.runtime import ServiceRuntime
 
 from appointments import api
@@ -29,10 +30,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     runtime.consume(build_event_router(view, appointments))
     runtime.every(settings.sweep_seconds, appointments.sweep)
     runtime.every(600, idempotency.sweep)
+    runtime.every(3600, appointments.forget_past_contacts)
     app = runtime.create_app(
         title="OneWindow appointments",
         description="Book a time with a specialist, check in at the kiosk, manage the booking by its link.",
-        routers=[api.router],
+        routers=[api.router, erasure_router(appointments.erase_contact)],
         errors=api.ERRORS,
     )
     app.state.appointments = appointments

@@ -33,5 +33,8 @@ class Settings(ServiceSettings):
     checkin_failure_window_seconds: float = Field(default=300.0, gt=0)
     # How often bookings past their grace are marked missed and used codes are freed.
     sweep_seconds: float = Field(default=30.0, gt=0)
+    # A booking keeps the citizen's (sealed) name and contact until this many days after its local
+    # day ended, then loses them (docs/privacy.md).
+    contact_retention_days: int = Field(default=1, ge=0, le=365)
     # Alternatives offered when a slot cannot be booked.
     alternatives: int = Field(default=5, ge=1, le=20)

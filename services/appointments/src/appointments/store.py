@@ -12,6 +12,7 @@ A claim is released by deleting its `_id` (and only when it still names the book
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -43,6 +44,7 @@ class AppointmentStore:
         await bookings.create_index([("office_id", ASCENDING), ("state", ASCENDING)])
         await self.seats.create_index([("office_id", ASCENDING), ("pool", ASCENDING), ("day", ASCENDING)])
         await self.contact_messages.create_index([("day", ASCENDING)])
+        await bookings.create_index([("contact_hash", ASCENDING)])
 
     # --- seats ---------------------------------------------------------------------------------
 
@@ -151,6 +153,18 @@ class AppointmentStore:
 
     async def by_token(self, digest: str) -> Document | None:
         return await self.bookings.collection.find_one({"token_digest": digest})
+
+    async def with_contact(self, contact_hash: str) -> list[Document]:
+        return [doc async for doc in self.bookings.collection.find({"contact_hash": contact_hash})]
+
+    async def on_day(self, day: date) -> list[Document]:
+        return [doc async for doc in self.bookings.collection.find({"local_day": day.isoformat()})]
+
+    async def forget_contact_claims(self, contact_hash: str) -> int:
+        """The per-contact limit and message claims of a contact (their ids start with its hash)."""
+        mine = {"_id": {"$regex": f"^{re.escape(contact_hash)}:"}}
+        deleted = (await self.limits.delete_many(mine)).deleted_count
+        return deleted + (await self.contact_messages.delete_many(mine)).deleted_count
 
     async def of_office_on(self, office_id: str, day: date) -> list[Document]:
         cursor = self.bookings.collection.find({"office_id": office_id, "local_day": day.isoformat()})

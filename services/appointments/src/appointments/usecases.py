@@ -7,7 +7,6 @@ taken before the booking is written and given back if it is not.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from contracts.appointments import (
 from contracts.calendar import local_day, zone_named
 from contracts.catalog import OfficeConfigured, ServicePublished
 from servicekit.catalog_view import CatalogView
+from servicekit.privacy import contact_identity as identity_of
 from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_digest
 from servicekit.store import AlreadyExists, ConcurrentChange, Document
 
@@ -62,6 +62,9 @@ from appointments.store import AppointmentStore
 
 log = structlog.get_logger("appointments")
 PRODUCER = "appointments"
+# What a booking holds of the citizen (all sealed or hashed); forgotten after the visit or on request.
+PERSONAL_FIELDS = ("name_sealed", "contact_sealed", "citizen_token_sealed", "contact_hash", "limit_key")
+RETENTION_LOOKBACK_DAYS = 30
 # A decision on the current document: (new fields, events), or None when there is nothing to do.
 Decision = tuple[dict[str, Any], list[EventData]] | None
 
@@ -88,12 +91,8 @@ class Receipt:
 
 def contact_identity(phone: str | None, email: str | None) -> str | None:
     """One spelling per contact, so '+7 (900) 123-45-67' and '89001234567' are the same citizen."""
-    if phone:
-        digits = re.sub(r"\D", "", phone)
-        return "tel:" + digits[-10:]
-    if email:
-        return "mail:" + email.strip().lower()
-    return None
+    contact = phone or email
+    return identity_of(contact) if contact else None
 
 
 class Appointments:
@@ -237,11 +236,7 @@ class Appointments:
         slot = await self._slot_or_alternatives(office, service, request.slot_start)
         appointment_id = request.appointment_id or f"apt-{uuid.uuid4().hex}"
         identity = contact_identity(request.phone, request.email)
-        contact_hash = (
-            pseudonym(identity, self.settings.jwt_secret.get_secret_value() or "appointments")
-            if identity
-            else None
-        )
+        contact_hash = self.contact_hash(identity) if identity else None
         if contact_hash:
             await self._count_message(contact_hash, office)
         undo: list[Callable[[], Awaitable[None]]] = []
@@ -469,6 +464,43 @@ class Appointments:
         await self.store.release_seats(doc["seat_keys"], doc["_id"])
         await self.store.release_code(doc["office_id"], doc["code"], doc["_id"])
         await self.store.release_limit(doc.get("limit_key"), doc["_id"])
+
+    # --- personal data ---------------------------------------------------------------------------
+
+    def contact_hash(self, identity: str) -> str:
+        return pseudonym(identity, self.settings.jwt_secret.get_secret_value() or "appointments")
+
+    async def erase_contact(self, identity: str) -> dict[str, int]:
+        """A citizen's request: every booking of this contact loses name and contact, and the
+        per-contact limits forget it (the bookings themselves stay, without anyone to message)."""
+        contact_hash = self.contact_hash(identity)
+        bookings = 0
+        for doc in await self.store.with_contact(contact_hash):
+            bookings += await self._forget_personal(str(doc["_id"]))
+        claims = await self.store.forget_contact_claims(contact_hash)
+        return {"bookings": bookings, "claims": claims}
+
+    async def forget_past_contacts(self) -> int:
+        """Bookings whose local day ended `contact_retention_days` ago lose name and contact (the
+        job looks back RETENTION_LOOKBACK_DAYS, so a long outage still catches up)."""
+        newest = (self.clock() - timedelta(days=self.settings.contact_retention_days + 1)).date()
+        forgotten = 0
+        for back in range(RETENTION_LOOKBACK_DAYS):
+            for doc in await self.store.on_day(newest - timedelta(days=back)):
+                if any(doc.get(field) is not None for field in PERSONAL_FIELDS):
+                    forgotten += await self._forget_personal(str(doc["_id"]))
+        if forgotten:
+            log.info("contacts of past bookings forgotten", bookings=forgotten)
+        return forgotten
+
+    async def _forget_personal(self, appointment_id: str) -> int:
+        def decide(current: Document) -> Decision:
+            if all(current.get(field) is None for field in PERSONAL_FIELDS):
+                return None
+            return {**dict.fromkeys(PERSONAL_FIELDS), "personal_data_erased_at": self.clock()}, []
+
+        _, changed = await self._change(appointment_id, decide)
+        return int(changed)
 
     # --- check-in ------------------------------------------------------------------------------
 

@@ -531,3 +531,48 @@ async def test_a_retried_booking_with_one_key_is_one_booking_and_one_message(
         )
         booked = [e.aggregate_id for e in events.of_type("appointments.AppointmentBooked")]
         assert booked.count(apt) == 1
+
+
+async def test_a_citizen_s_contact_data_is_erased_on_request_and_after_the_retention_period(
+    infra: Infra, make_settings: Any
+) -> None:
+    clock = MovableClock()
+    app, settings = make_app(make_settings, clock)
+    secret = settings.jwt_secret.get_secret_value()
+    admin = {"Authorization": "Bearer " + issue_token(secret, subject="dpo", role="admin", office_id=None)}
+    office_admin = issue_token(secret, subject="a2", role="admin", office_id=OFFICE)
+    async with running(app) as client:
+        await feed_catalog(app, client)
+        slots = await free_slots(client)
+        mine = [
+            (await client.post("/appointments", json=booking(s["slot_start"]))).json() for s in slots[1:3]
+        ]
+        theirs = (
+            await client.post("/appointments", json=booking(slots[3]["slot_start"], phone="+79170001122"))
+        ).json()
+        bookings = app.state.appointments.store.bookings
+
+        refused = await client.post(
+            "/admin/erasure",
+            json={"phone": "8 900 123 45 67"},
+            headers={"Authorization": f"Bearer {office_admin}"},
+        )
+        assert refused.status_code == 403 and "city-wide" in refused.json()["reason"]
+        assert (await client.post("/admin/erasure", json={}, headers=admin)).status_code == 422
+        erased = await client.post("/admin/erasure", json={"phone": "8 900 123 45 67"}, headers=admin)
+        assert erased.status_code == 200 and erased.json()["bookings"] == 2, erased.text
+        for receipt in mine:
+            doc = await bookings.load(receipt["appointment_id"])
+            assert (
+                doc["name_sealed"] is None and doc["contact_sealed"] is None and doc["contact_hash"] is None
+            )
+            assert doc["state"] == "booked"  # the booking stays; nobody is messaged about it
+        assert (await bookings.load(theirs["appointment_id"]))["contact_sealed"] is not None
+        # The per-contact limit forgot the erased contact: it may book this service again.
+        again = await client.post("/appointments", json=booking(slots[4]["slot_start"]))
+        assert again.status_code == 201, again.text
+
+        clock.move_to(datetime.fromisoformat(slots[3]["slot_end"]) + timedelta(days=2, hours=1))
+        assert await app.state.appointments.forget_past_contacts() >= 1
+        kept = await bookings.load(theirs["appointment_id"])
+        assert kept["contact_sealed"] is None and kept["name_sealed"] is None

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from servicekit.catalog_view import CatalogView
+from servicekit.privacy import erasure_router
 from servicekit.runtime import ServiceRuntime
 
 from notifier import api
@@ -17,6 +18,7 @@ from notifier.settings import Settings
 from notifier.store import NotifierStore
 from notifier.usecases.checklists import ChecklistSender
 from notifier.usecases.delivery import Dispatcher, Keys
+from notifier.usecases.erasure import ContactEraser
 from notifier.usecases.messages import Messenger
 from notifier.usecases.reactions import Reactions
 
@@ -62,7 +64,7 @@ def create_app(
     app = runtime.create_app(
         title="OneWindow notifier",
         description="Display boards (snapshot + Server-Sent Events), messages to citizens and supervisors.",
-        routers=[api.router, api.checklists],
+        routers=[api.router, api.checklists, erasure_router(ContactEraser(store, keys).erase)],
         errors=api.ERRORS,
     )
     app.state.store = store
@@ -72,4 +74,5 @@ def create_app(
     app.state.messenger = messenger
     app.state.checklists = ChecklistSender(store, dispatcher, catalog, settings, clock, keys)
     app.state.clock = clock
+    app.state.keys = keys
     return app

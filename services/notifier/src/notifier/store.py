@@ -94,6 +94,7 @@ class NotifierStore:
         await self.contacts.create_index([("ended", ASCENDING)])
         await self.deliveries.collection.create_index([("status", ASCENDING)])
         await self.recipient_messages.create_index([("day", ASCENDING)])
+        await self.deliveries.collection.create_index([("recipient_ref", ASCENDING)])
 
     # --- batches ----------------------------------------------------------------------------------
 

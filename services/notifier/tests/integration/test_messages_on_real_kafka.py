@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from contracts import Envelope
@@ -16,6 +17,7 @@ from contracts.samples import sample_office
 from contracts.ticketing import SlaBreached
 from notifier.clock import ManualClock
 from notifier.main import create_app
+from servicekit.auth import issue_token
 from servicekit.sealing import Sealer, new_citizen_token
 from servicekit.testing import Infra, probe
 
@@ -270,3 +272,43 @@ async def test_one_phone_gets_at_most_the_daily_cap_of_messages_whatever_causes_
         await eventually(lambda: sms_gateway.texts_to(other))
         await eventually(lambda: len(sms_gateway.texts_to(PHONE)) == 2)
         assert len(sms_gateway.texts_to(PHONE)) == 2
+
+
+async def test_a_citizen_s_contacts_and_waiting_messages_are_erased_on_request(
+    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, quiet_hours="21:00-09:00")
+    clock = ManualClock(datetime(2030, 3, 4, 22, 30, tzinfo=MOSCOW))
+    sealer = Sealer(keypair[0])
+    other = "+79990001122"
+    await publish_catalog(publisher)
+    await publisher.event(issued("t91", "А091", sealer))
+    await publisher.event(issued("t92", "А092", sealer, contact=other))
+    await publisher.event(issued("t93", "А093", sealer, contact="8 (999) 123-45-67"))  # PHONE again
+    feedback = FeedbackRequested(
+        request_id="fr-91",
+        ticket_id="t91",
+        service_id="housing-certificate",
+        expires_at=clock.now() + timedelta(days=3),
+        token_sealed=sealer.seal(new_citizen_token()),
+    )
+    app = create_app(settings, clock=clock)
+    store = app.state.store
+    async with serving(app) as url, httpx.AsyncClient(base_url=url) as client:
+        await eventually(lambda: len(sms_gateway.texts_to(PHONE)) == 1 and sms_gateway.texts_to(other))
+        await eventually(lambda: store.contact("ticket:t93"))
+        await publisher.event(event(feedback, "fr-91"))  # (topics are not ordered among each other)
+        await eventually(lambda: _deferred(app))  # the feedback link to PHONE waits for the morning
+        secret = settings.jwt_secret.get_secret_value()
+        admin = issue_token(secret, subject="dpo", role="admin", office_id=None)
+        erased = await client.post(
+            "/admin/erasure", json={"phone": "+7 999 123-45-67"}, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["contacts"] == 1 and erased.json()["scheduled_messages"] == 1
+        assert erased.json()["deliveries"] >= 1
+        assert await store.contact("ticket:t93") is None and not await _deferred(app)
+        assert await store.contact("ticket:t92") is not None  # someone else's stays
+        assert not [
+            d async for d in store.deliveries.collection.find({"recipient_ref": app.state.keys.ref(PHONE)})
+        ]

@@ -17,6 +17,7 @@ from contracts import new_event
 from contracts.notifier import NotificationFailed, NotificationSent
 from nacl.public import PrivateKey
 from servicekit.logging import get_logger
+from servicekit.privacy import contact_identity
 from servicekit.sealing import Sealer, SealingError, Unsealer, pseudonym
 from servicekit.store import ConcurrentChange, Document
 
@@ -57,7 +58,11 @@ class Keys:
         return self.sealer.seal(value)
 
     def ref(self, address: str) -> str:
-        return pseudonym(address.strip().lower(), self.pseudonym_key)
+        """The recipient's keyed hash: one per citizen however the number or address was typed."""
+        return self.ref_of(contact_identity(address))
+
+    def ref_of(self, identity: str) -> str:
+        return pseudonym(identity, self.pseudonym_key)
 
 
 class Dispatcher:
