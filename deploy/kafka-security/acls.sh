@@ -14,7 +14,7 @@ ADMIN="${ADMIN_CONFIG:?client properties of an admin principal}"
 PREFIX="${ONEWINDOW_TOPIC_PREFIX:-}"
 
 declare -A WRITES=(
-  [catalog]="catalog.office catalog.service"
+  [catalog]="catalog.office catalog.service catalog.audit"
   [ticketing]="ticketing.ticket ticketing.window ticketing.queue"
   [appointments]="appointments.appointment"
   [feedback]="feedback.feedback"

@@ -46,6 +46,13 @@ CHROMIUM_ARGS = [
 ]
 
 
+def screenshot(target: Any, name: str) -> None:
+    """With ONEWINDOW_SCREENSHOTS=1, a page or element the test reached goes to docs/screenshots/
+    (screens that need a past, like last week's history, are photographed where a test makes one)."""
+    if os.environ.get("ONEWINDOW_SCREENSHOTS") == "1":
+        target.screenshot(path=str(ROOT / "docs" / "screenshots" / name))
+
+
 def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.25) -> None:
     """Polls `check` until it holds; fails with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

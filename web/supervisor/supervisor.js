@@ -5,6 +5,7 @@ import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
 import { clearErrors, clock, el, forgetStaff, guarded, showErrors, staffSession, wireSignIn } from "/assets/ui.js";
 import { lineChart, barChart } from "/supervisor/charts.js";
+import { wireHistory } from "/supervisor/history.js";
 
 const SCOPE = "supervisor";
 const POLL_MS = 5000;
@@ -233,6 +234,7 @@ async function begin(session) {
   state.session = session;
   await loadOffice();
   showDashboard(true);
+  await wireHistory({ token: () => state.session.access_token, officeId: () => state.session.office_id, title });
   await refresh();
 }
 

@@ -138,3 +138,25 @@ class ServiceRetired(EventData):
     service_id: Identifier
     version: int = Field(ge=1)
     reason: str | None = None
+
+
+class AuditRecorded(EventData):
+    """One administrative change, as the append-only audit log keeps it: who, when (the envelope's
+    `occurred_at`), what, and the changed fields before and after. Never a password or its hash.
+
+    Staff changes (`staff.created`, `staff.disabled`, `staff.enabled`, `staff.password_reset`) and
+    office settings (`office.settings_changed`). The envelope's `office_id` is the office concerned
+    (the city's id for city-wide changes); other systems (a city's SIEM, HR) consume the topic.
+    """
+
+    EVENT_TYPE = "catalog.AuditRecorded"
+    TOPIC = "catalog.audit"
+
+    audit_id: Identifier
+    actor: str = Field(max_length=64, description="Username of the staff member who made the change")
+    actor_role: str = Field(max_length=32, examples=["admin"])
+    action: str = Field(max_length=64, examples=["staff.disabled"])
+    target_kind: Literal["staff", "office", "service"]
+    target_id: str = Field(max_length=64, examples=["operator-kzn-kirov-moskov-3"])
+    before: dict[str, object] = Field(default_factory=dict)
+    after: dict[str, object] = Field(default_factory=dict)

@@ -29,6 +29,8 @@ TOPICS: dict[str, TopicSpec] = {
     for spec in (
         TopicSpec("catalog.office", compacted=True, key="aggregate"),
         TopicSpec("catalog.service", compacted=True, key="aggregate"),
+        # The audit log of administrative changes: keyed by office, kept (never compacted).
+        TopicSpec("catalog.audit"),
         TopicSpec("ticketing.ticket"),
         TopicSpec("ticketing.window"),
         TopicSpec("ticketing.queue", compacted=True),

@@ -62,3 +62,10 @@ def token_digest(token: str) -> str:
 def pseudonym(value: str, key: str) -> str:
     """A keyed hash of an identifier (recipient, operator) that is safe to log and publish."""
     return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def operator_ref(subject: str, key: str, jwt_secret: str) -> str:
+    """The pseudonym events carry for a staff member (`operator_ref`): keyed by the operator-ref key,
+    or, when none is set, by one derived from the JWT secret (so ticketing, which writes it, and the
+    catalog, which shows supervisors whose it is, agree)."""
+    return pseudonym(subject, key or "operator-ref:" + jwt_secret)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from contracts.samples import sample_office, sample_service
@@ -41,6 +42,8 @@ ERRORS: dict[type[Exception], int] = {
     domain.StillInUse: 409,
     AlreadyExists: 409,
     staff.UsernameTaken: 409,
+    staff.UnknownStaff: 404,
+    staff.SelfLockout: 409,
     staff.SignInFailed: 401,
     staff.TooManyAttempts: 429,
 }
@@ -48,6 +51,7 @@ ERRORS: dict[type[Exception], int] = {
 
 CatalogDep = Annotated[Catalog, Depends(from_app_state("catalog", Catalog))]
 Admin = Annotated[Principal, require("admin")]
+Supervisor = Annotated[Principal, require("supervisor")]
 
 
 def _city_admin(principal: Principal) -> Principal:
@@ -190,6 +194,72 @@ class Republished(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"events": 67}]})
 
 
+class StaffMember(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "operator-kzn-kirov-moskov-3",
+                    "role": "operator",
+                    "office_id": "kzn-kirov-moskov",
+                    "disabled": False,
+                    "created_at": "2025-03-01T07:00:00Z",
+                    "operator_ref": "3f9a0c1d2e4b5a6c",
+                }
+            ]
+        }
+    )
+    username: str = Field(examples=["operator-kzn-kirov-moskov-3"])
+    role: Role = Field(examples=["operator"])
+    office_id: str | None = Field(examples=["kzn-kirov-moskov"])
+    disabled: bool = Field(examples=[False])
+    created_at: datetime | None = None
+    operator_ref: str = Field(
+        examples=["3f9a0c1d2e4b5a6c"], description="The pseudonym this account's work carries in events"
+    )
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"username": "operator-kzn-kirov-moskov-3", "password": "q7Rk2vLx9TnWb4Pe"}]
+        }
+    )
+    username: str = Field(examples=["operator-kzn-kirov-moskov-3"])
+    password: str = Field(description="Shown once: hand it to the person, who signs in with it")
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "audit_id": "au-5b0c2f3e9d7a4e21",
+                    "at": "2025-03-10T08:15:00Z",
+                    "office_id": "kzn-kirov-moskov",
+                    "actor": "admin-kzn-kirov-moskov",
+                    "actor_role": "admin",
+                    "action": "staff.disabled",
+                    "target_kind": "staff",
+                    "target_id": "operator-kzn-kirov-moskov-3",
+                    "before": {"disabled": False},
+                    "after": {"disabled": True},
+                }
+            ]
+        }
+    )
+    audit_id: str
+    at: datetime
+    office_id: str | None
+    actor: str = Field(examples=["admin-kzn-kirov-moskov"])
+    actor_role: str = Field(examples=["admin"])
+    action: str = Field(examples=["staff.disabled"])
+    target_kind: str = Field(examples=["staff"])
+    target_id: str = Field(examples=["operator-kzn-kirov-moskov-3"])
+    before: dict[str, Any] = Field(examples=[{"disabled": False}])
+    after: dict[str, Any] = Field(examples=[{"disabled": True}])
+
+
 # ---------------------------------------------------------------- public
 
 public = APIRouter(tags=["public"])
@@ -309,6 +379,16 @@ async def get_service_history(service_id: str, catalog: CatalogDep) -> list[Hist
     return [HistoryEntry.model_validate(entry) for entry in record.doc.get("history", [])]
 
 
+@public.get(
+    "/offices/{office_id}/staff",
+    summary="An office's staff with the pseudonym their work carries (supervisors and admins of the office)",
+    response_model=list[StaffMember],
+)
+async def office_staff(office_id: str, catalog: CatalogDep, who: Supervisor) -> list[StaffMember]:
+    require_office(who, office_id)
+    return [StaffMember.model_validate(row) for row in await catalog.staff_list(office_id)]
+
+
 # ---------------------------------------------------------------- staff sign-in
 
 auth = APIRouter(tags=["auth"])
@@ -395,8 +475,99 @@ async def create_staff(body: StaffCreate, catalog: CatalogDep, who: Admin) -> St
                 detail=f"an admin of office {who.office_id} creates only kiosk, operator and "
                 "supervisor accounts of that office",
             )
-    await catalog.add_staff(body.username, body.password, body.role, body.office_id, by=who.subject)
+    await catalog.add_staff(
+        body.username, body.password, body.role, body.office_id, by=who.subject, actor=who
+    )
     return StaffCreated(username=body.username, role=body.role, office_id=body.office_id)
+
+
+def _office_scope(who: Principal, office_id: str | None) -> str | None:
+    """The office an admin may look at: their own (an office admin), or the one asked (city admin)."""
+    if who.office_id is not None:
+        if office_id not in (None, who.office_id):
+            raise HTTPException(403, detail=f"your token is for office {who.office_id}, not {office_id}")
+        return who.office_id
+    return office_id
+
+
+async def _staff_in_reach(catalog: Catalog, who: Principal, username: str) -> None:
+    account = await catalog.staff_member(username)
+    if who.office_id is not None and account.get("office_id") != who.office_id:
+        raise HTTPException(403, detail=f"{username} is not staff of office {who.office_id}")
+
+
+async def _member(catalog: Catalog, username: str) -> StaffMember:
+    account = await catalog.staff_member(username)
+    rows = await catalog.staff_list(account.get("office_id"))
+    return StaffMember.model_validate(next(row for row in rows if row["username"] == username))
+
+
+OfficeQuery = Annotated[str | None, Query(max_length=64, examples=["kzn-kirov-moskov"])]
+
+
+@admin.get(
+    "/staff", summary="Staff accounts (an office admin sees their office)", response_model=list[StaffMember]
+)
+async def list_staff(catalog: CatalogDep, who: Admin, office_id: OfficeQuery = None) -> list[StaffMember]:
+    return [
+        StaffMember.model_validate(row) for row in await catalog.staff_list(_office_scope(who, office_id))
+    ]
+
+
+@admin.post(
+    "/staff/{username}/disable",
+    summary="Disable an account: it can no longer sign in",
+    response_model=StaffMember,
+)
+async def disable_staff(username: str, catalog: CatalogDep, who: Admin) -> StaffMember:
+    await _staff_in_reach(catalog, who, username)
+    await catalog.set_disabled(username, True, actor=who)
+    return await _member(catalog, username)
+
+
+@admin.post("/staff/{username}/enable", summary="Enable a disabled account again", response_model=StaffMember)
+async def enable_staff(username: str, catalog: CatalogDep, who: Admin) -> StaffMember:
+    await _staff_in_reach(catalog, who, username)
+    await catalog.set_disabled(username, False, actor=who)
+    return await _member(catalog, username)
+
+
+@admin.post(
+    "/staff/{username}/reset-password",
+    summary="Give an account a new random password",
+    response_model=PasswordReset,
+)
+async def reset_staff_password(username: str, catalog: CatalogDep, who: Admin) -> PasswordReset:
+    await _staff_in_reach(catalog, who, username)
+    return PasswordReset(username=username, password=await catalog.reset_password(username, actor=who))
+
+
+@admin.get(
+    "/audit",
+    summary="The audit log, newest first: who changed what, when, before and after",
+    response_model=list[AuditEntry],
+)
+async def read_audit(
+    catalog: CatalogDep,
+    who: Admin,
+    office_id: OfficeQuery = None,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=64, examples=["staff.disabled"])] = None,
+    target_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query(alias="from", examples=["2025-03-01T00:00:00Z"])] = None,
+    until: Annotated[datetime | None, Query(alias="to", examples=["2025-04-01T00:00:00Z"])] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AuditEntry]:
+    entries = await catalog.audit_log(
+        office_id=_office_scope(who, office_id),
+        actor=actor,
+        action=action,
+        target_id=target_id,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+    return [AuditEntry.model_validate(entry) for entry in entries]
 
 
 @admin.post("/republish", summary="Send the whole catalog's state events again (for a new consumer)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 from servicekit.settings import ServiceSettings
 
@@ -18,3 +19,9 @@ class Settings(ServiceSettings):
     signin_max_failures: int = 5
     signin_max_client_failures: int = 30
     signin_window_seconds: float = 300.0
+    # The key of operator pseudonyms (operator_ref in events): the same as ticketing's, so
+    # supervisors see whose figures they read. Empty: derived from the JWT secret, as in ticketing.
+    operator_ref_key: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("CATALOG_OPERATOR_REF_KEY", "TICKETING_OPERATOR_REF_KEY"),
+    )

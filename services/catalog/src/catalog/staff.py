@@ -40,6 +40,14 @@ class UsernameTaken(Exception):
     """A staff account with this username exists (409)."""
 
 
+class UnknownStaff(Exception):
+    """No staff account with this username (404)."""
+
+
+class SelfLockout(Exception):
+    """An admin tried to disable their own account (409): someone else must do it."""
+
+
 @dataclass(frozen=True)
 class PasswordHash:
     salt: str

@@ -118,11 +118,15 @@ class CatalogStore:
         self.offices = AggregateStore(db, "offices")
         self.services = AggregateStore(db, "services")
         self.staff = db["staff"]
+        # Append-only: entries are created (with their AuditRecorded in the outbox), never changed.
+        self.audit = AggregateStore(db, "audit")
 
     async def ensure_indexes(self) -> None:
         await self.services.collection.create_index("office_ids")
         await self.services.collection.create_index("letter")
         await self.staff.create_index("office_id")
+        await self.audit.collection.create_index([("at", -1)])
+        await self.audit.collection.create_index("office_id")
 
     # ------------------------------------------------------------ offices
 
@@ -202,3 +206,21 @@ class CatalogStore:
 
     async def staff_count(self) -> int:
         return await self.staff.count_documents({})
+
+    async def staff_of(self, office_id: str | None) -> list[Document]:
+        """The accounts of one office (None: every account), without their password hashes."""
+        query = {} if office_id is None else {"office_id": office_id}
+        hidden = {"salt": 0, "password_hash": 0, "hash_scheme": 0}
+        return [doc async for doc in self.staff.find(query, hidden).sort("_id", 1)]
+
+    async def update_staff(self, username: str, changes: Document) -> None:
+        await self.staff.update_one({"_id": username}, {"$set": changes})
+
+    # ------------------------------------------------------------ audit
+
+    async def record_audit(self, entry: Document, event: Envelope) -> None:
+        await self.audit.create(entry, [event])
+
+    async def audit_entries(self, query: Document, limit: int) -> list[Document]:
+        cursor = self.audit.collection.find(query, {"outbox": 0, "rev": 0}).sort("at", -1).limit(limit)
+        return [doc async for doc in cursor]

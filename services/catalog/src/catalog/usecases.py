@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from contracts import Envelope, EventData, new_event
-from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
-from servicekit.auth import Role, issue_token
+from contracts.catalog import AuditRecorded, OfficeConfigured, ServicePublished, ServiceRetired
+from servicekit.auth import Principal, Role, issue_token
 from servicekit.logging import get_logger
+from servicekit.sealing import operator_ref
 from servicekit.store import AlreadyExists
 
 from catalog import domain, staff
@@ -166,8 +170,16 @@ class Catalog:
     # ------------------------------------------------------------ staff
 
     async def add_staff(
-        self, username: str, password: str, role: Role, office_id: str | None, *, by: str
+        self,
+        username: str,
+        password: str,
+        role: Role,
+        office_id: str | None,
+        *,
+        by: str,
+        actor: Principal | None = None,
     ) -> None:
+        """A new account; with an `actor` (a person, not the seed) the change is audited."""
         if role in staff.ROLES_WITH_OFFICE and not office_id:
             raise domain.InvalidField("office_id", f"a {role} account belongs to one office")
         if office_id is not None and await self.store.office(office_id) is None:
@@ -177,6 +189,9 @@ class Catalog:
         if not await self.store.add_staff(account):
             raise staff.UsernameTaken(f"username {username} is taken")
         log.info("staff account created", username=username, role=role, office_id=office_id, by=by)
+        if actor is not None:
+            after = {"role": role, "office_id": office_id, "disabled": False}
+            await self.audit(actor, "staff.created", "staff", username, office_id, {}, after)
 
     async def sign_in(self, username: str, password: str, *, client: str) -> SignedIn:
         self.limiter.check(username, client)
@@ -187,7 +202,8 @@ class Catalog:
             else (staff.DUMMY_HASH.salt, staff.DUMMY_HASH.digest, staff.SCHEME)
         )
         matches = await asyncio.to_thread(staff.password_matches, password, salt, digest, scheme)
-        if account is None or not matches:
+        # A disabled account fails like a wrong password: no hint to whoever tries it.
+        if account is None or not matches or account.get("disabled"):
             self.limiter.failed(username, client)
             log.warning("sign-in failed", username=username, client=client)
             raise staff.SignInFailed()
@@ -199,3 +215,135 @@ class Catalog:
             office_id=account["office_id"],
         )
         return SignedIn(token, account["role"], account["office_id"])
+
+    # ------------------------------------------------------------ staff administration
+
+    def operator_ref(self, username: str) -> str:
+        return operator_ref(
+            username,
+            self.settings.operator_ref_key.get_secret_value(),
+            self.settings.jwt_secret.get_secret_value(),
+        )
+
+    async def staff_list(self, office_id: str | None) -> list[dict[str, Any]]:
+        return [
+            {
+                "username": doc["_id"],
+                "role": doc["role"],
+                "office_id": doc.get("office_id"),
+                "disabled": bool(doc.get("disabled")),
+                "created_at": doc.get("created_at"),
+                "operator_ref": self.operator_ref(doc["_id"]),
+            }
+            for doc in await self.store.staff_of(office_id)
+        ]
+
+    async def staff_member(self, username: str) -> dict[str, Any]:
+        account = await self.store.staff_account(username)
+        if account is None:
+            raise staff.UnknownStaff(f"no staff account {username}")
+        return account
+
+    async def set_disabled(self, username: str, disabled: bool, *, actor: Principal) -> None:
+        account = await self.staff_member(username)
+        if username == actor.subject and disabled:
+            raise staff.SelfLockout("you cannot disable your own account")
+        before = bool(account.get("disabled"))
+        if before == disabled:
+            return
+        await self.store.update_staff(username, {"disabled": disabled})
+        action = "staff.disabled" if disabled else "staff.enabled"
+        log.info("staff account changed", username=username, action=action, by=actor.subject)
+        await self.audit(
+            actor,
+            action,
+            "staff",
+            username,
+            account.get("office_id"),
+            {"disabled": before},
+            {"disabled": disabled},
+        )
+
+    async def reset_password(self, username: str, *, actor: Principal) -> str:
+        """A new random password for the account (shown once to the admin, never stored in clear)."""
+        account = await self.staff_member(username)
+        password = staff.new_password()
+        hashed = await asyncio.to_thread(staff.hash_password, password)
+        await self.store.update_staff(
+            username, {**hashed.as_document(), "password_changed_at": datetime.now(UTC)}
+        )
+        log.info("staff password reset", username=username, by=actor.subject)
+        await self.audit(
+            actor,
+            "staff.password_reset",
+            "staff",
+            username,
+            account.get("office_id"),
+            {},
+            {"password": "reset"},
+        )
+        return password
+
+    # ------------------------------------------------------------ the audit log
+
+    async def audit(
+        self,
+        actor: Principal,
+        action: str,
+        target_kind: str,
+        target_id: str,
+        office_id: str | None,
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+    ) -> None:
+        """Appends one entry (and its AuditRecorded, through the outbox) to the audit log."""
+        audit_id = f"au-{uuid.uuid4().hex}"
+        at = datetime.now(UTC)
+        data = AuditRecorded(
+            audit_id=audit_id,
+            actor=actor.subject,
+            actor_role=actor.role,
+            action=action,
+            target_kind=target_kind,
+            target_id=target_id,
+            before=dict(before),
+            after=dict(after),
+        )
+        event = new_event(
+            data,
+            producer=self.settings.service_name,
+            office_id=office_id or self.settings.city_id,
+            aggregate_id=audit_id,
+            aggregate_version=1,
+            occurred_at=at,
+        )
+        entry = {"_id": audit_id, "at": at, "office_id": office_id, **data.model_dump(exclude={"audit_id"})}
+        await self.store.record_audit(entry, event)
+
+    async def audit_log(
+        self,
+        *,
+        office_id: str | None,
+        actor: str | None,
+        action: str | None,
+        target_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {}
+        for key, value in (
+            ("office_id", office_id),
+            ("actor", actor),
+            ("action", action),
+            ("target_id", target_id),
+        ):
+            if value is not None:
+                query[key] = value
+        if since is not None or until is not None:
+            query["at"] = {
+                **({"$gte": since} if since is not None else {}),
+                **({"$lt": until} if until is not None else {}),
+            }
+        entries = await self.store.audit_entries(query, limit)
+        return [{"audit_id": entry.pop("_id"), **entry} for entry in entries]

@@ -404,3 +404,51 @@ async def test_an_admin_bound_to_an_office_acts_only_on_that_office(
     assert {office["office_id"] for office in everything} == {"kzn-kirov-moskov", "kzn-vakhitov"}
     detail = (await client.get("/offices/kzn-kirov-moskov")).json()
     assert detail["issuing_now"] == detail["open_now"]
+
+async def test_an_admin_disables_an_operator_who_then_cannot_sign_in_and_the_audit_tells_who_did_it(
+    infra: Infra, catalog: tuple[Settings, FastAPI, httpx.AsyncClient]
+) -> None:
+    settings, _, client = catalog
+    city = admin_headers(settings)
+    assert (await client.post("/admin/offices", json=office_body(), headers=city)).status_code == 201
+    operator = {"username": "op-audit-1", "password": "a long passphrase"}
+    async with probe(infra, settings.topic("catalog.audit")) as watcher:
+        made = await client.post(
+            "/admin/staff",
+            json={**operator, "role": "operator", "office_id": "kzn-kirov-moskov"},
+            headers=city,
+        )
+        assert made.status_code == 201, made.text
+        assert (await client.post("/auth/token", json=operator)).status_code == 200
+        disabled = await client.post("/admin/staff/op-audit-1/disable", headers=city)
+        assert disabled.status_code == 200 and disabled.json()["disabled"] is True, disabled.text
+        refused = await client.post("/auth/token", json=operator)
+        assert refused.status_code == 401 and refused.json()["reason"] == "wrong username or password"
+        reset = await client.post("/admin/staff/op-audit-1/reset-password", headers=city)
+        assert reset.status_code == 200 and len(reset.json()["password"]) >= 12
+        assert (await client.post("/admin/staff/nobody/disable", headers=city)).status_code == 404
+        assert (await client.post("/admin/staff/test-admin/disable", headers=city)).status_code == 404
+
+        events = await watcher.wait_for(lambda e: e.event_type == "catalog.AuditRecorded", count=3)
+        assert [e.data["action"] for e in events] == [
+            "staff.created",
+            "staff.disabled",
+            "staff.password_reset",
+        ]
+        assert {(e.office_id, e.data["actor"], e.data["target_id"]) for e in events} == {
+            ("kzn-kirov-moskov", "test-admin", "op-audit-1")
+        }
+        assert all("hash" not in str(e.data) and operator["password"] not in str(e.data) for e in events)
+
+    staff_list = (await client.get("/admin/staff?office_id=kzn-kirov-moskov", headers=city)).json()
+    assert [(s["username"], s["disabled"]) for s in staff_list] == [("op-audit-1", True)]
+    audit = (await client.get("/admin/audit?action=staff.disabled", headers=city)).json()
+    assert [(a["actor"], a["target_id"], a["before"], a["after"]) for a in audit] == [
+        ("test-admin", "op-audit-1", {"disabled": False}, {"disabled": True})
+    ]
+    whole = (await client.get("/admin/audit?target_id=op-audit-1", headers=city)).json()
+    assert [a["action"] for a in whole] == ["staff.password_reset", "staff.disabled", "staff.created"]
+    supervisor = admin_headers(settings, role="supervisor")
+    assert (await client.get("/admin/audit", headers=supervisor)).status_code == 403
+    seen = (await client.get("/offices/kzn-kirov-moskov/staff", headers=supervisor)).json()
+    assert seen[0]["operator_ref"] and "password_hash" not in seen[0]

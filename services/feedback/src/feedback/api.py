@@ -322,6 +322,7 @@ KPI_EXAMPLE = {
     "no_show_rate": 0.0909,
     "served_legs": 10,
     "wait_mean_seconds": 402.0,
+    "wait_p50_seconds": 420,
     "wait_p90_seconds": 960,
     "service_mean_seconds": 540.0,
     "within_sla": 9,
@@ -408,6 +409,21 @@ async def office_kpis_csv(
 async def office_live(office_id: str, principal: Supervisor, monitoring: Monitor) -> dict[str, Any]:
     require_office(principal, office_id)
     return await monitoring.live(office_id)
+
+
+@supervisors.get(
+    "/offices/{office_id}/history",
+    summary="An office's numbers over a period: totals, per service and operator, per day, week and month",
+)
+async def office_history(
+    office_id: str,
+    principal: Supervisor,
+    monitoring: Monitor,
+    start: Annotated[date, Query(alias="from", examples=["2025-03-03"])],
+    end: Annotated[date, Query(alias="to", examples=["2025-03-09"])],
+) -> dict[str, Any]:
+    require_office(principal, office_id)
+    return await monitoring.history(office_id, start, end)
 
 
 DIGITAL_SHARE_EXAMPLE = {

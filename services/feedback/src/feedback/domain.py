@@ -429,6 +429,7 @@ def compute_kpis(
         "no_show_rate": round(no_shows / called, 4) if called else None,
         "served_legs": len(legs),
         "wait_mean_seconds": _mean(waits),
+        "wait_p50_seconds": percentile_nearest_rank(waits, 0.5),
         "wait_p90_seconds": percentile_nearest_rank(waits, 0.9),
         "service_mean_seconds": _mean([int(leg["service_seconds"]) for leg in legs]),
         "within_sla": within,
@@ -438,6 +439,62 @@ def compute_kpis(
         "rating_distribution": {str(score): given.count(score) for score in range(1, 6)},
         "outcomes": outcomes,
         "online_could_have_done": sum(1 for leg in legs if leg["service_id"] in online_services),
+    }
+
+
+def compute_history(
+    visits: Iterable[Mapping[str, Any]],
+    ratings: Mapping[str, int],
+    *,
+    start: date,
+    end: date,
+    sla: SlaTargets,
+    online_services: set[str],
+) -> Doc:
+    """An office's numbers over [start, end]: the whole period, per service, per operator, and per
+    day, ISO week and calendar month (a week or month cut by the period counts only its days inside).
+
+    Each figure is `compute_kpis` over the visits of that slice (by the visit's office-local day),
+    so p50/p90 of a week are exact over the week's legs, not an average of daily percentiles.
+    """
+    days = days_between(start, end, limit=max(1, (end - start).days + 1))
+    by_day: dict[str, list[Mapping[str, Any]]] = {day.isoformat(): [] for day in days}
+    for visit in visits:
+        if visit["local_day"] in by_day:
+            by_day[visit["local_day"]].append(visit)
+    inside = [v for day in by_day.values() for v in day]
+
+    def figures(subset: list[Mapping[str, Any]], scope: KpiFilter = KpiFilter()) -> Doc:
+        return compute_kpis(subset, ratings, sla=sla, online_services=online_services, scope=scope)
+
+    def periods(key: Any) -> list[Doc]:
+        groups: dict[str, list[date]] = {}
+        for day in days:
+            groups.setdefault(key(day), []).append(day)
+        return [
+            {
+                "period": name,
+                "from": members[0].isoformat(),
+                "to": members[-1].isoformat(),
+                **figures([v for day in members for v in by_day[day.isoformat()]]),
+            }
+            for name, members in groups.items()
+        ]
+
+    services = sorted(
+        {leg["service_id"] for v in inside for leg in v["legs"]} | {v["service_id"] for v in inside}
+    )
+    operators = sorted({leg["operator_ref"] for v in inside for leg in v["legs"]})
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "sla_max_wait_minutes": sla.max_wait_minutes,
+        "total": figures(inside),
+        "services": [{"service_id": s, **figures(inside, KpiFilter(service_id=s))} for s in services],
+        "operators": [{"operator_ref": o, **figures(inside, KpiFilter(operator_ref=o))} for o in operators],
+        "days": [{"day": day, **figures(members)} for day, members in by_day.items()],
+        "weeks": periods(lambda day: "{}-W{:02d}".format(*day.isocalendar()[:2])),
+        "months": periods(lambda day: f"{day.year}-{day.month:02d}"),
     }
 
 
@@ -531,5 +588,11 @@ def compute_digital_share(
 
 
 def _with_share(figures: Doc, goal: float) -> Doc:
+    """The online share; a service with no online alternative is not held to the goal."""
     share = _share(int(figures["online"]), int(figures["online"]) + int(figures["in_office"]))
-    return {**figures, "share_online": share, "meets_goal": None if share is None else share >= goal}
+    held = share is not None and figures.get("has_online_alternative", True)
+    return {
+        **figures,
+        "share_online": share,
+        "meets_goal": share >= goal if held and share is not None else None,
+    }

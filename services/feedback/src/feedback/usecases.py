@@ -372,6 +372,7 @@ CSV_COLUMNS = (
     "no_show_rate",
     "served_legs",
     "wait_mean_seconds",
+    "wait_p50_seconds",
     "wait_p90_seconds",
     "service_mean_seconds",
     "within_sla",
@@ -447,6 +448,21 @@ class Monitoring:
                 figures = domain.compute_kpis(visits, ratings, sla=sla, online_services=online, scope=scope)
                 writer.writerow(_csv_row(day, scope, figures))
         return out.getvalue()
+
+    async def history(self, office_id: str, start: date, end: date) -> dict[str, Any]:
+        """The office over [start, end]: totals, per service and operator, per day, week and month."""
+        days = domain.days_between(start, end, limit=self.max_export_days)
+        sla, online = await self._targets(office_id)
+        visits = await self.store.visits_over(office_id, days)
+        rating_days = days + [end + timedelta(days=n + 1) for n in range(self.expires_days + 1)]
+        ratings = {
+            doc["_id"]: int(doc["rating"])
+            for doc in await self.store.ratings_given_on(office_id, rating_days)
+        }
+        figures = domain.compute_history(
+            visits, ratings, start=start, end=end, sla=sla, online_services=online
+        )
+        return {"office_id": office_id, **figures}
 
     async def digital_share(self, office_id: str, start: date, end: date) -> dict[str, Any]:
         """Online vs in-office applications of the office over [start, end], per service."""

@@ -46,6 +46,7 @@ def test_online_and_in_office_applications_per_service_and_in_total() -> None:
     burial = by_service["burial-plot"]
     assert burial["has_online_alternative"] is False and burial["could_have_been_online"] == 0
     assert (burial["in_office"], burial["online"], burial["share_online"]) == (1, 0, 0.0)
+    assert burial["meets_goal"] is None  # not held to the goal: it cannot be done online
 
     # the office: 11 online / (11 + 4 in office) = 0.7333
     assert (share["online"], share["in_office"]) == (11, 4)

@@ -28,7 +28,7 @@ from contracts.ticketing import Channel, Outcome, QueueStatus
 from servicekit.auth import Principal
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import EventProducer
-from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_digest
+from servicekit.sealing import Sealer, new_citizen_token, operator_ref, token_digest
 
 from ticketing import domain
 from ticketing.domain import (
@@ -136,10 +136,6 @@ class TicketDesk:
         self.settings = settings
         self.rules = offices.rules
         self.sealer = Sealer(settings.notifier_public_key) if settings.notifier_public_key else None
-        self._ref_key = (
-            settings.operator_ref_key.get_secret_value()
-            or "operator-ref:" + settings.jwt_secret.get_secret_value()
-        )
         self.queue_status = QueueStatusPublisher(
             self.publish_queue_status, settings.queue_status_interval_seconds
         )
@@ -147,7 +143,11 @@ class TicketDesk:
     # ------------------------------------------------------------------ helpers
 
     def operator_ref(self, subject: str) -> str:
-        return pseudonym(subject, self._ref_key)
+        return operator_ref(
+            subject,
+            self.settings.operator_ref_key.get_secret_value(),
+            self.settings.jwt_secret.get_secret_value(),
+        )
 
     def _seal(self, value: str | None) -> str | None:
         if value is None:
