@@ -97,14 +97,14 @@ def online_application(office_id: str, service_id: str, filed_at: datetime) -> E
     )
 
 
-def publish(envelopes: list[Envelope]) -> None:
+def publish(envelopes: list[Envelope], topic_prefix: str) -> None:
     async def send() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True)
         await producer.start()
         try:
             for envelope in envelopes:
                 await producer.send_and_wait(
-                    topic_for(envelope.event_type).name,
+                    topic_prefix + topic_for(envelope.event_type).name,
                     encode(envelope),
                     key=partition_key(envelope),
                     headers=[(k, v.encode()) for k, v in envelope.headers().items()],

@@ -153,6 +153,8 @@ class System:
     started_services: bool = False
     started_web: bool = False
     password: str = ""
+    # Topics of the running services: the tests' own when this run started them.
+    topic_prefix: str = field(default_factory=lambda: os.environ.get("ONEWINDOW_TOPIC_PREFIX", ""))
     log: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -185,6 +187,7 @@ def start_system() -> System:
         wait_until(services_up, 120, "the running services to be ready")
     else:
         env.update(test_environment())
+        system.topic_prefix = TEST_TOPIC_PREFIX
         subprocess.run(
             [str(ROOT / ".venv/bin/python"), "-m", "contracts.topics", "create"],
             cwd=ROOT,

@@ -52,7 +52,8 @@ def test_the_supervisor_picks_last_week_sees_its_figures_and_downloads_its_csv(
             for n, visit in enumerate(visits, start=1)
             for e in visit_events(office.office_id, tuesday, n, visit)
         ]
-        + [online_application(office.office_id, office.service_id, noon) for _ in range(6)]
+        + [online_application(office.office_id, office.service_id, noon) for _ in range(6)],
+        system.topic_prefix,
     )
 
     context = browser.new_context(
