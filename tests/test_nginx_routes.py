@@ -96,6 +96,7 @@ PUBLIC_PATHS = [
     "/api/ticketing/tickets",
     "/api/ticketing/offices/kzn/queue",
     "/api/ticketing/windows/kzn/1/call-next",
+    "/api/ticketing/reception/outcomes",
     "/api/appointments/offices/kzn/services/s1/slots",
     "/api/appointments/appointments",
     "/api/appointments/checkin",

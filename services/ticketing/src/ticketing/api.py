@@ -77,6 +77,7 @@ Operator = Annotated[Principal, require("operator")]
 Staff = Annotated[Principal, require("operator", "supervisor")]
 # Who meets citizens in the hall: the kiosk, the reception desk, the operators.
 CounterStaff = Annotated[Principal, require("kiosk", "reception", "operator")]
+Reception = Annotated[Principal, require("reception", "operator")]
 
 
 class AnonymousRateLimit:
@@ -210,6 +211,7 @@ class TicketStatusView(BaseModel):
         json_schema_extra={
             "examples": [
                 {
+                    "office_id": "kzn-kirov-moskov",
                     "number": "А017",
                     "state": "called",
                     "service_id": "housing-certificate",
@@ -224,6 +226,7 @@ class TicketStatusView(BaseModel):
         }
     )
 
+    office_id: str | None = None
     number: str
     state: str
     service_id: str
@@ -447,6 +450,54 @@ async def issue_ticket(
         )
     )
     return IssuedTicketView.of(issued, desk.settings.public_ticket_path)
+
+
+class ReceptionOutcomeBody(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "office_id": "kzn-kirov-moskov",
+                    "service_id": "housing-certificate",
+                    "outcome": "sent_online",
+                    "language": "ru",
+                }
+            ]
+        }
+    )
+
+    office_id: Identifier
+    service_id: Identifier
+    outcome: Literal["sent_online", "documents_missing", "refused"] = "sent_online"
+    language: Literal["ru", "tt", "en"] = "ru"
+
+
+class ReceptionOutcomeView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ticket_id": "t-4f1c...", "number": "А018", "outcome": "sent_online"}]
+        }
+    )
+
+    ticket_id: str
+    number: str
+    outcome: str
+
+
+@router.post(
+    "/reception/outcomes",
+    summary="The reception settled a visit itself (e.g. sent the citizen online): recorded as an outcome",
+    status_code=201,
+    tags=["tickets"],
+)
+async def reception_outcome(body: ReceptionOutcomeBody, desk: Desk, staff: Reception) -> ReceptionOutcomeView:
+    require_office(staff, body.office_id)
+    ticket = await desk.resolve_at_reception(
+        body.office_id, body.service_id, body.outcome, body.language, staff
+    )
+    return ReceptionOutcomeView(
+        ticket_id=ticket.ticket_id, number=ticket.number, outcome=ticket.outcome or ""
+    )
 
 
 @router.get(

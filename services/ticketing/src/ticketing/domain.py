@@ -436,6 +436,41 @@ def complete(
     return requeued, event
 
 
+# The reception desk appears in events as window 0: a visit it resolved itself never reached a window.
+RECEPTION_DESK = 0
+
+
+def resolve_at_reception(
+    ticket: Ticket, operator_ref: str, outcome: Outcome, now: datetime
+) -> tuple[Ticket, ServiceCompleted]:
+    """The consultant settled the visit at the entrance (e.g. sent the citizen to the portal): the
+    ticket ends at once with that outcome, so the office's numbers count it."""
+    _require(ticket, [TicketState.WAITING], "resolved at the reception")
+    event = ServiceCompleted(
+        ticket_id=ticket.ticket_id,
+        number=ticket.number,
+        service_id=ticket.service_id,
+        window_no=RECEPTION_DESK,
+        zone_id=ticket.zone_id,
+        operator_ref=operator_ref,
+        outcome=outcome,
+        waited_seconds=0,
+        service_seconds=0,
+        channel=ticket.channel,
+        language=ticket.language,
+    )
+    served = [f"{ticket.service_id}:{outcome}"]
+    done = replace(
+        ticket,
+        state=TicketState.DONE,
+        outcome=outcome,
+        finished_at=now,
+        served=served,
+        operator_ref=operator_ref,
+    )
+    return done, event
+
+
 def transfer(
     ticket: Ticket,
     window_no: int,

@@ -301,6 +301,35 @@ class TicketDesk:
         self.queue_status.request(office.office_id)
         return ticket
 
+    async def resolve_at_reception(
+        self, office_id: str, service_id: str, outcome: Outcome, language: str, principal: Principal
+    ) -> Ticket:
+        """A visit the reception desk settled itself (sent online, say): a reception ticket that ends
+        at once with the outcome, counted in the office's numbers like any visit."""
+        office = await self.office(office_id)
+        offered = [await self.offered(office.office_id, service_id)]
+        host = await self.offices.host(office)
+        operator_ref = self.operator_ref(principal.subject)
+        new = NewTicket(
+            ticket_id="t-" + uuid.uuid4().hex,
+            letter=offered[0][0].letter,
+            service_ids=[service_id],
+            zone_id=offered[0][1],
+            channel="reception",
+            token_digest=token_digest(new_citizen_token()),  # nobody follows this ticket on a phone
+            language=language,
+        )
+
+        def resolve(queue: OfficeQueue, now: datetime) -> Ticket:
+            ticket, _ = queue.issue(new, calendar.local_day(office, now), now)
+            done, event = domain.resolve_at_reception(ticket, operator_ref, outcome, now)
+            return queue.change_ticket(ticket, done, event)
+
+        ticket = await host.run(resolve)
+        self.queue_status.request(office.office_id)
+        log.info("visit resolved at the reception", office_id=office_id, outcome=outcome)
+        return ticket
+
     def appointment_token(self, appointment_id: str) -> str:
         key = "checkin:" + self.settings.jwt_secret.get_secret_value()
         return appointment_ticket_token(appointment_id, key)
@@ -335,6 +364,7 @@ class TicketDesk:
         host = await self.host(stored.office_id)
         ticket = host.queue.tickets.get(stored.ticket_id, stored)
         status: dict[str, Any] = {
+            "office_id": ticket.office_id,
             "number": ticket.number,
             "state": str(ticket.state),
             "service_id": ticket.service_id,

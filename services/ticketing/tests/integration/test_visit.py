@@ -63,3 +63,26 @@ async def test_a_whole_visit_produces_issued_called_started_completed_in_order(
         issued_event.citizen_token_sealed and body["citizen_token"] not in issued_event.citizen_token_sealed
     )
     assert events[1].data["operator_ref"] != "operator-ivanova"
+
+
+async def test_the_reception_issues_with_a_priority_and_records_a_citizen_sent_online(
+    infra: Infra, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    reception = auth(settings, "reception-1", "reception")
+    ticket = {"office_id": OFFICE, "service_id": "housing-certificate", "channel": "reception"}
+    priority = {**ticket, "priority_category": "pregnant"}
+    prioritized = await client.post("/tickets", json=priority, headers=reception)
+    assert prioritized.status_code == 201, prioritized.text
+
+    outcome = {"office_id": OFFICE, "service_id": "housing-certificate", "outcome": "sent_online"}
+    sent = await client.post("/reception/outcomes", json=outcome, headers=reception)
+    assert sent.status_code == 201 and sent.json()["outcome"] == "sent_online", sent.text
+    kiosk = await client.post("/reception/outcomes", json=outcome, headers=auth(settings, "k", "kiosk"))
+    assert kiosk.status_code == 403
+    async with probe(infra, settings.topic("ticketing.ticket")) as watcher:
+        events = await watcher.wait_for(lambda e: e.aggregate_id == sent.json()["ticket_id"], count=2)
+    assert [e.event_type for e in events] == ["ticketing.TicketIssued", "ticketing.ServiceCompleted"]
+    assert events[0].data["channel"] == "reception"
+    assert (events[1].data["outcome"], events[1].data["window_no"]) == ("sent_online", 0)
+    queue = (await client.get(f"/offices/{OFFICE}/queue")).json()
+    assert queue["waiting"] == 1, "only the prioritized ticket waits; the one sent online is done"
