@@ -19,7 +19,7 @@ import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -77,9 +77,30 @@ def app_of(service: str, make_settings: Callable[..., Any], keypair: tuple[str, 
 SERVICES = ("catalog", "ticketing", "appointments", "feedback", "notifier")
 
 
+def draw(operation: Any) -> list[tuple[Any, bool]]:
+    """EXAMPLES cases of an operation (each anonymous or as admin), drawn before any is sent:
+    hypothesis runs in this thread only (it and `ast` misbehave beside a running event loop's
+    threads), and a request needs the loop."""
+    drawn: list[tuple[Any, bool]] = []
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(), as_admin=st.booleans())
+    def collect(case: Any, as_admin: bool) -> None:
+        drawn.append((case, as_admin))
+
+    collect()
+    return drawn
+
+
 async def fuzz_service(app: FastAPI, service: str, admin: dict[str, str]) -> list[str]:
     """Failures (operation: what broke) of `service`'s public operations."""
-    loop = asyncio.get_running_loop()
     failures: list[str] = []
     async with running(app) as client:
         schema = schemathesis.openapi.from_dict((await client.get("/openapi.json")).json())
@@ -90,37 +111,22 @@ async def fuzz_service(app: FastAPI, service: str, admin: dict[str, str]) -> lis
             if is_public(result.ok().path, public) and not any(part in result.ok().path for part in SKIPPED)
         ]
         assert operations, f"no public operation of {service} found"
-
-        def send(case: Any, as_admin: bool) -> httpx.Response:
-            kwargs = case.as_transport_kwargs(base_url="http://test")
-            kwargs.pop("cookies", None)
-            headers = {**(kwargs.pop("headers", None) or {}), **(admin if as_admin else {})}
-            call = client.request(headers=headers, **kwargs)
-            return asyncio.run_coroutine_threadsafe(call, loop).result(timeout=60)
-
-        def fuzz(operation: Any) -> None:
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=operation.as_strategy(), as_admin=st.booleans())
-            def one(case: Any, as_admin: bool) -> None:
-                try:
-                    response = send(case, as_admin)
-                except httpx.InvalidURL:
-                    return  # a generated path httpx itself refuses to send
-                case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
-
-            try:
-                one()
-            except (Exception, BaseExceptionGroup) as failure:  # reported with the operation, at the end
-                failures.append(f"{service}: {operation.method.upper()} {operation.path}: {failure}"[:2000])
-
         for operation in operations:
-            await asyncio.to_thread(fuzz, operation)
+            for case, as_admin in draw(operation):
+                kwargs = case.as_transport_kwargs(base_url="http://test")
+                kwargs.pop("cookies", None)
+                headers = {**(kwargs.pop("headers", None) or {}), **(admin if as_admin else {})}
+                try:
+                    response = await client.request(headers=headers, **kwargs)
+                except httpx.InvalidURL:
+                    continue  # a generated path httpx itself refuses to send
+                try:
+                    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+                except (Exception, BaseExceptionGroup) as failure:  # all reported at the end
+                    failures.append(
+                        f"{service}: {operation.method.upper()} {operation.path}: {failure}"[:2000]
+                    )
+                    break
     return failures
 
 
