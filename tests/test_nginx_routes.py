@@ -104,6 +104,8 @@ PUBLIC_PATHS = [
     "/api/feedback/alerts/a1/resolve",
     "/api/notifier/boards/kzn",
     "/api/notifier/boards/kzn/stream",
+    "/api/notifier/offices/kzn/sla",
+    "/api/notifier/offices/kzn/sla/stream",
     "/api/notifier/checklists/send",
     "/api/catalog/alive",
 ]

@@ -8,9 +8,10 @@ const RETRY_MAX_MS = 10000;
 
 /**
  * Opens `url` as an event stream. Callbacks: onEvent({type, data, id}), onState("live"|"down").
+ * `headers` go with every (re)connect, e.g. a staff bearer token.
  * `lastEventId` resumes after that event. Returns {close(), lastEventId()}.
  */
-export function openStream(url, { onEvent, onState = () => {}, lastEventId = null, service = "notifier" }) {
+export function openStream(url, { onEvent, onState = () => {}, lastEventId = null, service = "notifier", headers: extra = {} }) {
   let lastId = lastEventId;
   let retryMs = RETRY_START_MS;
   let controller = null;
@@ -45,7 +46,7 @@ export function openStream(url, { onEvent, onState = () => {}, lastEventId = nul
 
   async function run() {
     controller = new AbortController();
-    const headers = { Accept: "text/event-stream" };
+    const headers = { Accept: "text/event-stream", ...extra };
     if (lastId !== null) headers["Last-Event-ID"] = lastId;
     try {
       const response = await fetch(url, { headers, signal: controller.signal, cache: "no-store" });

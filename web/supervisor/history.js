@@ -65,9 +65,12 @@ function shareTable(digital, title) {
       el("td", { class: "num" }, String(row.could_have_been_online)), el("td", { class: "num" }, String(row.sent_online))))));
 }
 
+/** operator_ref -> username of the office's staff (supervisors see whose figures they read). */
+export const staffNames = new Map();
+
 export function wireHistory({ token, officeId, title }) {
   const form = $("history-form");
-  const names = new Map();
+  const names = staffNames;
   const office = () => `/offices/${encodeURIComponent(officeId())}`;
 
   async function loadNames() {

@@ -5,7 +5,8 @@ import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
 import { clearErrors, clock, el, forgetStaff, guarded, showErrors, staffSession, wireSignIn } from "/assets/ui.js";
 import { lineChart, barChart } from "/supervisor/charts.js";
-import { wireHistory } from "/supervisor/history.js";
+import { staffNames, wireHistory } from "/supervisor/history.js";
+import { openStream } from "/assets/sse.js";
 
 const SCOPE = "supervisor";
 const POLL_MS = 5000;
@@ -74,6 +75,55 @@ function renderForecast() {
     [el("li", { class: "muted" }, t("sv.no_windows"))]));
 }
 
+/** Operator pseudonyms in a timeline line, replaced by the names of the office's staff. */
+function withNames(text) {
+  return String(text || "").replace(/\b[0-9a-f]{16}\b/g, (ref) => staffNames.get(ref) || ref);
+}
+
+// ------------------------------------------------------------------ live SLA feed (notifier SSE)
+
+const sla = { stream: null, items: [], suggestions: [], refreshed: 0 };
+
+function renderSla() {
+  $("suggestions").replaceChildren(...sla.suggestions.map((s) => el("li", { class: "suggestion", dataset: { serviceId: s.service_id } },
+    t("sv.open_more", { n: s.more_windows, service: title(s.service_id), waiting: s.waiting, minutes: s.estimated_wait_minutes }))));
+  const items = sla.items.slice(-8).reverse();
+  $("sla-feed").replaceChildren(...(items.length ? items.map((item) => el("li", { class: `sla-item ${item.kind}`, dataset: { kind: item.kind, seq: item.seq } },
+    el("time", { datetime: item.at }, clock(new Date(item.at), state.office?.timezone)), " ",
+    el("strong", {}, item.number), " · ", title(item.service_id), " · ",
+    item.kind === "breached"
+      ? t("sv.sla_breached", { waited: item.waited_minutes, sla: item.sla_minutes })
+      : t("sv.sla_predicted", { waited: item.waited_minutes, predicted: item.predicted_minutes, sla: item.sla_minutes }))) :
+    [el("li", { class: "muted" }, t("sv.sla_none"))]));
+}
+
+function openSlaFeed() {
+  sla.stream?.close();
+  sla.items = [];
+  sla.suggestions = [];
+  sla.stream = openStream(`/api/notifier${officePath("/sla/stream")}`, {
+    headers: { Authorization: `Bearer ${state.session.access_token}` },
+    onState: (live) => { $("sla-feed").dataset.state = live; },
+    onEvent: ({ type, data }) => {
+      if (type === "snapshot") {
+        sla.items = data.items || [];
+        sla.suggestions = data.suggestions || [];
+      } else if (type === "sla") {
+        sla.items = [...sla.items.filter((i) => i.seq !== data.seq), data];
+      } else if (type === "suggestions") {
+        sla.suggestions = data || [];
+      }
+      renderSla();
+      // The queue table and the forecast follow at once rather than at the next poll.
+      if (type !== "snapshot" && state.session && Date.now() - sla.refreshed > 2000) {
+        sla.refreshed = Date.now();
+        refresh().catch(() => {});
+      }
+    },
+  });
+  renderSla();
+}
+
 // ------------------------------------------------------------------ KPIs, alerts, charts
 
 function fmtMinutes(seconds) {
@@ -117,10 +167,19 @@ function renderAlerts() {
     const ack = alert.state === "open"
       ? el("button", { type: "button", onclick: (event) => acknowledge(alert, event.currentTarget) }, t("sv.ack"))
       : el("span", { class: "badge warn" }, t("sv.acknowledged"));
+    const opened = state.openAlert === alert.alert_id;
+    const toggle = el("button", { type: "button", class: "link", "aria-expanded": String(opened),
+      onclick: () => { state.openAlert = opened ? null : alert.alert_id; renderAlerts(); } },
+      `${t("sv.rating_of", { n: alert.rating })} · ${title(alert.service_id)}`);
+    const timeline = opened ? el("ol", { class: "timeline", dataset: { timeline: alert.alert_id } },
+      ...(alert.timeline || []).map((entry) => el("li", { dataset: { what: entry.what } },
+        el("time", { datetime: entry.at }, clock(new Date(entry.at), state.office?.timezone)), " ",
+        el("strong", {}, t(`sv.tl.${entry.what.split(".").pop()}`)), " ", withNames(entry.detail)))) : null;
     return el("li", { class: alert.state, dataset: { alertId: alert.alert_id, rating: alert.rating } },
       el("div", { class: "row" },
-        el("strong", { class: "grow" }, `${t("sv.rating_of", { n: alert.rating })} · ${title(alert.service_id)}`),
+        el("strong", { class: "grow" }, toggle),
         ack),
+      timeline,
       el("div", { class: "muted" }, [clock(new Date(alert.raised_at), state.office?.timezone),
         alert.window_no ? t("op.window", { n: alert.window_no }) : null,
         ...(alert.tags || []).map((tag) => t(`tag.${tag}`))].filter(Boolean).join(" · ")),
@@ -234,12 +293,15 @@ async function begin(session) {
   state.session = session;
   await loadOffice();
   showDashboard(true);
+  openSlaFeed();
   await wireHistory({ token: () => state.session.access_token, officeId: () => state.session.office_id, title });
   await refresh();
 }
 
 function signOut() {
   clearTimeout(timer);
+  sla.stream?.close();
+  sla.stream = null;
   forgetStaff(SCOPE);
   state.session = null;
   $("who").textContent = "";

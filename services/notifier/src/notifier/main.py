@@ -10,12 +10,14 @@ from servicekit.privacy import erasure_router
 from servicekit.runtime import ServiceRuntime
 
 from notifier import api
+from notifier import supervision as supervision_api
 from notifier.board import BoardHub, BoardWriter
 from notifier.channels import Channel, build_channels
 from notifier.clock import Clock, SystemClock
 from notifier.handlers import build_event_router
 from notifier.settings import Settings
 from notifier.store import NotifierStore
+from notifier.supervision import SupervisionFeed
 from notifier.usecases.checklists import ChecklistSender
 from notifier.usecases.delivery import Dispatcher, Keys
 from notifier.usecases.erasure import ContactEraser
@@ -37,7 +39,8 @@ def create_app(
     hub = BoardHub(store, settings.board_poll_seconds, settings.sse_client_queue)
 
     runtime.add_aggregates(store.boards, store.deliveries)
-    reactions = Reactions(store, board_writer, messenger, catalog, settings, clock)
+    supervision = SupervisionFeed(runtime.db)
+    reactions = Reactions(store, board_writer, messenger, catalog, settings, clock, supervision)
     runtime.consume(build_event_router(reactions, catalog))
     runtime.on_start.append(store.ensure_indexes)
     runtime.on_start.append(dispatcher.start)
@@ -64,10 +67,16 @@ def create_app(
     app = runtime.create_app(
         title="OneWindow notifier",
         description="Display boards (snapshot + Server-Sent Events), messages to citizens and supervisors.",
-        routers=[api.router, api.checklists, erasure_router(ContactEraser(store, keys).erase)],
+        routers=[
+            api.router,
+            api.checklists,
+            supervision_api.router,
+            erasure_router(ContactEraser(store, keys).erase),
+        ],
         errors=api.ERRORS,
     )
     app.state.store = store
+    app.state.supervision = supervision
     app.state.catalog = catalog
     app.state.board_hub = hub
     app.state.dispatcher = dispatcher

@@ -45,6 +45,7 @@ from notifier.domain import (
 )
 from notifier.settings import Settings
 from notifier.store import NotifierStore
+from notifier.supervision import SupervisionFeed
 from notifier.usecases.messages import CitizenMessage, Messenger
 
 log = get_logger("notifier.handlers")
@@ -67,7 +68,9 @@ class Reactions:
         catalog: CatalogView,
         settings: Settings,
         clock: Clock,
+        supervision: SupervisionFeed | None = None,
     ) -> None:
+        self.supervision = supervision
         self.store = store
         self.board = board
         self.messenger = messenger
@@ -268,6 +271,21 @@ class Reactions:
         language = office.default_language if office else "ru"
         predicted = getattr(data, "predicted_wait_seconds", 0) // 60
         template = "sla_breached" if isinstance(data, SlaBreached) else "sla_breach_predicted"
+        if self.supervision is not None:  # the supervisors' live feed, before any e-mail
+            await self.supervision.record(
+                envelope.office_id,
+                str(envelope.event_id),
+                {
+                    "kind": "breached" if isinstance(data, SlaBreached) else "predicted",
+                    "at": envelope.occurred_at.isoformat(),
+                    "ticket_id": data.ticket_id,
+                    "number": display_number(data.number),
+                    "service_id": data.service_id,
+                    "waited_minutes": data.waited_seconds // 60,
+                    "predicted_minutes": predicted,
+                    "sla_minutes": data.sla_seconds // 60,
+                },
+            )
         await self.messenger.send_to_supervisors(
             template,
             envelope.office_id,
