@@ -454,7 +454,12 @@ class Monitoring:
         days = domain.days_between(start, end, limit=self.max_export_days)
         sla, online = await self._targets(office_id)
         visits = await self.store.visits_over(office_id, days)
-        rating_days = days + [end + timedelta(days=n + 1) for n in range(self.expires_days + 1)]
+        later = [
+            end + timedelta(days=n + 1)
+            for n in range(self.expires_days + 1)
+            if end < date.max - timedelta(n + 1)
+        ]
+        rating_days = days + later
         ratings = {
             doc["_id"]: int(doc["rating"])
             for doc in await self.store.ratings_given_on(office_id, rating_days)
