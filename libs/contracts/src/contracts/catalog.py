@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.common import Identifier, LocalizedText
+from contracts.common import Identifier, LocalizedText, Sealed
 from contracts.envelope import EventData
 
 TimeOfDay = str  # "HH:MM", local time of the office
@@ -160,3 +160,16 @@ class AuditRecorded(EventData):
     target_id: str = Field(max_length=64, examples=["operator-kzn-kirov-moskov-3"])
     before: dict[str, object] = Field(default_factory=dict)
     after: dict[str, object] = Field(default_factory=dict)
+
+
+class OfficeAlertRecipientsSet(EventData):
+    """Who receives an office's SLA and low-rating alerts by e-mail, set on the office's settings
+    screen. Each address is sealed for the notifier alone (no address travels in clear). The
+    aggregate is `<office_id>.alert-recipients`, so the compacted topic keeps the latest list beside
+    the office's OfficeConfigured."""
+
+    EVENT_TYPE = "catalog.OfficeAlertRecipientsSet"
+    TOPIC = "catalog.office"
+
+    office_id: Identifier
+    recipients_sealed: list[Sealed] = Field(default_factory=list, max_length=20)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from contracts.samples import sample_office, sample_service
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from servicekit.auth import Principal, Role, require, require_office
 from servicekit.clients import client_address
 from servicekit.runtime import from_app_state
@@ -431,7 +431,9 @@ async def create_office(body: OfficeCreate, catalog: CatalogDep, who: Admin) -> 
 async def update_office(office_id: str, body: OfficeUpdate, catalog: CatalogDep, who: Admin) -> OfficeDetail:
     require_office(who, office_id)
     spec = _spec(body, domain.OfficeSpec, "version")
-    return _office_out(await catalog.update_office(office_id, spec, version=body.version, by=who.subject))
+    return _office_out(
+        await catalog.update_office(office_id, spec, version=body.version, by=who.subject, actor=who)
+    )
 
 
 @admin.post("/offices/{office_id}/retire", summary="Retire an office that offers no active service")
@@ -540,6 +542,44 @@ async def enable_staff(username: str, catalog: CatalogDep, who: Admin) -> StaffM
 async def reset_staff_password(username: str, catalog: CatalogDep, who: Admin) -> PasswordReset:
     await _staff_in_reach(catalog, who, username)
     return PasswordReset(username=username, password=await catalog.reset_password(username, actor=who))
+
+
+# An e-mail address as far as a form can tell (whether it is read is the office's business).
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+
+
+class AlertRecipients(BaseModel):
+    recipients: list[Email] = Field(
+        max_length=20,
+        examples=[["head.kirov@kzn.example"]],
+        description="E-mail addresses for SLA and rating alerts",
+    )
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"recipients": ["head.kirov@kzn.example"]}]}
+    )
+
+
+@admin.get(
+    "/offices/{office_id}/alert-recipients",
+    summary="Who gets the office's SLA and low-rating alerts",
+    response_model=AlertRecipients,
+)
+async def get_alert_recipients(office_id: str, catalog: CatalogDep, who: Admin) -> AlertRecipients:
+    _office_scope(who, office_id)
+    return AlertRecipients(recipients=await catalog.alert_recipients(office_id))
+
+
+@admin.put(
+    "/offices/{office_id}/alert-recipients",
+    summary="Set who gets the office's SLA and low-rating alerts (the notifier learns them sealed)",
+    response_model=AlertRecipients,
+)
+async def set_alert_recipients(
+    office_id: str, body: AlertRecipients, catalog: CatalogDep, who: Admin
+) -> AlertRecipients:
+    _office_scope(who, office_id)
+    saved = await catalog.set_alert_recipients(office_id, [str(a) for a in body.recipients], actor=who)
+    return AlertRecipients(recipients=saved)
 
 
 @admin.get(

@@ -19,7 +19,7 @@ DESCRIPTION = (
 def create_app(settings: Settings) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = CatalogStore(runtime.db)
-    runtime.add_aggregates(store.offices, store.services, store.audit)
+    runtime.add_aggregates(store.offices, store.services, store.audit, store.office_settings)
     runtime.on_start.append(store.ensure_indexes)
     app = runtime.create_app(
         title="OneWindow catalog", description=DESCRIPTION, routers=api.ROUTERS, errors=api.ERRORS

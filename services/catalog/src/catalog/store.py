@@ -11,7 +11,7 @@ from contracts import Envelope
 from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from servicekit.store import AggregateStore, Document
+from servicekit.store import AggregateStore, AlreadyExists, Document
 
 R = TypeVar("R")
 Decide = Callable[[R], Awaitable[Envelope]]
@@ -120,6 +120,8 @@ class CatalogStore:
         self.staff = db["staff"]
         # Append-only: entries are created (with their AuditRecorded in the outbox), never changed.
         self.audit = AggregateStore(db, "audit")
+        # Settings kept beside the office configuration: the alert recipients (in clear, here only).
+        self.office_settings = AggregateStore(db, "office_settings")
 
     async def ensure_indexes(self) -> None:
         await self.services.collection.create_index("office_ids")
@@ -224,3 +226,18 @@ class CatalogStore:
     async def audit_entries(self, query: Document, limit: int) -> list[Document]:
         cursor = self.audit.collection.find(query, {"outbox": 0, "rev": 0}).sort("at", -1).limit(limit)
         return [doc async for doc in cursor]
+
+    # ------------------------------------------------------------ office settings
+
+    async def office_settings_of(self, office_id: str) -> Document | None:
+        return await self.office_settings.get(office_id)
+
+    async def save_alert_recipients(self, office_id: str, recipients: list[str], event: Envelope) -> None:
+        """The office's alert recipients and the event telling the notifier (one write, the outbox)."""
+        if await self.office_settings.get(office_id) is None:
+            try:
+                await self.office_settings.create({"_id": office_id, "alert_recipients": recipients}, [event])
+                return
+            except AlreadyExists:
+                pass  # someone created it meanwhile: change it
+        await self.office_settings.change(office_id, lambda _doc: ({"alert_recipients": recipients}, [event]))

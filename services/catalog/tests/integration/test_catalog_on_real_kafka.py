@@ -405,6 +405,7 @@ async def test_an_admin_bound_to_an_office_acts_only_on_that_office(
     detail = (await client.get("/offices/kzn-kirov-moskov")).json()
     assert detail["issuing_now"] == detail["open_now"]
 
+
 async def test_an_admin_disables_an_operator_who_then_cannot_sign_in_and_the_audit_tells_who_did_it(
     infra: Infra, catalog: tuple[Settings, FastAPI, httpx.AsyncClient]
 ) -> None:
@@ -452,3 +453,43 @@ async def test_an_admin_disables_an_operator_who_then_cannot_sign_in_and_the_aud
     assert (await client.get("/admin/audit", headers=supervisor)).status_code == 403
     seen = (await client.get("/offices/kzn-kirov-moskov/staff", headers=supervisor)).json()
     assert seen[0]["operator_ref"] and "password_hash" not in seen[0]
+
+
+async def test_office_settings_are_audited_and_alert_recipients_reach_the_notifier_only_sealed(
+    infra: Infra, catalog: tuple[Settings, FastAPI, httpx.AsyncClient]
+) -> None:
+    settings, _, client = catalog
+    city = admin_headers(settings)
+    assert (await client.post("/admin/offices", json=office_body(), headers=city)).status_code == 201
+    async with probe(infra, settings.topic("catalog.office")) as watcher:
+        saved = await client.put(
+            "/admin/offices/kzn-kirov-moskov/alert-recipients",
+            json={"recipients": ["Head@kzn.example.org", "deputy@kzn.example.org"]},
+            headers=city,
+        )
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["recipients"] == ["head@kzn.example.org", "deputy@kzn.example.org"]
+        event = (await watcher.wait_for(lambda e: e.event_type == "catalog.OfficeAlertRecipientsSet"))[0]
+    assert (
+        event.aggregate_id == "kzn-kirov-moskov.alert-recipients"
+        and len(event.data["recipients_sealed"]) == 2
+    )
+    assert "kzn.example.org" not in str(event.data)
+    bad = await client.put(
+        "/admin/offices/kzn-kirov-moskov/alert-recipients",
+        json={"recipients": ["not an address"]},
+        headers=city,
+    )
+    assert bad.status_code == 422
+
+    body = {**office_body(), "version": 1, "sla": {"max_wait_minutes": 12, "appointment_max_wait_minutes": 5}}
+    del body["office_id"]
+    changed = await client.put("/admin/offices/kzn-kirov-moskov", json=body, headers=city)
+    assert changed.status_code == 200, changed.text
+    audit = (await client.get("/admin/audit?office_id=kzn-kirov-moskov", headers=city)).json()
+    assert [a["action"] for a in audit] == ["office.settings_changed", "office.alert_recipients_set"]
+    assert (
+        audit[0]["before"]["sla"]["max_wait_minutes"] == 15
+        and audit[0]["after"]["sla"]["max_wait_minutes"] == 12
+    )
+    assert audit[1]["after"] == {"alert_recipients": ["h***@kzn.example.org", "d***@kzn.example.org"]}

@@ -14,6 +14,7 @@ from contracts.appointments import (
     AppointmentMissed,
     AppointmentRescheduled,
 )
+from contracts.catalog import OfficeAlertRecipientsSet
 from contracts.feedback import FeedbackAlertRaised, FeedbackRequested
 from contracts.ticketing import (
     QueueStatus,
@@ -54,6 +55,7 @@ def build_event_router(reactions: Reactions, catalog: CatalogView) -> EventRoute
         await reactions.in_one_batch(received, by_type)
 
     router.on(QueueStatus)(reactions.queue_status)
+    router.on(OfficeAlertRecipientsSet)(reactions.alert_recipients_set)  # the office's settings screen
     router.on(FeedbackAlertRaised)(reactions.feedback_alert_raised)
     router.on(FeedbackRequested)(reactions.feedback_requested)
     router.on(AppointmentBooked)(reactions.appointment_booked)

@@ -40,6 +40,7 @@ def create_app(
 
     runtime.add_aggregates(store.boards, store.deliveries)
     supervision = SupervisionFeed(runtime.db)
+    messenger.recipients_of = supervision.sealed_recipients
     reactions = Reactions(store, board_writer, messenger, catalog, settings, clock, supervision)
     runtime.consume(build_event_router(reactions, catalog))
     runtime.on_start.append(store.ensure_indexes)

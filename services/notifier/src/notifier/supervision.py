@@ -30,6 +30,22 @@ POLL_SECONDS = 1.0
 class SupervisionFeed:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.docs = db["supervision"]
+        # Per office: the alert recipients the catalog's settings screen set, sealed for us.
+        self.recipients = db["alert_recipients"]
+
+    async def set_recipients(self, office_id: str, sealed: list[str], at: str) -> None:
+        """The newest list wins (a late republish of an older one changes nothing)."""
+        current = await self.recipients.find_one({"_id": office_id})
+        if current is not None and current["at"] > at:
+            return
+        await self.recipients.replace_one(
+            {"_id": office_id}, {"_id": office_id, "sealed": sealed, "at": at}, upsert=True
+        )
+
+    async def sealed_recipients(self, office_id: str) -> list[str] | None:
+        """The office's recipients (sealed), or None when the office never set any."""
+        doc = await self.recipients.find_one({"_id": office_id})
+        return None if doc is None else list(doc["sealed"])
 
     async def record(self, office_id: str, event_id: str, item: Mapping[str, Any]) -> bool:
         """Adds one SLA item to the office's feed once (a redelivered event changes nothing)."""

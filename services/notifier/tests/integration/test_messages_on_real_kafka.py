@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from contracts import Envelope
+from contracts import Envelope, new_event
 from contracts.appointments import AppointmentBooked
+from contracts.catalog import OfficeAlertRecipientsSet
 from contracts.feedback import FeedbackRequested
 from contracts.samples import sample_office
 from contracts.ticketing import SlaBreached
@@ -312,3 +313,54 @@ async def test_a_citizen_s_contacts_and_waiting_messages_are_erased_on_request(
         assert not [
             d async for d in store.deliveries.collection.find({"recipient_ref": app.state.keys.ref(PHONE)})
         ]
+
+
+async def test_the_office_s_own_alert_recipients_replace_the_environment_s_list(
+    infra: Infra,
+    make_settings: Any,
+    keypair: tuple[str, str],
+    sms_gateway: SmsGateway,
+    smtp_server: Mailbox,
+    publisher: Publisher,
+) -> None:
+    settings = settings_for(
+        make_settings,
+        keypair,
+        sms_gateway,
+        smtp_port=smtp_server.port,
+        supervisor_emails={OFFICE: ["from-the-environment@kzn.example.org"]},
+    )
+    await publish_catalog(publisher)
+    sealer = Sealer(keypair[0])
+    recipients = OfficeAlertRecipientsSet(
+        office_id=OFFICE, recipients_sealed=[sealer.seal("head@office.example.org")]
+    )
+    await publisher.event(
+        new_event(
+            recipients,
+            producer="catalog",
+            office_id=OFFICE,
+            aggregate_id=f"{OFFICE}.alert-recipients",
+            aggregate_version=1,
+        )
+    )
+    breach = SlaBreached(
+        ticket_id="t71",
+        number="А071",
+        service_id="housing-certificate",
+        waited_seconds=20 * 60,
+        sla_seconds=15 * 60,
+    )
+    app = create_app(settings)
+    async with serving(app):
+        feed = app.state.supervision
+        await eventually(lambda: feed.sealed_recipients(OFFICE))
+        await publisher.event(event(breach, "t71"))
+        mails = await eventually(lambda: smtp_server.messages)
+        items = await eventually(lambda: _items(feed))
+    assert [m["X-Rcpt"] for m in mails] == ["head@office.example.org"]
+    assert [(i["kind"], i["number"], i["waited_minutes"]) for i in items] == [("breached", "А-071", 20)]
+
+
+async def _items(feed: Any) -> list[dict[str, Any]]:
+    return list((await feed.feed(OFFICE))["items"])

@@ -1621,9 +1621,7 @@ def demo_services() -> list[ServicePublished]:
             letter=letters[row.service_id],
             category=row.category,
             title=T(ru=row.title[0], tt=row.title[1], en=row.title[2]),
-            description=T(
-                ru=row.description[0], tt=DESCRIPTIONS_TT[row.service_id], en=row.description[1]
-            ),
+            description=T(ru=row.description[0], tt=DESCRIPTIONS_TT[row.service_id], en=row.description[1]),
             expected_minutes=row.minutes,
             appointment_allowed=row.appointment,
             online=OnlineAlternative(available=row.online is not None, url=row.online),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -60,6 +61,7 @@ class Messenger:
         self.clock = clock
         self.keys = keys
         self.quiet = QuietHours.parse(settings.quiet_hours)
+        self.recipients_of: Callable[[str], Awaitable[list[str] | None]] | None = None
         self.night = QuietHours.parse(settings.night_hours)
 
     async def timezone(self, office_id: str) -> str:
@@ -129,8 +131,15 @@ class Messenger:
     async def send_to_supervisors(
         self, template: str, office_id: str, params: dict[str, Any], cause_event_id: str, correlation_id: str
     ) -> int:
+        # The office's own recipients (set on its settings screen) first; the environment's list
+        # only for an office that never set any.
+        sealed = await self.recipients_of(office_id) if self.recipients_of is not None else None
         addresses = (
-            self.settings.supervisor_emails.get(office_id) or self.settings.supervisor_emails.get("*") or []
+            [self.keys.open(value) for value in sealed]
+            if sealed is not None
+            else self.settings.supervisor_emails.get(office_id)
+            or self.settings.supervisor_emails.get("*")
+            or []
         )
         office = await self.catalog.office(office_id)
         language = office.default_language if office else "ru"

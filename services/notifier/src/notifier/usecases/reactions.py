@@ -17,6 +17,7 @@ from contracts.appointments import (
     AppointmentRescheduled,
 )
 from contracts.calendar import FALLBACK_TIMEZONE, zone_named
+from contracts.catalog import OfficeAlertRecipientsSet
 from contracts.feedback import FeedbackAlertRaised, FeedbackRequested
 from contracts.ticketing import (
     QueueStatus,
@@ -263,6 +264,12 @@ class Reactions:
                 await reactions[item.envelope.event_type](item.envelope, item.data)
 
     # --- supervisors -----------------------------------------------------------------------------
+
+    async def alert_recipients_set(self, envelope: Envelope, data: OfficeAlertRecipientsSet) -> None:
+        if self.supervision is not None:
+            await self.supervision.set_recipients(
+                data.office_id, list(data.recipients_sealed), envelope.occurred_at.isoformat()
+            )
 
     async def tell_supervisors_of_sla(
         self, envelope: Envelope, data: SlaBreached | SlaBreachPredicted
