@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from contracts import new_event  # noqa: E402
+from contracts.catalog import Offering  # noqa: E402
 from contracts.registry import encode, partition_key, topic_for  # noqa: E402
 from contracts.samples import sample_office, sample_service  # noqa: E402
 from contracts.ticketing import ServiceCompleted, TicketIssued  # noqa: E402
@@ -72,21 +74,34 @@ def run_script(name: str, *args: str, results: Path | None = None) -> dict[str, 
 # --------------------------------------------------------------------------- pipeline
 
 
-def pipeline_events(tickets: int) -> list[tuple[str, bytes, bytes]]:
-    """(topic without prefix, key, value): the catalog, then per ticket TicketIssued and ServiceCompleted."""
+def pipeline_events(
+    tickets: int,
+    offices: int = 1,
+    contact: Callable[[int], str | None] | None = None,
+    first: int = 0,
+    catalog: bool = True,
+) -> list[tuple[str, bytes, bytes]]:
+    """(topic without prefix, key, value): the catalog, then per ticket TicketIssued and ServiceCompleted.
+
+    Tickets go round robin over `offices` offices (keys spread them over partitions);
+    `contact(n)` gives ticket n a sealed contact (the notifier then texts it); tickets are numbered
+    from `first` (a run in several parts), the catalog only with `catalog`."""
     out = []
-    catalog = [
-        (sample_office(OFFICE, all_day=True), OFFICE),
-        (sample_service(office_id=OFFICE), "housing-certificate"),
-    ]
-    for data, aggregate_id in catalog:
+    office_ids = [OFFICE] + [f"{OFFICE}-{k}" for k in range(2, offices + 1)]
+    service = sample_service(office_id=OFFICE).model_copy(
+        update={"offerings": [Offering(office_id=o, zone_id="z1") for o in office_ids]}
+    )
+    items = [(sample_office(o, all_day=True), o) for o in office_ids] + [(service, service.service_id)]
+    for item, aggregate_id in items if catalog else []:
+        office_id = aggregate_id if aggregate_id in office_ids else OFFICE
         envelope = new_event(
-            data, producer="bench", office_id=OFFICE, aggregate_id=aggregate_id, aggregate_version=1
+            item, producer="bench", office_id=office_id, aggregate_id=aggregate_id, aggregate_version=1
         )
         out.append((topic_for(envelope.event_type).name, partition_key(envelope), encode(envelope)))
     now = datetime.now(UTC)
-    for n in range(tickets):
+    for n in range(first, first + tickets):
         ticket_id = f"t-bench-{n:06d}"
+        office_id = office_ids[n % len(office_ids)]
         issued = TicketIssued(
             ticket_id=ticket_id,
             number=f"А{n % 1000:03d}",
@@ -98,6 +113,7 @@ def pipeline_events(tickets: int) -> list[tuple[str, bytes, bytes]]:
             issued_at=now,
             position=1,
             estimated_wait_minutes=0,
+            contact_sealed=contact(n) if contact else None,
         )
         done = ServiceCompleted(
             ticket_id=ticket_id,
@@ -113,7 +129,7 @@ def pipeline_events(tickets: int) -> list[tuple[str, bytes, bytes]]:
         )
         for version, data in ((1, issued), (5, done)):
             envelope = new_event(
-                data, producer="bench", office_id=OFFICE, aggregate_id=ticket_id, aggregate_version=version
+                data, producer="bench", office_id=office_id, aggregate_id=ticket_id, aggregate_version=version
             )
             out.append((topic_for(envelope.event_type).name, partition_key(envelope), encode(envelope)))
     return out

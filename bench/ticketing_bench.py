@@ -3,6 +3,8 @@
     uv run python bench/ticketing_bench.py [--tickets 1000] [--concurrency 32] [--windows 16]
         [--growth 5000] [--idle-offices 20 --idle-waiting 250 --idle-seconds 60] [--replicas 2]
         [--idle-settle 90]
+    uv run python bench/ticketing_bench.py --scaling 1,3 [--offered-rate 300 --offered-seconds 20]
+        [--multi-offices 24]
     # deploy/local/infra.sh up first
 
 * Raw baseline: pymongo AsyncMongoClient `insert_one` of ~300-byte documents, C concurrent workers.
@@ -16,6 +18,10 @@
   ticketing process and of the store (FerretDB + PostgreSQL) over --idle-seconds, from /proc.
 * Replicas: the same multi-office issue load against one process, then against --replicas processes,
   each request sent to the replica that owns its office.
+* Scaling (--scaling 1,3 alone): after a warm-up, the same open-loop offered load (--offered-rate
+  tickets/s for --offered-seconds, round robin over --multi-offices offices, each to its owner)
+  against 1 and then 3 fresh processes; achieved rate, latency from the planned send time, and the
+  cores the replicas and the store used; bench/results/ticketing_scaling.json.
 * Stream: an outside consumer reads the ticketing topics afterwards: events and distinct event ids.
 
 Prints JSON and writes bench/results/ticketing.json with rates, p50/p99 and ratios to the raw insert rate.
@@ -295,17 +301,28 @@ async def bench_call_next(client: httpx.AsyncClient, n: int, concurrency: int, s
     return result
 
 
+IssueLoad = Callable[[Callable[[str], httpx.AsyncClient]], Awaitable[dict[str, Any]]]
+
+
 async def replicas_rate(
-    env: dict[str, str], count: int, offices: list[str], n: int, concurrency: int, kiosk: str, database: str
+    env: dict[str, str],
+    count: int,
+    offices: list[str],
+    database: str,
+    load: IssueLoad,
+    concurrency: int = 32,
 ) -> dict[str, Any]:
-    """The multi-office issue rate against `count` processes, each request sent to its office's owner."""
+    """`load` against `count` processes, each request sent to its office's owner; with the CPU
+    the replicas and the store used meanwhile (cores, from /proc)."""
     from ticketing.owner import partition_of
 
     ports = [free_port() for _ in range(count)]
     limits = httpx.Limits(max_connections=concurrency * 2, keepalive_expiry=2.0)
     with contextlib.ExitStack() as processes:
-        for port in ports:
-            processes.enter_context(ticketing_process({**env, "TICKETING_HTTP_PORT": str(port)}))
+        pids = [
+            processes.enter_context(ticketing_process({**env, "TICKETING_HTTP_PORT": str(port)})).pid
+            for port in ports
+        ]
         async with contextlib.AsyncExitStack() as stack:
             clients = {
                 f"http://127.0.0.1:{port}": await stack.enter_async_context(
@@ -329,11 +346,133 @@ async def replicas_rate(
             await mongo.close()
             for client in clients.values():  # settled: every replica answers for every office
                 await wait_ready(client, offices)
-            result = await bench_issue(lambda office: clients[owners[office]], n, concurrency, kiosk, offices)
+            store = store_pids()
+            before = (cpu_seconds(pids), cpu_seconds(store), time.monotonic())
+            result = await load(lambda office: clients[owners[office]])
+            after = (cpu_seconds(pids), cpu_seconds(store), time.monotonic())
+            wall = after[2] - before[2]
+            result["cores_used"] = {
+                "ticketing": round((after[0] - before[0]) / wall, 2),
+                "store": round((after[1] - before[1]) / wall, 2),
+            }
             result["offices_per_replica"] = {
                 url: sum(1 for o in owners.values() if o == url) for url in clients
             }
             return result
+
+
+async def offered_issue(
+    client: Callable[[str], httpx.AsyncClient],
+    rate: float,
+    seconds: float,
+    kiosk: str,
+    offices: list[str],
+    in_flight: int = 64,
+) -> dict[str, Any]:
+    """An open-loop offered load: `rate` tickets a second for `seconds`, whatever the answers take
+    (at most `in_flight` outstanding, the clients' connections: beyond that the kiosks wait here,
+    not in httpx's pool, whose queue costs the load generator CPU per waiting request). Achieved
+    rate = tickets issued / time until the last answer; latency is from the planned send time
+    (queueing included)."""
+    total = int(rate * seconds)
+    gate = asyncio.Semaphore(in_flight)
+    latencies: list[float] = []
+    failures = 0
+    started = time.perf_counter()
+
+    async def issue(i: int) -> None:
+        nonlocal failures
+        planned = started + i / rate
+        await asyncio.sleep(max(0.0, planned - time.perf_counter()))
+        office = offices[i % len(offices)]
+        async with gate:
+            try:
+                response = await client(office).post(
+                    "/tickets",
+                    json={"office_id": office, "service_id": "housing-certificate"},
+                    headers={"Authorization": f"Bearer {kiosk}"},
+                )
+            except httpx.HTTPError:
+                failures += 1
+                return
+        if response.status_code != 201:
+            failures += 1
+            return
+        latencies.append(time.perf_counter() - planned)
+
+    await asyncio.gather(*(issue(i) for i in range(total)))
+    elapsed = time.perf_counter() - started
+    return {
+        "offered_per_s": rate,
+        "offered": total,
+        "failed": failures,
+        **summary(latencies, elapsed),
+    }
+
+
+async def scaling(args: argparse.Namespace) -> None:
+    """Only the replica scaling: raw insert baseline, then the same offered load on 1..N replicas."""
+    counts = [int(c) for c in args.scaling.split(",")]
+    raw = await raw_insert_rate(args.tickets * 2, args.concurrency)
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    offices = [f"bench-multi-{i:02d}" for i in range(args.multi_offices)]
+    await create_topics(KAFKA, partitions=12, prefix=prefix)
+    await publish_catalog(prefix, args.concurrency, offices)
+    public_key, _ = generate_keypair()
+    secret = uuid.uuid4().hex * 2
+    database = f"bench_ticketing_{uuid.uuid4().hex[:8]}"
+    env = {
+        "ONEWINDOW_KAFKA": KAFKA,
+        "ONEWINDOW_MONGO_URL": MONGO_URL,
+        "ONEWINDOW_TOPIC_PREFIX": prefix,
+        "ONEWINDOW_JWT_SECRET": secret,
+        "ONEWINDOW_NOTIFIER_PUBLIC_KEY": public_key,
+        "ONEWINDOW_LOG_LEVEL": "WARNING",
+        "TICKETING_MONGO_DB": database,
+    }
+    kiosk = issue_token(secret, subject="bench-kiosk", role="admin", office_id=None)
+
+    async def load(client: Callable[[str], httpx.AsyncClient]) -> dict[str, Any]:
+        return await offered_issue(client, args.offered_rate, args.offered_seconds, kiosk, offices)
+
+    runs: list[dict[str, Any]] = []
+    try:
+
+        async def warm_up(client: Callable[[str], httpx.AsyncClient]) -> dict[str, Any]:
+            return await offered_issue(client, args.offered_rate, 3.0, kiosk, offices)
+
+        await replicas_rate(env, 1, offices, database, warm_up, args.concurrency)
+        for count in counts:
+            run = await replicas_rate(env, count, offices, database, load, args.concurrency)
+            runs.append({"replicas": count, "load_1m": os.getloadavg()[0], **run})
+    finally:
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL)
+        await mongo.drop_database(database)
+        await mongo.close()
+    # Each run against the run of the first count just before it (--scaling 1,3,1,3: two pairs),
+    # so a machine that got busier or quieter between pairs does not count as scaling.
+    pairs = [
+        round(run["per_s"] / runs[n - 1]["per_s"], 3)
+        for n, run in enumerate(runs)
+        if n and run["replicas"] != counts[0] and runs[n - 1]["replicas"] == counts[0]
+    ]
+    result = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load": os.getloadavg()},
+        "offices": args.multi_offices,
+        "offered_per_s": args.offered_rate,
+        "offered_seconds": args.offered_seconds,
+        "raw_store_insert": raw,
+        "runs": runs,
+        "ratios_to_raw_insert": [round(r["per_s"] / raw["per_s"], 3) for r in runs],
+        "scaling_pairs": pairs,
+        "scaling_median": statistics.median(pairs) if pairs else None,
+    }
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    print(text)
+    out = args.out if args.out != RESULTS else RESULTS.with_name("ticketing_scaling.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
 
 
 async def main() -> None:
@@ -351,7 +490,15 @@ async def main() -> None:
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--multi-offices", type=int, default=8)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    # --scaling 1,3: only the replica scaling under an open-loop offered load (--offered-rate
+    # tickets/s for --offered-seconds over --multi-offices offices), written to ticketing_scaling.json
+    parser.add_argument("--scaling", default="")
+    parser.add_argument("--offered-rate", type=float, default=300.0)
+    parser.add_argument("--offered-seconds", type=float, default=20.0)
     args = parser.parse_args()
+    if args.scaling:
+        await scaling(args)
+        return
 
     raw = await raw_insert_rate(args.tickets * 2, args.concurrency)
     prefix = f"bench{uuid.uuid4().hex[:8]}."
@@ -410,10 +557,12 @@ async def main() -> None:
                     idle["total_core_share"] = round(
                         idle["ticketing_core_share"] + idle["store_core_share"], 4
                     )
+
+        async def closed_loop(client: Callable[[str], httpx.AsyncClient]) -> dict[str, Any]:
+            return await bench_issue(client, args.tickets, args.concurrency, kiosk, multi_offices)
+
         replicas = (
-            await replicas_rate(
-                env, args.replicas, multi_offices, args.tickets, args.concurrency, kiosk, database
-            )
+            await replicas_rate(env, args.replicas, multi_offices, database, closed_loop, args.concurrency)
             if args.replicas > 1
             else {"per_s": 0.0}
         )

@@ -134,8 +134,9 @@ class OutboxRelay:
                 continue
             if min_age_seconds and datetime.fromisoformat(entry["event"]["occurred_at"]) > newest_allowed:
                 # Fresh: the relay of the replica that wrote it is sending it right now; a sweep
-                # that sent it too would only make a duplicate. The next sweep takes it if it stays.
-                break
+                # that sent it too would only make a duplicate. The next sweep takes it if it stays
+                # (not marked for clearing: this replica has not sent all of it).
+                return sent
             await self.publish(Envelope.model_validate(entry["event"]))
             store.published.add(entry["event_id"])
             self.published_total.inc()
@@ -185,6 +186,10 @@ class OutboxRelay:
             self.backlog_counts[name] = len(ids)
             self.backlog.labels(name).set(len(ids))
             for aggregate_id in ids:
+                if (name, aggregate_id) in self._to_clear or (name, aggregate_id) in self._in_flight:
+                    # This replica relayed it and clears it shortly (the clearing keeps and relays
+                    # whatever is still unpublished): reading it here would only find it sent.
+                    continue
                 try:
                     sent += await self._relay_guarded((name, aggregate_id), min_age_seconds=min_age)
                 except asyncio.CancelledError:

@@ -163,6 +163,12 @@ class NotifierStore:
             return
         await self.contacts.replace_one({"_id": key}, new, upsert=True)
 
+    def known_without_contact(self, key: str) -> None:
+        """Within a batch: the ticket was issued without a contact, so there is none to read."""
+        unit = _batch.get()
+        if unit is not None and key not in unit.contacts.docs:
+            unit.contacts.loaded(key, None)
+
     async def contact(self, key: str) -> Document | None:
         return await self._read("contacts", self.contacts, key)
 

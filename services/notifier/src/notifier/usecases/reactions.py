@@ -151,6 +151,8 @@ class Reactions:
         )
         if data.contact_sealed is not None:
             await self.confirm_ticket(envelope, data, data.contact_sealed)
+        else:
+            self.store.known_without_contact(ticket_key(data.ticket_id))
         await self.applied(envelope, data.ticket_id)
 
     async def confirm_ticket(self, envelope: Envelope, data: TicketIssued, contact_sealed: str) -> None:
@@ -257,7 +259,14 @@ class Reactions:
         in memory; written back in one bulk write per collection at the end, the board once per
         office."""
         ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
-        keys = [ticket_key(ticket_id) for ticket_id in ticket_ids]
+        # A ticket issued in this poll brings its contact with it (or has none): read the stored
+        # contacts only of the others (a read the batch still needs is made when it comes).
+        issued_here = {
+            str(item.envelope.data["ticket_id"])
+            for item in received
+            if item.envelope.event_type == TicketIssued.EVENT_TYPE
+        }
+        keys = [ticket_key(ticket_id) for ticket_id in ticket_ids if ticket_id not in issued_here]
         # The board's batch inside the store's: written first when the batch ends (the hall first).
         async with self.store.batch(ticket_ids, keys), self.board.batch():
             for item in received:
