@@ -64,7 +64,7 @@ test-fast:
 lint:
 	uv run ruff check libs services tests bench ops examples
 	uv run mypy libs/contracts/src libs/servicekit/src services/catalog/src services/ticketing/src \
-		services/appointments/src services/feedback/src services/notifier/src
+		services/appointments/src services/feedback/src services/notifier/src libs/testbed/src
 
 bench:
 	$(PY) bench/run_all.py

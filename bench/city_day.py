@@ -40,14 +40,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from servicekit.sealing import Unsealer
+from testbed.harness import Instance, System
+from testbed.simday import DayResult, OfficePlan, Visit, default_office, schedule, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
-from servicekit.sealing import Unsealer  # noqa: E402
-from simday import DayResult, OfficePlan, Visit, default_office, schedule, simulate  # noqa: E402
-
-from tests.system.harness import Instance, System  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TERMINAL = {"ticketing.TicketNoShow": "no_show", "ticketing.TicketCancelled": "cancelled"}

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import os
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -25,13 +24,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from pymongo import AsyncMongoClient
+from run_all import RESULTS, pipeline_events, produce, wait_lag_zero
+from testbed.harness import System
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
-
-from run_all import RESULTS, pipeline_events, produce, wait_lag_zero  # noqa: E402
-
-from tests.system.harness import System  # noqa: E402
 
 
 async def raw_consume(

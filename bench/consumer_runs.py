@@ -38,7 +38,6 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
 from run_all import OFFICE, RESULTS, pipeline_events, produce, wait_lag_zero  # noqa: E402
 from servicekit.sealing import Sealer  # noqa: E402
-
 from tests.system.harness import Instance, System, free_port  # noqa: E402
 
 PHONE = "+79990000000"  # a made-up number: the log channel masks it anyway

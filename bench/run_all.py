@@ -31,18 +31,16 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from contracts import new_event
+from contracts.catalog import Offering
+from contracts.registry import encode, partition_key, topic_for
+from contracts.samples import sample_office, sample_service
+from contracts.ticketing import ServiceCompleted, TicketIssued
 from pymongo import AsyncMongoClient
+from testbed.harness import System
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
-from contracts import new_event  # noqa: E402
-from contracts.catalog import Offering  # noqa: E402
-from contracts.registry import encode, partition_key, topic_for  # noqa: E402
-from contracts.samples import sample_office, sample_service  # noqa: E402
-from contracts.ticketing import ServiceCompleted, TicketIssued  # noqa: E402
-
-from tests.system.harness import System  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 STEPS = ("raw", "issue", "pipeline", "board", "city_day")

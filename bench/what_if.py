@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from simday import DayResult, OfficePlan, default_office, schedule, simulate
+from testbed.simday import DayResult, OfficePlan, default_office, schedule, simulate
 
 
 def run_day(plan: OfficePlan, visits: int, seed: int, windows: int) -> DayResult:

@@ -32,13 +32,13 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from contracts.registry import TOPICS, MalformedEvent, UnknownEvent, decode
+from contracts.ticketing import appointment_ticket_id
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -314,11 +314,6 @@ def ticket_histories(
         ):
             history.last_queue_move = envelope.event_type
     return histories, seen
-
-
-def appointment_ticket_id(appointment_id: str) -> str:
-    """The id ticketing derives for an appointment's ticket (sha256 of the appointment id)."""
-    return "a-" + sha256(appointment_id.encode()).hexdigest()[:32]
 
 
 async def all_docs(db: AsyncDatabase[Doc], collection: str, projection: Doc | None = None) -> list[Doc]:

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-
 import itertools
 
-from simday import OfficePlan, ServicePlan, Visit, default_office, schedule, simulate
+import pytest
+from testbed.simday import OfficePlan, ServicePlan, Visit, default_office, schedule, simulate
 
 ONE_SERVICE = (ServicePlan("housing-certificate", "А", "z1", 10, 1.0),)
 

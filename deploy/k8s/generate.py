@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from contracts.topics import DEFAULT_PARTITIONS, topic_configs
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT / "libs" / "contracts" / "src"))
 
-from contracts.topics import DEFAULT_PARTITIONS, topic_configs  # noqa: E402
 
 NAMESPACE = "onewindow"
 KAFKA_CLUSTER = "onewindow"  # Strimzi names: onewindow-kafka-bootstrap, onewindow-cluster-ca-cert

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from aiokafka import AIOKafkaProducer
 from contracts import Envelope, EventData, encode, new_event
 from contracts.feedback import FeedbackGiven
@@ -16,10 +14,7 @@ from contracts.registry import partition_key
 from contracts.ticketing import ServiceCompleted, TicketIssued, TicketNoShow
 from servicekit.testing import Infra
 
-sys.path.insert(0, str(Path(__file__).parent))
-from daily_summary import run
-
-pytestmark = pytest.mark.integration
+from .daily_summary import run
 
 DAY = date(2025, 3, 10)
 T0 = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)

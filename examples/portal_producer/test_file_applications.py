@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from contracts import decode, encode
 from contracts.portal import OnlineApplicationFiled
 
-sys.path.insert(0, str(Path(__file__).parent))
-from file_applications import application_event
+from .file_applications import application_event
 
 ROW = {
     "application_id": "rt-2026-0002",

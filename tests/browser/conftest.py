@@ -3,16 +3,12 @@ around the clock, the SMS inbox, and Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Playwright, expect, sync_playwright
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from system import (
+from testbed.browser import (
     BASE_URL,
     CHROMIUM,
     CHROMIUM_ARGS,

@@ -8,15 +8,10 @@ phone size for the mobile ticket and the feedback page. Stops what it started.
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import httpx
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from system import (
+from testbed.browser import (
     BASE_URL,
     CHROMIUM,
     CHROMIUM_ARGS,

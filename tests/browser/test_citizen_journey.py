@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import BrowserContext, Page, expect
-from system import OfficeUnderTest, SmsInbox, System
-
-pytestmark = pytest.mark.browser
+from testbed.browser import OfficeUnderTest, SmsInbox, System
 
 PHONE = "+7 917 555-01-02"
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import BrowserContext, Route, expect
-from system import OfficeUnderTest
-
-pytestmark = pytest.mark.browser
+from testbed.browser import OfficeUnderTest
 
 
 def test_a_lost_connection_raises_the_banner_and_it_clears_when_the_service_answers(

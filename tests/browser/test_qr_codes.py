@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext
-from system import System
-
-pytestmark = pytest.mark.browser
+from testbed.browser import System
 
 TEXTS = [
     "https://uslugi.tatarstan.ru/",

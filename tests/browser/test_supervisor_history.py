@@ -10,10 +10,11 @@ from datetime import UTC, datetime, time, timedelta
 
 import httpx
 import pytest
-from past import KAZAN, PastVisit, last_week, online_application, publish, visit_events
 from playwright.sync_api import Browser, expect
-from system import BASE_URL, OfficeUnderTest, System, screenshot
-from test_citizen_journey import sign_in
+from testbed.browser import BASE_URL, OfficeUnderTest, System, screenshot
+
+from .past import KAZAN, PastVisit, last_week, online_application, publish, visit_events
+from .test_citizen_journey import sign_in
 
 pytestmark = pytest.mark.browser
 

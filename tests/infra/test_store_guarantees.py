@@ -28,8 +28,6 @@ from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-pytestmark = pytest.mark.integration
-
 MONGO_URL = os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
 CONCURRENCY = 50
 ROUNDS = 3  # the racy measurements are repeated to show the spread

@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
-from chaos import Traffic, note, office, reconciled, traffic
-from harness import Api, System
+from testbed.chaos import Traffic, note, office, reconciled, traffic
+from testbed.harness import Api, System
 
 __all__ = ["office", "traffic"]  # module-scoped fixtures, one System per module
 
 # A restart after kill -9 recovers every partition of the shared dev broker: minutes, not seconds.
-pytestmark = [pytest.mark.system, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.mark.xfail(

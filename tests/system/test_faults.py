@@ -12,15 +12,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaProducer
-from chaos import Traffic, note, office, reconciled, traffic
-from harness import Api, Office, System
 from servicekit.testing import EventProbe
+from testbed.chaos import Traffic, note, office, reconciled, traffic
+from testbed.harness import Api, Office, System
 
 __all__ = ["office", "traffic"]  # module-scoped fixtures, one System per module
-
-pytestmark = pytest.mark.system
 
 
 async def test_each_service_killed_mid_stream_and_restarted_loses_nothing(

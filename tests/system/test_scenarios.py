@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 from contracts import Envelope
-from harness import Api, Office, System, wait_until
 from servicekit.sealing import Unsealer
 from servicekit.testing import EventProbe
-
-pytestmark = pytest.mark.system
+from testbed.harness import Api, Office, System, wait_until
 
 EVENT_TOPICS = ("ticketing.ticket", "ticketing.window", "appointments.appointment", "feedback.feedback")
 

@@ -28,10 +28,10 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from chaos import WINDOWS, note, reconciled
 from contracts.registry import TOPICS, MalformedEvent, UnknownEvent, decode
-from harness import Api, Office, System
-from kafka_cluster import KafkaCluster
+from testbed.chaos import WINDOWS, note, reconciled
+from testbed.harness import Api, Office, System
+from testbed.kafka_cluster import KafkaCluster
 
 pytestmark = [
     pytest.mark.system,

@@ -14,10 +14,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from chaos import note
-from kafka_cluster import AckedTraffic, KafkaCluster
+from testbed.chaos import note
+from testbed.kafka_cluster import AckedTraffic, KafkaCluster
 
-pytestmark = [pytest.mark.system, pytest.mark.timeout(240)]
+pytestmark = pytest.mark.timeout(240)
 
 DOWN_FOR = 8.0  # seconds the killed broker stays down after the producers got going again
 PARTITIONS = 6

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from contracts.catalog import OfficeConfigured
 
 # Where OneWindow started (Kazan): the zone used when an office's own cannot be found.
+# Until the catalog told a service an office's zone and language: where OneWindow started (Kazan).
 FALLBACK_TIMEZONE = "Europe/Moscow"
+FALLBACK_LANGUAGE = "ru"
 log = logging.getLogger("contracts.calendar")
 
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -60,6 +62,20 @@ def zone_named(name: str) -> ZoneInfo:
 
 def zone(office: OfficeConfigured) -> ZoneInfo:
     return zone_named(office.timezone)
+
+
+def timezone_of(office: OfficeConfigured | None) -> str:
+    """The office's zone name, or the fallback for an office the catalog has not told us of yet."""
+    return office.timezone if office is not None else FALLBACK_TIMEZONE
+
+
+def language_of(office: OfficeConfigured | None) -> str:
+    return office.default_language if office is not None else FALLBACK_LANGUAGE
+
+
+def office_day(office: OfficeConfigured | None, at: datetime) -> date:
+    """The office-local day at `at` (in the fallback zone for an office not known yet)."""
+    return at.astimezone(zone_named(timezone_of(office))).date()
 
 
 def local_now(office: OfficeConfigured, at: datetime) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Literal
 
@@ -9,6 +10,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.common import Identifier, Language, Sealed
 from contracts.envelope import EventData
+
+
+def appointment_ticket_id(appointment_id: str) -> str:
+    """The ticket id ticketing derives from an appointment, so a redelivered check-in finds the
+    ticket it already issued (and reconciliation finds the ticket of a booking)."""
+    return "a-" + hashlib.sha256(appointment_id.encode()).hexdigest()[:32]
+
 
 Outcome = Literal["served", "documents_missing", "sent_online", "refused"]
 Channel = Literal["kiosk", "web", "appointment", "reception"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from servicekit.clock import SYSTEM_CLOCK
 
 # reception: the consultant at the office's entrance desk (issues and books on a citizen's behalf).
 Role = Literal["kiosk", "reception", "operator", "supervisor", "admin"]
@@ -31,7 +33,7 @@ def issue_token(
 ) -> str:
     if not secret:
         raise ValueError("ONEWINDOW_JWT_SECRET is not set")
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()
     claims = {"sub": subject, "role": role, "office": office_id, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm="HS256")
 

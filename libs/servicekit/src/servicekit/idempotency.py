@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Header
@@ -35,6 +35,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from servicekit.clock import SYSTEM_CLOCK
 from servicekit.store import ConcurrentChange, Document
 
 KEY_HEADER = "Idempotency-Key"
@@ -86,7 +87,7 @@ class IdempotencyKeys:
 
     async def claim(self, scope: str, key: str, request: str, now: datetime | None = None) -> Claim:
         """The resource id this key stands for; IdempotencyKeyReused for another request."""
-        now = now or datetime.now(UTC)
+        now = now or SYSTEM_CLOCK.now()
         claim_id = f"{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
         for _ in range(3):
             resource_id = uuid.uuid4().hex
@@ -127,7 +128,7 @@ class IdempotencyKeys:
         lock_id = "run:" + claim.claim_id
         deadline = time.monotonic() + wait
         while True:
-            now = datetime.now(UTC)
+            now = SYSTEM_CLOCK.now()
             try:
                 await self.collection.insert_one({"_id": lock_id, "expires_at": now + RUN_STALE})
                 break
@@ -151,5 +152,5 @@ class IdempotencyKeys:
 
     async def sweep(self, now: datetime | None = None) -> int:
         """Forget expired keys."""
-        result = await self.collection.delete_many({"expires_at": {"$lte": now or datetime.now(UTC)}})
+        result = await self.collection.delete_many({"expires_at": {"$lte": now or SYSTEM_CLOCK.now()}})
         return result.deleted_count

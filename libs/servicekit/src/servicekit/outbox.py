@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from contracts import Envelope
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from servicekit.clock import SYSTEM_CLOCK
 from servicekit.store import AggregateStore, Document
 
 log = structlog.get_logger("servicekit.outbox")
@@ -128,7 +129,7 @@ class OutboxRelay:
         if doc is None:
             return 0
         sent = 0
-        newest_allowed = datetime.now(UTC) - timedelta(seconds=min_age_seconds)
+        newest_allowed = SYSTEM_CLOCK.now() - timedelta(seconds=min_age_seconds)
         for entry in doc.get("outbox", []):
             if entry["event_id"] in store.published:
                 continue

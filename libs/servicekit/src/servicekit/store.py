@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from contracts import Envelope
@@ -23,6 +23,8 @@ from pymongo import ASCENDING, AsyncMongoClient, DeleteOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from servicekit.clock import SYSTEM_CLOCK
 
 Document = dict[str, Any]
 CLAIMS = "_claims"
@@ -208,7 +210,7 @@ class AggregateStore:
 
     async def _roll_forward_if_stale(self, claim_id: str, current: Document) -> None:
         claim = await self.claims.find_one({"_id": claim_id})
-        if claim is None or datetime.now(UTC) - claim["at"] < STALE_CLAIM:
+        if claim is None or SYSTEM_CLOCK.now() - claim["at"] < STALE_CLAIM:
             return
         # `current` may be an old copy: only a document still at the revision before the claim
         # was left behind by a writer that died between claim and write.
@@ -334,7 +336,7 @@ class AggregateStore:
         per collection says where the last sweep stopped.
         """
         progress_id = f"swept:{self.name}"
-        until = _minute(datetime.now(UTC) - older_than)
+        until = _minute(SYSTEM_CLOCK.now() - older_than)
         progress = await self.sweeps.find_one({"_id": progress_id})
         start = int(progress["m"]) + 1 if progress is not None else until - 24 * 60
         removed = 0
@@ -359,7 +361,7 @@ def _minute(at: datetime) -> int:
 
 
 def _claim(claim_id: str, doc: Document) -> Document:
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()
     return {"_id": claim_id, "at": now, "m": _minute(now), "doc": doc}
 
 

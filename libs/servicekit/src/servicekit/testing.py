@@ -7,28 +7,32 @@ Enabled by `pytest_plugins = ["servicekit.testing"]` in the root conftest.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from contracts import Envelope
-from contracts.registry import MalformedEvent, UnknownEvent, decode
+from contracts.registry import MalformedEvent, UnknownEvent, decode, encode, partition_key, topic_for
 from contracts.topics import create_topics, delete_topics
 from fastapi import FastAPI
 
+from servicekit.auth import Role, issue_token
 from servicekit.sealing import generate_keypair
 from servicekit.settings import ServiceSettings
 from servicekit.store import connect
 
 S = TypeVar("S", bound=ServiceSettings)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -203,3 +207,83 @@ async def probe(infra: Infra, *topics: str) -> AsyncIterator[EventProbe]:
         yield watcher
     finally:
         await watcher.stop()
+
+
+# ---------------------------------------------------------------- helpers for tests
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T] | T],
+    accept: Callable[[T], object] = bool,
+    *,
+    within: float = 30.0,
+    what: str = "condition",
+    interval: float = 0.1,
+) -> T:
+    """Poll `check()` (sync or async) until `accept(value)` holds; return that value, or fail with
+    the last value seen once `within` seconds have passed (never a blind sleep)."""
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if accept(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {within}s; last value {value!r}")
+        await asyncio.sleep(interval)
+
+
+class Publisher:
+    """Publishes as the producing services do: topic from the registry under the test's prefix,
+    keyed by office, with the envelope headers; `raw` sends any bytes (poison, replays)."""
+
+    def __init__(self, bootstrap: str, topic_prefix: str) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+        self.prefix = topic_prefix
+
+    async def event(self, envelope: Envelope) -> bytes:
+        body = encode(envelope)
+        headers = [(k, v.encode()) for k, v in envelope.headers().items()]
+        await self.raw(topic_for(envelope.event_type).name, body, partition_key(envelope), headers)
+        return body
+
+    async def raw(
+        self, topic: str, body: bytes, key: bytes | None, headers: list[tuple[str, bytes]] | None = None
+    ) -> None:
+        await self.producer.send_and_wait(self.prefix + topic, body, key=key, headers=headers)
+
+
+@contextlib.asynccontextmanager
+async def publishing(bootstrap: str, topic_prefix: str) -> AsyncIterator[Publisher]:
+    publisher = Publisher(bootstrap, topic_prefix)
+    await publisher.producer.start()
+    try:
+        yield publisher
+    finally:
+        await publisher.producer.stop()
+
+
+async def publish(bootstrap: str, topic_prefix: str, envelopes: list[Envelope]) -> None:
+    async with publishing(bootstrap, topic_prefix) as publisher:
+        for envelope in envelopes:
+            await publisher.event(envelope)
+
+
+@pytest.fixture
+async def publisher(infra: Infra, topic_prefix: str) -> AsyncIterator[Publisher]:
+    async with publishing(infra.kafka, topic_prefix) as publisher:
+        yield publisher
+
+
+def staff_headers(
+    settings: ServiceSettings,
+    role: Role = "supervisor",
+    office_id: str | None = None,
+    subject: str | None = None,
+) -> dict[str, str]:
+    """A bearer token of a staff member with `role` (bound to `office_id` when given)."""
+    token = issue_token(
+        settings.jwt_secret.get_secret_value(), subject=subject or f"{role}-1", role=role, office_id=office_id
+    )
+    return {"Authorization": f"Bearer {token}"}

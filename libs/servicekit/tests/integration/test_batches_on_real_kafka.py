@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from contracts import Envelope, new_event
 from contracts.ticketing import WindowClosed, WindowOpened
@@ -14,8 +13,6 @@ from servicekit.kafka import EventRouter, Received
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.testing import Infra, probe, running
-
-pytestmark = pytest.mark.integration
 
 
 def opened(office: str, window: int) -> Envelope:

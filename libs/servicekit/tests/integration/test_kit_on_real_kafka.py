@@ -19,8 +19,6 @@ from servicekit.settings import ServiceSettings
 from servicekit.store import AggregateStore, ConcurrentChange
 from servicekit.testing import Infra, probe
 
-pytestmark = pytest.mark.integration
-
 
 def window_event(office: str, window: int, kind: type = WindowOpened) -> Envelope:
     extra: dict[str, Any] = {"service_ids": ["s1"]} if kind is WindowOpened else {}

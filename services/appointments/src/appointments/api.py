@@ -431,7 +431,7 @@ async def day_bookings(
     require_office(principal, office_id)
     if day is None:
         office = await appointments.view.office(office_id)
-        now: datetime = appointments.clock()
+        now: datetime = appointments.clock.now()
         day = local_day(office, now) if office else now.date()
     docs = await appointments.day_list(office_id, day)
     return DayBookings(office_id=office_id, day=day, bookings=[DayBooking(**public_fields(d)) for d in docs])

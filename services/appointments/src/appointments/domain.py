@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -22,17 +22,12 @@ from zoneinfo import ZoneInfo
 from contracts.calendar import DayOpening, local_day, opening_on, zone
 from contracts.catalog import AppointmentCapacity, OfficeConfigured, ServicePublished
 
-Clock = Callable[[], datetime]
 State = Literal["booked", "checked_in", "missed", "cancelled", "fulfilled"]
 ACTIVE_STATES: tuple[State, ...] = ("booked", "checked_in")
 SHARED_POOL = "any"
 # No 0/O/Q, 1/I/L, 2/Z, 5/S, 6/G, 8/B: a code read off a phone screen is typed right at the kiosk.
 CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 CODE_LENGTH = 6
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- errors (mapped to HTTP statuses in api.py) ------------------------------------------------

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.idempotency import IdempotencyKeys
 from servicekit.privacy import erasure_router
 from servicekit.runtime import ServiceRuntime
 
 from appointments import api
-from appointments.domain import Clock, system_clock
 from appointments.guard import FailureLimiter
 from appointments.handlers import build_event_router
 from appointments.metrics import AppointmentMetrics
@@ -18,7 +18,7 @@ from appointments.store import AppointmentStore
 from appointments.usecases import Appointments
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     runtime = ServiceRuntime(settings)
     store = AppointmentStore(runtime.db)
     view = CatalogView(runtime.db)

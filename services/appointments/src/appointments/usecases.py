@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
-from contracts import Envelope, EventData, new_event
+from contracts import Envelope, EventData
 from contracts.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -26,6 +26,8 @@ from contracts.appointments import (
 from contracts.calendar import local_day, zone_named
 from contracts.catalog import OfficeConfigured, ServicePublished
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import Clock
+from servicekit.events import Emitter
 from servicekit.privacy import contact_identity as identity_of
 from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_digest
 from servicekit.store import AlreadyExists, ConcurrentChange, Document
@@ -33,7 +35,6 @@ from servicekit.store import AlreadyExists, ConcurrentChange, Document
 from appointments.domain import (
     AppointmentError,
     BookingLimitReached,
-    Clock,
     NoShowRate,
     Slot,
     SlotFull,
@@ -108,6 +109,7 @@ class Appointments:
         self.view = view
         self.settings = settings
         self.clock = clock
+        self.emitter = Emitter(PRODUCER, clock)
         self.metrics = metrics
         self._sealer: Sealer | None = None
 
@@ -139,7 +141,7 @@ class Appointments:
             office,
             service,
             at,
-            self.clock(),
+            self.clock.now(),
             horizon_days=self.settings.horizon_days,
             shared_grid_minutes=self.settings.shared_grid_minutes,
         )
@@ -151,7 +153,7 @@ class Appointments:
     ) -> list[dict[str, Any]]:
         """Slots with at least one free seat, from `first_day` (default today) for `days` days."""
         office, service = await self._bookable(office_id, service_id)
-        now = self.clock()
+        now = self.clock.now()
         allowed = booking_days(office, now, self.settings.horizon_days)
         start = first_day or allowed[0]
         wanted = [day for day in allowed if start <= day < start + timedelta(days=days)]
@@ -179,7 +181,7 @@ class Appointments:
         self, office: OfficeConfigured, service: ServicePublished, after: datetime
     ) -> list[dict[str, Any]]:
         """The next free slots after `after` (or now), as many as the settings offer."""
-        now = self.clock()
+        now = self.clock.now()
         after = max(after, now)
         found: list[dict[str, Any]] = []
         for day in booking_days(office, now, self.settings.horizon_days):
@@ -325,27 +327,17 @@ class Appointments:
             "name_sealed": self.sealer.seal(request.name),
             "contact_sealed": self.sealer.seal(contact) if contact else None,
             "citizen_token_sealed": self.sealer.seal(token),
-            "booked_at": self.clock(),
+            "booked_at": self.clock.now(),
             "at_risk_reason": None,
         }
 
     def _event(self, doc: Document, data: EventData, version: int, cause: Envelope | None = None) -> Envelope:
-        if cause is not None:
-            return cause.caused(
-                data,
-                producer=PRODUCER,
-                aggregate_id=str(doc["_id"]),
-                aggregate_version=version,
-                office_id=str(doc["office_id"]),
-                occurred_at=self.clock(),
-            )
-        return new_event(
+        return self.emitter.event(
             data,
-            producer=PRODUCER,
             office_id=str(doc["office_id"]),
             aggregate_id=str(doc["_id"]),
             aggregate_version=version,
-            occurred_at=self.clock(),
+            cause=cause,
         )
 
     async def _change(
@@ -383,8 +375,8 @@ class Appointments:
         doc = await self._booking_by_token(token)
 
         def decide(current: Document) -> Decision:
-            ensure_changeable(current["state"], current["slot_start"], self.clock())
-            return {"state": "cancelled", "cancelled_at": self.clock()}, [
+            ensure_changeable(current["state"], current["slot_start"], self.clock.now())
+            return {"state": "cancelled", "cancelled_at": self.clock.now()}, [
                 AppointmentCancelled(
                     appointment_id=current["_id"],
                     service_id=current["service_id"],
@@ -401,11 +393,11 @@ class Appointments:
 
     async def reschedule(self, token: str, slot_start: datetime) -> Document:
         doc = await self._booking_by_token(token)
-        ensure_changeable(doc["state"], doc["slot_start"], self.clock())
+        ensure_changeable(doc["state"], doc["slot_start"], self.clock.now())
         if doc["slot_start"] == slot_start:
             return doc
         office, service = await self._bookable(doc["office_id"], doc["service_id"])
-        today = local_day(office, self.clock()).isoformat()
+        today = local_day(office, self.clock.now()).isoformat()
         count_move(doc.get("moves"), today, self.settings.max_moves_per_day)  # refuse before claiming
         if doc.get("contact_hash"):
             await self._count_message(doc["contact_hash"], office)
@@ -413,7 +405,7 @@ class Appointments:
         seat_no, seat_keys = await self._claim_seat_or_alternatives(office, service, slot, doc["_id"])
 
         def decide(current: Document) -> Decision:
-            ensure_changeable(current["state"], current["slot_start"], self.clock())
+            ensure_changeable(current["state"], current["slot_start"], self.clock.now())
             fields = {
                 "slot_start": slot.start,
                 "slot_end": slot.end,
@@ -452,7 +444,7 @@ class Appointments:
     async def _count_message(self, contact_hash: str, office: OfficeConfigured) -> None:
         """Counts the message a booking or move is about to send to its contact; refused past the
         day's allowance (a cancellation is never refused: it frees a seat)."""
-        day = local_day(office, self.clock())
+        day = local_day(office, self.clock.now())
         allowed = self.settings.max_messages_per_contact_per_day
         if not await self.store.claim_contact_message(contact_hash, day, allowed):
             raise TooManyMessages(
@@ -531,7 +523,7 @@ class Appointments:
         def decide(current: Document) -> Decision:
             if current["state"] != "booked":
                 return None
-            now = self.clock()
+            now = self.clock.now()
             check_in_window(
                 current["slot_start"],
                 now,
@@ -617,7 +609,7 @@ class Appointments:
         if office is None:
             return 0
         changed = 0
-        now = self.clock()
+        now = self.clock.now()
         for doc in await self.store.in_state_at(office_id, "booked"):
             if doc["slot_start"] <= now:
                 continue
@@ -655,7 +647,7 @@ class Appointments:
 
     async def sweep(self) -> int:
         """Bookings past their grace without check-in -> missed; codes of past days freed."""
-        now = self.clock()
+        now = self.clock.now()
         today_utc = now.date()
         missed = 0
         for day in (today_utc + timedelta(days=offset) for offset in range(-3, 2)):
@@ -677,9 +669,9 @@ class Appointments:
         def decide(current: Document) -> Decision:
             if current["state"] != "booked":
                 return None
-            if not grace_over(current["slot_start"], self.clock(), self.settings.checkin_grace_minutes):
+            if not grace_over(current["slot_start"], self.clock.now(), self.settings.checkin_grace_minutes):
                 return None
-            return {"state": "missed", "missed_at": self.clock()}, [
+            return {"state": "missed", "missed_at": self.clock.now()}, [
                 AppointmentMissed(
                     appointment_id=current["_id"],
                     service_id=current["service_id"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,26 +18,11 @@ from contracts.catalog import AppointmentCapacity
 from contracts.samples import sample_office, sample_service
 from contracts.ticketing import ServiceCompleted
 from fastapi import FastAPI
-from servicekit.auth import issue_token
-from servicekit.testing import Infra, probe, running
-
-pytestmark = pytest.mark.integration
+from servicekit.clock import ManualClock
+from servicekit.testing import Infra, eventually, probe, running, staff_headers
 
 OFFICE = "kzn-kirov-moskov"
 SERVICE = "housing-certificate"
-
-
-class MovableClock:
-    """'Now' for the service under test: starts at the real time, tests move it instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def move_to(self, moment: datetime) -> None:
-        self.now = moment
 
 
 async def publish(
@@ -63,18 +48,6 @@ async def free_slots(client: httpx.AsyncClient, days: int = 2) -> list[dict[str,
     return response.json()["slots"] if response.status_code == 200 else []
 
 
-async def eventually(load: Any, accept: Any, within: float = 30.0) -> Any:
-    """Poll `load()` until `accept(value)`; the value, or AssertionError with the last one seen."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await load()
-        if accept(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s; last value {value!r}")
-        await asyncio.sleep(0.1)
-
-
 def booking(slot_start: str, *, phone: str | None = "+7 900 123-45-67", **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "office_id": OFFICE,
@@ -96,16 +69,9 @@ def seats_at(slots: list[dict[str, Any]], slot_start: str) -> int:
     return int(match[0]["seats_left"]) if match else 0
 
 
-def make_app(make_settings: Any, clock: MovableClock, **overrides: Any) -> tuple[FastAPI, Settings]:
+def make_app(make_settings: Any, clock: ManualClock, **overrides: Any) -> tuple[FastAPI, Settings]:
     settings = make_settings(Settings, sweep_seconds=0.2, **overrides)
     return create_app(settings, clock=clock), settings
-
-
-def supervisor_headers(settings: Settings, office_id: str = OFFICE) -> dict[str, str]:
-    token = issue_token(
-        settings.jwt_secret.get_secret_value(), subject="sup-1", role="supervisor", office_id=office_id
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def of_appointment(event_type: str, appointment_id: str) -> Any:
@@ -115,7 +81,7 @@ def of_appointment(event_type: str, appointment_id: str) -> Any:
 async def test_booking_check_in_and_service_complete_the_appointment(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, settings = make_app(make_settings, clock)
     async with running(app) as client, probe(infra, settings.topic("appointments.appointment")) as events:
         await feed_catalog(app, client)
@@ -135,7 +101,7 @@ async def test_booking_check_in_and_service_complete_the_appointment(
             b"123-45-67" not in raw and "Иванова".encode() not in raw and receipt["token"].encode() not in raw
         )
 
-        clock.move_to(datetime.fromisoformat(slot["slot_start"]) - timedelta(minutes=5))
+        clock.set(datetime.fromisoformat(slot["slot_start"]) - timedelta(minutes=5))
         checked = await client.post("/checkin", json={"office_id": OFFICE, "code": receipt["code"].lower()})
         assert checked.status_code == 200, checked.text
         assert checked.json()["already_checked_in"] is False
@@ -179,7 +145,7 @@ async def test_booking_check_in_and_service_complete_the_appointment(
 async def test_no_check_in_by_the_end_of_grace_is_a_missed_appointment(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, settings = make_app(make_settings, clock, checkin_max_failures=3)
     async with running(app) as client, probe(infra, settings.topic("appointments.appointment")) as events:
         await feed_catalog(app, client)
@@ -188,12 +154,12 @@ async def test_no_check_in_by_the_end_of_grace_is_a_missed_appointment(
         receipt = (await client.post("/appointments", json=booking(slot["slot_start"]))).json()
         apt = receipt["appointment_id"]
 
-        clock.move_to(start - timedelta(minutes=30))
+        clock.set(start - timedelta(minutes=30))
         early = await client.post("/checkin", json={"office_id": OFFICE, "code": receipt["code"]})
         assert early.status_code == 409
         assert datetime.fromisoformat(early.json()["come_back_at"]) == start - timedelta(minutes=15)
 
-        clock.move_to(start + timedelta(minutes=11))
+        clock.set(start + timedelta(minutes=11))
         [missed] = await events.wait_for(of_appointment("appointments.AppointmentMissed", apt))
         assert missed.data["slot_start"] is not None
         late = await client.post("/checkin", json={"office_id": OFFICE, "code": receipt["code"]})
@@ -201,8 +167,11 @@ async def test_no_check_in_by_the_end_of_grace_is_a_missed_appointment(
         assert not events.of_type("appointments.AppointmentCheckedIn")
 
         day = start.astimezone(ZoneInfo("Europe/Moscow")).date().isoformat()
+        supervisor = staff_headers(settings, "supervisor", OFFICE)
         view = await client.get(
-            f"/offices/{OFFICE}/appointments", params={"day": day}, headers=supervisor_headers(settings)
+            f"/offices/{OFFICE}/appointments",
+            params={"day": day},
+            headers=supervisor,
         )
         assert view.status_code == 200
         [row] = view.json()["bookings"]
@@ -211,11 +180,11 @@ async def test_no_check_in_by_the_end_of_grace_is_a_missed_appointment(
         rate = await client.get(
             f"/offices/{OFFICE}/no-show-rate",
             params={"from": day, "to": day},
-            headers=supervisor_headers(settings),
+            headers=supervisor,
         )
         assert rate.json()["missed"] == 1 and rate.json()["no_show_rate"] == 1.0
         foreign = await client.get(
-            f"/offices/{OFFICE}/appointments", headers=supervisor_headers(settings, "other")
+            f"/offices/{OFFICE}/appointments", headers=staff_headers(settings, "supervisor", "other")
         )
         assert foreign.status_code == 403
         anonymous = await client.get(f"/offices/{OFFICE}/appointments")
@@ -230,7 +199,7 @@ async def test_no_check_in_by_the_end_of_grace_is_a_missed_appointment(
 
 
 async def test_reschedule_moves_the_booking_and_frees_the_old_seat(infra: Infra, make_settings: Any) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, settings = make_app(make_settings, clock)
     async with running(app) as client, probe(infra, settings.topic("appointments.appointment")) as events:
         await feed_catalog(app, client)
@@ -272,7 +241,7 @@ async def test_reschedule_moves_the_booking_and_frees_the_old_seat(infra: Infra,
 async def test_bad_bookings_are_refused_with_a_reason_and_alternatives(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, _ = make_app(make_settings, clock)
     async with running(app) as client:
         await feed_catalog(app, client)
@@ -283,7 +252,7 @@ async def test_bad_bookings_are_refused_with_a_reason_and_alternatives(
             aggregate_id="walk-in-only",
         )
         slots = await free_slots(client)
-        past = (clock.now - timedelta(hours=2)).isoformat()
+        past = (clock.now() - timedelta(hours=2)).isoformat()
         refused = await client.post("/appointments", json=booking(past))
         assert refused.status_code == 422 and "past" in refused.json()["reason"]
         assert refused.json()["alternatives"][0] == {**slots[0]}
@@ -309,7 +278,7 @@ async def test_bad_bookings_are_refused_with_a_reason_and_alternatives(
 
 
 async def test_a_capacity_cut_flags_the_bookings_it_affects(infra: Infra, make_settings: Any) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, settings = make_app(make_settings, clock)
     async with running(app) as client:
         await feed_catalog(app, client)
@@ -337,9 +306,12 @@ async def test_a_capacity_cut_flags_the_bookings_it_affects(infra: Infra, make_s
         flags = await eventually(at_risk, lambda flags: any(flags.values()))
         assert sorted(flags.values()) == [False, True]
         day = datetime.fromisoformat(slot).astimezone(ZoneInfo("Europe/Moscow")).date().isoformat()
+        supervisor = staff_headers(settings, "supervisor", OFFICE)
         rows = (
             await client.get(
-                f"/offices/{OFFICE}/appointments", params={"day": day}, headers=supervisor_headers(settings)
+                f"/offices/{OFFICE}/appointments",
+                params={"day": day},
+                headers=supervisor,
             )
         ).json()["bookings"]
         assert [row["at_risk_reason"] for row in rows if row["at_risk"]] == [
@@ -351,7 +323,7 @@ async def test_a_capacity_cut_flags_the_bookings_it_affects(infra: Infra, make_s
 async def test_fifty_citizens_racing_for_the_last_seat_one_wins_and_the_rest_get_alternatives(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     one, settings = make_app(make_settings, clock)
     # A second replica on the same database: the claim must hold across processes, not just in one.
     two, _ = make_app(make_settings, clock, mongo_db=settings.mongo_db)
@@ -389,27 +361,17 @@ async def test_fifty_citizens_racing_for_the_last_seat_one_wins_and_the_rest_get
         assert 'reason="SlotFull"' in metrics and "onewindow_appointments_booked_total" in metrics
 
 
-def kiosk_headers(settings: Settings, office_id: str = OFFICE) -> dict[str, str]:
-    token = issue_token(
-        settings.jwt_secret.get_secret_value(),
-        subject=f"kiosk-{office_id}",
-        role="kiosk",
-        office_id=office_id,
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def test_wrong_codes_at_the_kiosk_never_block_check_in_for_the_whole_hall(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, settings = make_app(make_settings, clock, checkin_max_failures=3, checkin_max_code_failures=2)
     async with running(app) as client:
         await feed_catalog(app, client)
         slot = (await free_slots(client))[8]
         receipt = (await client.post("/appointments", json=booking(slot["slot_start"]))).json()
-        clock.move_to(datetime.fromisoformat(slot["slot_start"]) - timedelta(minutes=5))
-        kiosk = kiosk_headers(settings)
+        clock.set(datetime.fromisoformat(slot["slot_start"]) - timedelta(minutes=5))
+        kiosk = staff_headers(settings, "kiosk", OFFICE)
 
         # Many citizens' typos at one kiosk (one address): each is refused, nobody is locked out.
         for typo in ("AAAAAA", "CCCCCC", "DDDDDD", "EEEEEE", "FFFFFF"):
@@ -430,7 +392,7 @@ async def test_wrong_codes_at_the_kiosk_never_block_check_in_for_the_whole_hall(
 async def test_moving_a_booking_back_and_forth_is_refused_after_the_daily_limit(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, settings = make_app(make_settings, clock, max_moves_per_day=2)
     async with running(app) as client, probe(infra, settings.topic("appointments.appointment")) as events:
         await feed_catalog(app, client)
@@ -452,7 +414,7 @@ async def test_moving_a_booking_back_and_forth_is_refused_after_the_daily_limit(
 
 
 async def test_metrics_label_only_offices_the_catalog_knows(infra: Infra, make_settings: Any) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, _ = make_app(make_settings, clock)
     async with running(app) as client:
         await feed_catalog(app, client)
@@ -469,7 +431,7 @@ async def test_metrics_label_only_offices_the_catalog_knows(infra: Infra, make_s
 async def test_booking_and_cancelling_again_and_again_cannot_flood_one_phone(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, _ = make_app(make_settings, clock, max_messages_per_contact_per_day=3, max_moves_per_day=5)
     async with running(app) as client:
         await feed_catalog(app, client)
@@ -494,7 +456,7 @@ async def test_booking_and_cancelling_again_and_again_cannot_flood_one_phone(
 async def test_a_retried_booking_with_one_key_is_one_booking_and_one_message(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, settings = make_app(make_settings, clock)
     async with running(app) as client, probe(infra, settings.topic("appointments.appointment")) as events:
         await feed_catalog(app, client)
@@ -536,11 +498,10 @@ async def test_a_retried_booking_with_one_key_is_one_booking_and_one_message(
 async def test_a_citizen_s_contact_data_is_erased_on_request_and_after_the_retention_period(
     infra: Infra, make_settings: Any
 ) -> None:
-    clock = MovableClock()
+    clock = ManualClock()
     app, settings = make_app(make_settings, clock)
-    secret = settings.jwt_secret.get_secret_value()
-    admin = {"Authorization": "Bearer " + issue_token(secret, subject="dpo", role="admin", office_id=None)}
-    office_admin = issue_token(secret, subject="a2", role="admin", office_id=OFFICE)
+    admin = staff_headers(settings, "admin", None, "dpo")
+    office_admin = staff_headers(settings, "admin", OFFICE, "a2")
     async with running(app) as client:
         await feed_catalog(app, client)
         slots = await free_slots(client)
@@ -555,7 +516,7 @@ async def test_a_citizen_s_contact_data_is_erased_on_request_and_after_the_reten
         refused = await client.post(
             "/admin/erasure",
             json={"phone": "8 900 123 45 67"},
-            headers={"Authorization": f"Bearer {office_admin}"},
+            headers=office_admin,
         )
         assert refused.status_code == 403 and "city-wide" in refused.json()["reason"]
         assert (await client.post("/admin/erasure", json={}, headers=admin)).status_code == 422

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from contracts import Envelope
 from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from servicekit.clock import SYSTEM_CLOCK
 from servicekit.store import AggregateStore, AlreadyExists, Document
 
 R = TypeVar("R")
@@ -198,7 +198,7 @@ class CatalogStore:
     async def add_staff(self, account: Document) -> bool:
         """Insert a staff account; False when the username is taken (the _id is the username)."""
         try:
-            await self.staff.insert_one({**account, "created_at": datetime.now(UTC)})
+            await self.staff.insert_one({**account, "created_at": SYSTEM_CLOCK.now()})
         except DuplicateKeyError:
             return False
         return True

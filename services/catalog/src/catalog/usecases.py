@@ -6,10 +6,10 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from contracts import Envelope, EventData, new_event
+from contracts import Envelope, EventData
 from contracts.catalog import (
     AuditRecorded,
     OfficeAlertRecipientsSet,
@@ -18,6 +18,7 @@ from contracts.catalog import (
     ServiceRetired,
 )
 from servicekit.auth import Principal, Role, issue_token
+from servicekit.events import Emitter
 from servicekit.logging import get_logger
 from servicekit.sealing import Sealer, operator_ref
 from servicekit.store import AlreadyExists
@@ -41,6 +42,7 @@ class Catalog:
     def __init__(self, store: CatalogStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self.emitter = Emitter(settings.service_name)
         self.limiter = staff.SignInLimiter(
             settings.signin_max_failures,
             settings.signin_window_seconds,
@@ -48,12 +50,8 @@ class Catalog:
         )
 
     def _event(self, data: EventData, *, office_id: str, aggregate_id: str, version: int) -> Envelope:
-        return new_event(
-            data,
-            producer=self.settings.service_name,
-            office_id=office_id,
-            aggregate_id=aggregate_id,
-            aggregate_version=version,
+        return self.emitter.event(
+            data, office_id=office_id, aggregate_id=aggregate_id, aggregate_version=version
         )
 
     # ------------------------------------------------------------ offices
@@ -293,7 +291,7 @@ class Catalog:
         password = staff.new_password()
         hashed = await asyncio.to_thread(staff.hash_password, password)
         await self.store.update_staff(
-            username, {**hashed.as_document(), "password_changed_at": datetime.now(UTC)}
+            username, {**hashed.as_document(), "password_changed_at": self.emitter.clock.now()}
         )
         log.info("staff password reset", username=username, by=actor.subject)
         await self.audit(
@@ -321,7 +319,7 @@ class Catalog:
     ) -> None:
         """Appends one entry (and its AuditRecorded, through the outbox) to the audit log."""
         audit_id = f"au-{uuid.uuid4().hex}"
-        at = datetime.now(UTC)
+        at = self.emitter.clock.now()
         data = AuditRecorded(
             audit_id=audit_id,
             actor=actor.subject,
@@ -332,9 +330,8 @@ class Catalog:
             before=dict(before),
             after=dict(after),
         )
-        event = new_event(
+        event = self.emitter.event(
             data,
-            producer=self.settings.service_name,
             office_id=office_id or self.settings.city_id,
             aggregate_id=audit_id,
             aggregate_version=1,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from contracts import calendar
@@ -10,6 +10,7 @@ from contracts.catalog import Offering, OfficeConfigured, OnlineAlternative, Ser
 from contracts.samples import sample_office, sample_service
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from servicekit.clock import SYSTEM_CLOCK
 
 Lang = Literal["ru", "tt", "en"]
 
@@ -227,7 +228,7 @@ class HistoryEntry(BaseModel):
 
 
 def office_summary(office: OfficeConfigured, lang: Lang, now: datetime | None = None) -> OfficeSummary:
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     return OfficeSummary(
         office_id=office.office_id,
         version=office.version,
@@ -242,7 +243,7 @@ def office_summary(office: OfficeConfigured, lang: Lang, now: datetime | None = 
 
 
 def office_detail(office: OfficeConfigured, lang: Lang, now: datetime | None = None) -> OfficeDetail:
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     today = calendar.opening_on(office, calendar.local_day(office, now))
     summary = office_summary(office, lang, now)
     stops_at = calendar.issuing_stops_at(office, now)

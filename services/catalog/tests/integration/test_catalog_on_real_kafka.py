@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,15 +19,13 @@ from contracts.catalog import OfficeConfigured, ServicePublished
 from contracts.samples import sample_office, sample_service
 from contracts.topics import create_topics
 from fastapi import FastAPI
-from servicekit.auth import issue_token
+from servicekit.auth import Role
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import EventRouter
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
 from servicekit.store import connect
-from servicekit.testing import Infra, probe, running
-
-pytestmark = pytest.mark.integration
+from servicekit.testing import Infra, eventually, probe, running, staff_headers
 
 DEMO_PASSWORD = "demo-" + uuid.uuid4().hex
 ADMIN_PASSWORD = "admin-" + uuid.uuid4().hex
@@ -47,14 +43,8 @@ def service_body(service_id: str = "household-certificate", **changes: Any) -> d
     return {**body, **changes}
 
 
-def admin_headers(settings: Settings, role: str = "admin") -> dict[str, str]:
-    token = issue_token(
-        settings.jwt_secret.get_secret_value(),
-        subject=f"test-{role}",
-        role=role,  # type: ignore[arg-type]
-        office_id=None if role == "admin" else "kzn-kirov-moskov",
-    )
-    return {"Authorization": f"Bearer {token}"}
+def admin_headers(settings: Settings, role: Role = "admin") -> dict[str, str]:
+    return staff_headers(settings, role, None if role == "admin" else "kzn-kirov-moskov", f"test-{role}")
 
 
 @pytest.fixture
@@ -134,13 +124,6 @@ async def test_creating_changing_and_retiring_a_service_publishes_its_states_in_
     assert (await client.get("/offices/kzn-kirov-moskov/services")).json() == []
 
 
-async def _wait_until(check: Any, within: float = 60) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.2)
-
-
 async def test_republish_rebuilds_a_fresh_consumers_view_exactly(
     infra: Infra, make_settings: Any, catalog: tuple[Settings, FastAPI, httpx.AsyncClient]
 ) -> None:
@@ -185,7 +168,7 @@ async def test_republish_rebuilds_a_fresh_consumers_view_exactly(
                 and await view.services.count_documents({"retired": True}) == 1
             )
 
-        await _wait_until(rebuilt)
+        await eventually(rebuilt, within=60)
         store = app.state.catalog.store
         for record in await store.all_offices():
             doc = await view.offices.find_one({"_id": record.office.office_id})
@@ -358,13 +341,7 @@ async def test_an_admin_bound_to_an_office_acts_only_on_that_office(
         assert (
             await client.post("/admin/offices", json=office_body(office_id), headers=city)
         ).status_code == 201
-    token = issue_token(
-        settings.jwt_secret.get_secret_value(),
-        subject="office-admin",
-        role="admin",
-        office_id="kzn-kirov-moskov",
-    )
-    local = {"Authorization": f"Bearer {token}"}
+    local = staff_headers(settings, "admin", "kzn-kirov-moskov", "office-admin")
 
     def update_of(office_id: str) -> dict[str, Any]:
         body = {**office_body(office_id), "version": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.runtime import ServiceRuntime
 
 from feedback import api
@@ -12,13 +13,13 @@ from feedback.store import FeedbackStore
 from feedback.usecases import Feedback, Monitoring
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
     store = FeedbackStore(runtime.db)
     runtime.add_aggregates(store.requests, store.alerts)
     runtime.on_start.append(store.ensure_indexes)
-    feedback = Feedback(store, settings)
+    feedback = Feedback(store, settings, clock)
     runtime.consume(build_event_router(feedback), group_id=settings.consumer_group or None)
     app = runtime.create_app(
         title="OneWindow feedback",
@@ -29,6 +30,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.feedback = feedback
     app.state.monitoring = Monitoring(
-        store, expires_days=settings.expires_days, max_export_days=settings.max_export_days
+        store, expires_days=settings.expires_days, max_export_days=settings.max_export_days, clock=clock
     )
     return app

@@ -11,12 +11,10 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from contracts import Envelope, new_event
-from contracts.calendar import local_day
+from contracts import Envelope, calendar
 from contracts.feedback import FeedbackAlertRaised, FeedbackAlertResolved, FeedbackGiven, FeedbackRequested
 from contracts.portal import OnlineApplicationFiled
 from contracts.ticketing import (
@@ -28,6 +26,8 @@ from contracts.ticketing import (
     WindowResumed,
 )
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import SYSTEM_CLOCK, Clock
+from servicekit.events import Emitter
 from servicekit.kafka import Received
 from servicekit.logging import get_logger
 from servicekit.sealing import Sealer, new_citizen_token, token_digest
@@ -45,14 +45,10 @@ WINDOW_STATE = {
     WindowResumed.EVENT_TYPE: "open",
     WindowClosed.EVENT_TYPE: "closed",
 }
-# Until the catalog told us the office's zone: where OneWindow started (Kazan).
-DEFAULT_TIMEZONE = ZoneInfo("Europe/Moscow")
 
 
 async def office_day(catalog: CatalogView, office_id: str, at: datetime) -> date:
-    """The office's local day at `at` (Moscow's until the catalog told us the office's zone)."""
-    office = await catalog.office(office_id)
-    return local_day(office, at) if office is not None else at.astimezone(DEFAULT_TIMEZONE).date()
+    return calendar.office_day(await catalog.office(office_id), at)
 
 
 @dataclass(frozen=True)
@@ -63,9 +59,11 @@ class Answer:
 
 
 class Feedback:
-    def __init__(self, store: FeedbackStore, settings: Settings) -> None:
+    def __init__(self, store: FeedbackStore, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.settings = settings
+        self.clock = clock
+        self.emitter = Emitter(settings.service_name, clock)
         self.sealer = None if settings.projections_only else Sealer(settings.notifier_public_key)
 
     # ------------------------------------------------------------ from the event stream
@@ -118,11 +116,11 @@ class Feedback:
         """One request per visit, sent through the notifier with a sealed link token; the ticket's own
         link (printed on it) and the window's rating screen answer the same request."""
         expires_at = envelope.occurred_at + timedelta(days=self.settings.expires_days)
-        if expires_at <= datetime.now(UTC):
+        if expires_at <= self.clock.now():
             return None  # an old visit read again: its link would already be dead
         request_id = domain.request_id_for(data.ticket_id)
         token = new_citizen_token()
-        event = envelope.caused(
+        event = self.emitter.event(
             FeedbackRequested(
                 request_id=request_id,
                 ticket_id=data.ticket_id,
@@ -131,9 +129,10 @@ class Feedback:
                 language=data.language,
                 token_sealed=sealer.seal(token),
             ),
-            producer=self.settings.service_name,
+            office_id=envelope.office_id,
             aggregate_id=request_id,
             aggregate_version=1,
+            cause=envelope,
         )
         doc = {
             "_id": request_id,
@@ -218,7 +217,7 @@ class Feedback:
         visit = await self.store.visit(data.ticket_id)
         entries = domain.timeline(visit) if visit is not None else []
         alert_id = domain.alert_id_for(data.ticket_id)
-        event = envelope.caused(
+        event = self.emitter.event(
             FeedbackAlertRaised(
                 request_id=data.request_id,
                 ticket_id=data.ticket_id,
@@ -228,9 +227,10 @@ class Feedback:
                 tags=data.tags,
                 timeline=entries,
             ),
-            producer=self.settings.service_name,
+            office_id=envelope.office_id,
             aggregate_id=alert_id,
             aggregate_version=1,
+            cause=envelope,
         )
         doc = {
             "_id": alert_id,
@@ -257,7 +257,7 @@ class Feedback:
 
     async def request_by_token(self, token: str) -> Document:
         request = await self.store.request_by_token_digest(token_digest(token))
-        if request is None or request["expires_at"] <= datetime.now(UTC):
+        if request is None or request["expires_at"] <= self.clock.now():
             raise domain.FeedbackLinkUnusable()
         return request
 
@@ -269,7 +269,7 @@ class Feedback:
     async def request_by_ticket_token(self, token: str) -> Document:
         """The visit's request behind the rating link printed on its ticket (the ticket's token)."""
         request = await self.store.request_by_ticket_token_digest(token_digest(token))
-        if request is None or request["expires_at"] <= datetime.now(UTC):
+        if request is None or request["expires_at"] <= self.clock.now():
             raise domain.FeedbackLinkUnusable()
         return request
 
@@ -280,7 +280,7 @@ class Feedback:
     async def waiting_at_window(self, office_id: str, window_no: int) -> Document | None:
         """The visit a window's rating screen offers: the last one completed there in the last
         minutes and not rated yet (from any link)."""
-        since = datetime.now(UTC) - timedelta(minutes=self.settings.window_rating_minutes)
+        since = self.clock.now() - timedelta(minutes=self.settings.window_rating_minutes)
         return await self.store.latest_request_at_window(office_id, window_no, since)
 
     async def give_at_window(
@@ -298,13 +298,13 @@ class Feedback:
         """FeedbackGiven through the request's outbox; `answered` is raised when the visit was rated."""
 
         def decide(current: Document) -> tuple[Document, list[Any]]:
-            now = datetime.now(UTC)
+            now = self.clock.now()
             if current.get("state") == "answered":
                 raise answered()
             state = domain.answer(
                 current, rating=answer.rating, tags=answer.tags, comment=answer.comment, now=now
             )
-            event = new_event(
+            event = self.emitter.event(
                 FeedbackGiven(
                     request_id=current["_id"],
                     ticket_id=current["ticket_id"],
@@ -315,7 +315,6 @@ class Feedback:
                     window_no=current.get("window_no"),
                     operator_ref=current.get("operator_ref"),
                 ),
-                producer="feedback",
                 office_id=current["office_id"],
                 aggregate_id=current["_id"],
                 aggregate_version=int(current["rev"]) + 1,
@@ -333,14 +332,14 @@ class Feedback:
 
     async def acknowledge_alert(self, alert_id: str, *, by: str) -> Document:
         def decide(current: Document) -> tuple[Document, list[Any]]:
-            return domain.acknowledge(current, by=by, now=datetime.now(UTC)), []
+            return domain.acknowledge(current, by=by, now=self.clock.now()), []
 
         return await self.store.alerts.change(alert_id, decide)
 
     async def resolve_alert(self, alert_id: str, *, by: str, note: str) -> Document:
         def decide(current: Document) -> tuple[Document, list[Any]]:
-            state = domain.resolve(current, by=by, note=note, now=datetime.now(UTC))
-            event = new_event(
+            state = domain.resolve(current, by=by, note=note, now=self.clock.now())
+            event = self.emitter.event(
                 FeedbackAlertResolved(
                     request_id=current["request_id"],
                     ticket_id=current["ticket_id"],
@@ -349,7 +348,6 @@ class Feedback:
                     resolved_by=by,
                     note=note,
                 ),
-                producer="feedback",
                 office_id=current["office_id"],
                 aggregate_id=current["_id"],
                 aggregate_version=int(current["rev"]) + 1,
@@ -393,13 +391,16 @@ CSV_COLUMNS = (
 
 
 class Monitoring:
-    def __init__(self, store: FeedbackStore, *, expires_days: int, max_export_days: int) -> None:
+    def __init__(
+        self, store: FeedbackStore, *, expires_days: int, max_export_days: int, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self.store = store
+        self.clock = clock
         self.expires_days = expires_days
         self.max_export_days = max_export_days
 
     async def today(self, office_id: str, now: datetime | None = None) -> date:
-        return await office_day(self.store.catalog, office_id, now or datetime.now(UTC))
+        return await office_day(self.store.catalog, office_id, now or self.clock.now())
 
     async def _targets(self, office_id: str) -> tuple[domain.SlaTargets, set[str]]:
         office = await self.store.catalog.office(office_id)
@@ -479,7 +480,7 @@ class Monitoring:
         return {"office_id": office_id, "from": start.isoformat(), "to": end.isoformat(), **figures}
 
     async def live(self, office_id: str, now: datetime | None = None) -> dict[str, Any]:
-        now = now or datetime.now(UTC)
+        now = now or self.clock.now()
         today = await self.today(office_id, now)
         visits = await self.store.visits_on(office_id, today)
         waiting, longest = domain.waiting_now(visits, now)

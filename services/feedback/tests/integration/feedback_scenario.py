@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from contracts import Envelope, EventData, new_event
 from contracts.catalog import OfficeConfigured, ServicePublished
-from contracts.registry import encode, partition_key, topic_for
 from contracts.samples import sample_office, sample_service
 from contracts.ticketing import (
     ServiceCompleted,
@@ -25,9 +20,7 @@ from contracts.ticketing import (
     TicketTransferred,
     WindowOpened,
 )
-from feedback.settings import Settings
-from servicekit.auth import issue_token
-from servicekit.testing import Infra
+from servicekit.testing import eventually
 
 OFFICE = "kzn-kirov-moskov"
 SERVICE_ONLINE = "housing-certificate"
@@ -181,46 +174,6 @@ def window_opened(window: int, operator: str, at: datetime, office_id: str = OFF
     )
 
 
-async def publish(infra: Infra, settings: Settings, envelopes: list[Envelope]) -> None:
-    """Publish as the producing services do: topic from the registry, keyed by office, headers."""
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, enable_idempotence=True, acks="all")
-    await producer.start()
-    try:
-        for envelope in envelopes:
-            await producer.send_and_wait(
-                settings.topic(topic_for(envelope.event_type).name),
-                encode(envelope),
-                key=partition_key(envelope),
-                headers=[(k, v.encode()) for k, v in envelope.headers().items()],
-            )
-    finally:
-        await producer.stop()
-
-
-async def poll(
-    fetch: Callable[[], Awaitable[Any]], until: Callable[[Any], bool], *, within: float = 30.0
-) -> Any:
-    """Poll `fetch` until `until(result)` or fail with the last result (no blind sleeps)."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await fetch()
-        if until(result):
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s; last: {result}")
-        await asyncio.sleep(0.2)
-
-
-def staff_headers(settings: Settings, *, role: str = "supervisor", office_id: str = OFFICE) -> dict[str, str]:
-    token = issue_token(
-        settings.jwt_secret.get_secret_value(),
-        subject=f"{role}-1",
-        role=role,  # type: ignore[arg-type]
-        office_id=office_id,
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def get_json(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> Any:
     response = await client.get(url, headers=headers)
     assert response.status_code == 200, response.text
@@ -230,5 +183,5 @@ async def get_json(client: httpx.AsyncClient, url: str, headers: dict[str, str])
 async def catalog_arrived(app: Any, services: int = 2) -> None:
     """Catalog topics are read concurrently with the ticket topics: wait until the view has them."""
     view = app.state.store.catalog
-    await poll(lambda: view.services.count_documents({}), lambda n: n >= services)
-    await poll(lambda: view.offices.count_documents({}), lambda n: n >= 1)
+    await eventually(lambda: view.services.count_documents({}), lambda n: n >= services)
+    await eventually(lambda: view.offices.count_documents({}), lambda n: n >= 1)

@@ -5,24 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from feedback.main import create_app
 from feedback.settings import Settings
-from feedback_scenario import (
+from servicekit.testing import Infra, eventually, publish, running, staff_headers
+
+from .feedback_scenario import (
     OFFICE,
     SERVICE_ONLINE,
     Ticket,
     catalog_arrived,
     catalog_events,
     get_json,
-    poll,
-    publish,
-    staff_headers,
 )
-from servicekit.testing import Infra, running
-from test_fixture_day_and_replay import DAY, EXPECTED_OFFICE, fixture_day, settled_kpis, subset
-
-pytestmark = pytest.mark.integration
+from .test_fixture_day_and_replay import DAY, EXPECTED_OFFICE, fixture_day, settled_kpis, subset
 
 
 async def test_a_replayed_batch_after_a_crash_before_the_commit_leaves_kpis_and_requests_as_they_were(
@@ -33,9 +28,11 @@ async def test_a_replayed_batch_after_a_crash_before_the_commit_leaves_kpis_and_
         "recent", "А500", SERVICE_ONLINE, datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC).date()
     )
     recent.served(wait=60, service=120, window=1, operator="op-1")  # asks for feedback: a link still alive
-    await publish(infra, settings, catalog_events())
-    await publish(infra, settings, [e for t in [*tickets, recent] for e in t.events] + ratings)
-    headers = staff_headers(settings)
+    await publish(infra.kafka, settings.topic_prefix, catalog_events())
+    await publish(
+        infra.kafka, settings.topic_prefix, [e for t in [*tickets, recent] for e in t.events] + ratings
+    )
+    headers = staff_headers(settings, "supervisor", OFFICE)
     kpi_url = f"/offices/{OFFICE}/kpis?day={DAY}"
 
     crashing = create_app(settings)
@@ -50,7 +47,7 @@ async def test_a_replayed_batch_after_a_crash_before_the_commit_leaves_kpis_and_
     async with running(crashing) as client:
         await catalog_arrived(crashing)
         first = await settled_kpis(client, headers)
-        request = await poll(
+        request = await eventually(
             lambda: crashing.state.store.requests.collection.find_one({"ticket_id": "recent"}),
             lambda doc: doc is not None,
         )
@@ -60,7 +57,7 @@ async def test_a_replayed_batch_after_a_crash_before_the_commit_leaves_kpis_and_
     store = restarted.state.store
     replayed = restarted.state.runtime.routers[0].consumer
     async with running(restarted) as client:
-        await poll(lambda: _lag_zero(replayed), lambda done: done, within=60)
+        await eventually(lambda: _lag_zero(replayed), lambda done: done, within=60)
         assert await get_json(client, kpi_url, headers) == first
         requests = [doc async for doc in store.requests.collection.find({})]
         assert [(r["_id"], r["token_digest"]) for r in requests] == [

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from contracts import Envelope
 from contracts.feedback import FeedbackAlertRaised
 from feedback.main import create_app
 from feedback.settings import Settings
-from feedback_scenario import (
+from servicekit.sealing import Unsealer, new_citizen_token, token_digest
+from servicekit.testing import Infra, eventually, probe, publish, running, staff_headers
+
+from .feedback_scenario import (
     OFFICE,
     SERVICE_OFFLINE,
     SERVICE_ONLINE,
@@ -18,15 +20,8 @@ from feedback_scenario import (
     catalog_arrived,
     catalog_events,
     get_json,
-    poll,
-    publish,
-    staff_headers,
     window_opened,
 )
-from servicekit.sealing import Unsealer, new_citizen_token, token_digest
-from servicekit.testing import Infra, probe, running
-
-pytestmark = pytest.mark.integration
 
 
 def requested_for(ticket_id: str) -> Any:
@@ -49,12 +44,14 @@ async def test_a_finished_visit_is_rated_once_and_the_rating_reaches_the_numbers
     visit = today_ticket("t-flow-1", "А001", 40).served(wait=300, service=420, window=1, operator="op-1")
     waiting = today_ticket("t-flow-2", "А002", 10)
     app = create_app(settings)
-    supervisor = staff_headers(settings)
+    supervisor = staff_headers(settings, "supervisor", OFFICE)
     async with running(app) as client, probe(infra, settings.topic("feedback.feedback")) as feedback_topic:
-        await publish(infra, settings, catalog_events())
+        await publish(infra.kafka, settings.topic_prefix, catalog_events())
         await catalog_arrived(app)
         await publish(
-            infra, settings, [window_opened(1, "op-1", visit.issued_at), *visit.events, *waiting.events]
+            infra.kafka,
+            settings.topic_prefix,
+            [window_opened(1, "op-1", visit.issued_at), *visit.events, *waiting.events],
         )
         requested = (await feedback_topic.wait_for(requested_for("t-flow-1")))[0]
         assert requested.data["service_id"] == SERVICE_ONLINE
@@ -94,23 +91,23 @@ async def test_a_finished_visit_is_rated_once_and_the_rating_reaches_the_numbers
         assert feedback_given[0].data["operator_ref"] == "op-1"
         assert all(b"917" not in record.value for record in feedback_topic.raw)  # the comment stays home
 
-        kpis = await poll(
+        kpis = await eventually(
             lambda: get_json(client, f"/offices/{OFFICE}/kpis", supervisor), lambda k: k["ratings"] == 1
         )
         assert (kpis["visits"], kpis["served_visits"], kpis["wait_mean_seconds"]) == (2, 1, 300.0)
         assert (kpis["rating_mean"], kpis["rating_distribution"]["4"]) == (4.0, 1)
         assert (kpis["within_sla"], kpis["online_could_have_done"], kpis["outcomes"]["served"]) == (1, 1, 1)
 
-        live = await poll(
+        live = await eventually(
             lambda: get_json(client, f"/offices/{OFFICE}/live", supervisor), lambda v: v["open_windows"] == 1
         )
         assert (live["waiting_now"], live["open_windows"], live["ratings_today"]) == (1, 1, 1)
         assert 9 * 60 <= live["longest_wait_seconds"] <= 12 * 60
 
         # The same visit delivered again (a republished outbox): still one request.
-        await publish(infra, settings, visit.events)
+        await publish(infra.kafka, settings.topic_prefix, visit.events)
         sentinel = today_ticket("t-flow-3", "А003", 5).served(wait=60, service=60, window=1, operator="op-1")
-        await publish(infra, settings, sentinel.events)
+        await publish(infra.kafka, settings.topic_prefix, sentinel.events)
         await feedback_topic.wait_for(requested_for("t-flow-3"))
         assert (
             len(
@@ -135,9 +132,9 @@ async def test_the_ticket_link_and_the_window_screen_each_rate_their_visit_once(
     app = create_app(settings)
     screen = staff_headers(settings, role="operator")
     async with running(app) as client, probe(infra, settings.topic("feedback.feedback")) as feedback_topic:
-        await publish(infra, settings, catalog_events())
+        await publish(infra.kafka, settings.topic_prefix, catalog_events())
         await catalog_arrived(app)
-        await publish(infra, settings, [*by_ticket.events, *at_window.events])
+        await publish(infra.kafka, settings.topic_prefix, [*by_ticket.events, *at_window.events])
         await feedback_topic.wait_for(requested_for("t-win-1"))
         await feedback_topic.wait_for(requested_for("t-win-2"))
 
@@ -183,9 +180,9 @@ async def test_a_low_rating_raises_an_alert_with_the_visit_timeline_for_the_offi
     )
     app = create_app(settings)
     async with running(app) as client, probe(infra, settings.topic("feedback.feedback")) as feedback_topic:
-        await publish(infra, settings, catalog_events())
+        await publish(infra.kafka, settings.topic_prefix, catalog_events())
         await catalog_arrived(app)
-        await publish(infra, settings, visit.events)
+        await publish(infra.kafka, settings.topic_prefix, visit.events)
         token = await token_from((await feedback_topic.wait_for(requested_for("t-low-1")))[0], keypair[1])
         rated = await client.post(f"/feedback/{token}", json={"rating": 1, "tags": ["waiting_time"]})
         assert rated.status_code == 201, rated.text
@@ -211,8 +208,11 @@ async def test_a_low_rating_raises_an_alert_with_the_visit_timeline_for_the_offi
         ):
             assert expected in details
 
-        mine, other = staff_headers(settings), staff_headers(settings, office_id="kzn-other")
-        operator = staff_headers(settings, role="operator")
+        mine, other = (
+            staff_headers(settings, "supervisor", OFFICE),
+            staff_headers(settings, "supervisor", "kzn-other"),
+        )
+        operator = staff_headers(settings, "operator", OFFICE)
         assert (await client.get(f"/offices/{OFFICE}/alerts?state=open", headers=other)).status_code == 403
         assert (await client.get(f"/offices/{OFFICE}/alerts", headers=operator)).status_code == 403
         assert (await client.post(f"/alerts/{alert.alert_id}/acknowledge", headers=other)).status_code == 403

@@ -6,13 +6,14 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pytest
 from contracts import Envelope, new_event
 from contracts.feedback import FeedbackGiven
 from contracts.portal import OnlineApplicationFiled
 from feedback.main import create_app
 from feedback.settings import Settings
-from feedback_scenario import (
+from servicekit.testing import Infra, eventually, publish, running, staff_headers
+
+from .feedback_scenario import (
     OFFICE,
     SERVICE_OFFLINE,
     SERVICE_ONLINE,
@@ -20,13 +21,7 @@ from feedback_scenario import (
     catalog_arrived,
     catalog_events,
     get_json,
-    poll,
-    publish,
-    staff_headers,
 )
-from servicekit.testing import Infra, running
-
-pytestmark = pytest.mark.integration
 
 DAY = date(2025, 3, 10)  # a Monday, long past: no feedback links are sent for it
 OPENING = datetime(2025, 3, 10, 5, 0, tzinfo=UTC)  # 08:00 in Kazan
@@ -186,7 +181,7 @@ def subset(figures: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
 
 async def settled_kpis(client: Any, headers: dict[str, str], query: str = "") -> dict[str, Any]:
     url = f"/offices/{OFFICE}/kpis?day={DAY}{query}"
-    result: dict[str, Any] = await poll(
+    result: dict[str, Any] = await eventually(
         lambda: get_json(client, url, headers),
         lambda k: (
             (k["visits"], k["ratings"], k["served_legs"], k["no_shows"], k["cancelled"]) == (12, 8, 10, 1, 1)
@@ -200,11 +195,15 @@ async def test_the_api_figures_of_a_fixture_day_match_the_hand_computed_ones(
     infra: Infra, settings: Settings
 ) -> None:
     tickets, ratings = fixture_day()
-    await publish(infra, settings, catalog_events())
-    await publish(infra, settings, [e for t in tickets for e in t.events] + ratings + online_applications())
+    await publish(infra.kafka, settings.topic_prefix, catalog_events())
+    await publish(
+        infra.kafka,
+        settings.topic_prefix,
+        [e for t in tickets for e in t.events] + ratings + online_applications(),
+    )
     app = create_app(settings)
     async with running(app) as client:
-        headers = staff_headers(settings)
+        headers = staff_headers(settings, "supervisor", OFFICE)
         await catalog_arrived(app)
         office = await settled_kpis(client, headers)
         assert subset(office, EXPECTED_OFFICE) == EXPECTED_OFFICE
@@ -236,7 +235,7 @@ async def test_the_api_figures_of_a_fixture_day_match_the_hand_computed_ones(
         )
         assert reversed_period.status_code == 422
 
-        share = await poll(
+        share = await eventually(
             lambda: get_json(client, f"/offices/{OFFICE}/digital-share?from={DAY}&to={DAY}", headers),
             lambda figures: figures["online"] >= 12,
         )
@@ -250,9 +249,9 @@ async def test_replaying_the_topics_into_an_empty_store_gives_the_same_numbers_a
 ) -> None:
     tickets, ratings = fixture_day()
     events = [e for t in tickets for e in t.events] + ratings
-    await publish(infra, settings, catalog_events())
-    await publish(infra, settings, events)
-    headers = staff_headers(settings)
+    await publish(infra.kafka, settings.topic_prefix, catalog_events())
+    await publish(infra.kafka, settings.topic_prefix, events)
+    headers = staff_headers(settings, "supervisor", OFFICE)
     queries = ["", f"&service_id={A}", f"&service_id={B}", "&operator_ref=op-1", "&operator_ref=op-2"]
     csv_url = f"/offices/{OFFICE}/kpis.csv?from={DAY}&to={DAY}"
     live_app = create_app(settings)
@@ -283,9 +282,11 @@ async def test_replaying_the_topics_into_an_empty_store_gives_the_same_numbers_a
         # on the same partitions: once the sentinel is in, the duplicates were handled.
         sentinel = Ticket("sentinel", "А999", A, OPENING + timedelta(days=1), DAY + timedelta(days=1))
         sentinel.served(wait=10, service=10, window=1, operator="op-1")
-        await publish(infra, settings, [*events, *sentinel.events, rating_event(sentinel, 5, "op-1")])
-        await poll(lambda: store.ratings.find_one({"_id": "sentinel"}), lambda doc: doc is not None)
-        await poll(
+        await publish(
+            infra.kafka, settings.topic_prefix, [*events, *sentinel.events, rating_event(sentinel, 5, "op-1")]
+        )
+        await eventually(lambda: store.ratings.find_one({"_id": "sentinel"}), lambda doc: doc is not None)
+        await eventually(
             lambda: store.visits.find_one({"_id": "sentinel"}), lambda doc: doc is not None and doc["legs"]
         )
         after = [await get_json(client, f"/offices/{OFFICE}/kpis?day={DAY}{q}", headers) for q in queries]

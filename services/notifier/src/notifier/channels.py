@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 import httpx
+from servicekit.clock import SYSTEM_CLOCK
 from servicekit.logging import mask_text
 
 from notifier.settings import Settings
@@ -86,7 +86,7 @@ class LogFileChannel:
     async def send(self, address: str, text: str) -> None:
         line = json.dumps(
             {
-                "at": datetime.now(UTC).isoformat(),
+                "at": SYSTEM_CLOCK.now().isoformat(),
                 "channel": self.kind,
                 "to": mask_text(address),
                 "text": mask_links(mask_text(text)),

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.privacy import erasure_router
 from servicekit.runtime import ServiceRuntime
 
@@ -13,7 +14,6 @@ from notifier import api
 from notifier import supervision as supervision_api
 from notifier.board import BoardHub, BoardWriter
 from notifier.channels import Channel, build_channels
-from notifier.clock import Clock, SystemClock
 from notifier.handlers import build_event_router
 from notifier.settings import Settings
 from notifier.store import NotifierStore
@@ -28,7 +28,7 @@ from notifier.usecases.reactions import Reactions
 def create_app(
     settings: Settings, *, clock: Clock | None = None, channels: dict[str, Channel] | None = None
 ) -> FastAPI:
-    clock = clock or SystemClock()
+    clock = clock or SYSTEM_CLOCK
     runtime = ServiceRuntime(settings)
     store = NotifierStore(runtime.db)
     catalog = CatalogView(runtime.db)

@@ -67,9 +67,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 # Messages that may not wait for the end of quiet hours.
-URGENT = frozenset(
-    {"ticket_issued", "position_reached", "ticket_called", "appointment_booked", "checklist"}
-)
+URGENT = frozenset({"ticket_issued", "position_reached", "ticket_called", "appointment_booked", "checklist"})
 
 
 class _Blank(dict[str, object]):

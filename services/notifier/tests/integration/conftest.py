@@ -9,7 +9,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -19,12 +19,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaProducer
 from aiosmtpd.controller import Controller
-from contracts import Envelope
-from contracts.registry import encode, partition_key, topic_for
 from fastapi import FastAPI
-from servicekit.testing import Infra
 
 T = TypeVar("T")
 
@@ -122,43 +118,6 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
-
-
-async def eventually(
-    check: Callable[[], Awaitable[T | None]] | Callable[[], T | None], within: float = 20
-) -> T:
-    """Poll `check` until it returns something truthy, within a deadline."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result  # type: ignore[return-value]
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-
-
-class Publisher:
-    def __init__(self, infra: Infra, prefix: str) -> None:
-        self.producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, enable_idempotence=True, acks="all")
-        self.prefix = prefix
-
-    async def event(self, envelope: Envelope) -> bytes:
-        body = encode(envelope)
-        await self.raw(topic_for(envelope.event_type).name, body, partition_key(envelope))
-        return body
-
-    async def raw(self, topic: str, body: bytes, key: bytes) -> None:
-        await self.producer.send_and_wait(self.prefix + topic, body, key=key)
-
-
-@pytest.fixture
-async def publisher(infra: Infra, topic_prefix: str) -> AsyncIterator[Publisher]:
-    publisher = Publisher(infra, topic_prefix)
-    await publisher.producer.start()
-    yield publisher
-    await publisher.producer.stop()
 
 
 @dataclass

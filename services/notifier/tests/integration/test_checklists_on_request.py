@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from notifier.main import create_app
+from servicekit.testing import Publisher, eventually
 
-from .conftest import Publisher, SmsGateway, eventually, serving
+from .conftest import SmsGateway, serving
 from .test_notifier_on_real_kafka import OFFICE, PHONE, publish_catalog, settings_for
-
-pytestmark = pytest.mark.integration
 
 
 async def test_a_checklist_goes_by_sms_with_its_printable_link_a_few_times_a_day(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from notifier.main import create_app
 from servicekit.sealing import Sealer
@@ -18,8 +17,6 @@ from servicekit.testing import running
 from .conftest import Publisher, SmsGateway, eventually
 from .test_notifier_on_real_kafka import OFFICE, PHONE, called, issued, publish_catalog, settings_for
 from .test_stale_ticket_events_on_real_kafka import completed
-
-pytestmark = pytest.mark.integration
 
 TICKETS = 12
 

@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from aiokafka import AIOKafkaConsumer
 from contracts import Envelope, new_event
 from contracts.appointments import AppointmentBooked
@@ -16,16 +15,14 @@ from contracts.catalog import OfficeAlertRecipientsSet
 from contracts.feedback import FeedbackRequested
 from contracts.samples import sample_office
 from contracts.ticketing import SlaBreached
-from notifier.clock import ManualClock
 from notifier.main import create_app
 from servicekit.auth import issue_token
+from servicekit.clock import ManualClock
 from servicekit.sealing import Sealer, new_citizen_token
-from servicekit.testing import Infra, probe
+from servicekit.testing import Infra, Publisher, eventually, probe
 
-from .conftest import Mailbox, Publisher, SmsGateway, eventually, serving
+from .conftest import Mailbox, SmsGateway, serving
 from .test_notifier_on_real_kafka import OFFICE, PHONE, called, event, issued, publish_catalog, settings_for
-
-pytestmark = pytest.mark.integration
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 

@@ -7,18 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from contracts import Envelope, new_event
 from contracts.samples import sample_office, sample_service
 from contracts.ticketing import TicketCalled, TicketIssued
 from notifier.main import create_app
 from notifier.settings import Settings
 from servicekit.sealing import Sealer, new_citizen_token
-from servicekit.testing import Infra, probe
+from servicekit.testing import Infra, Publisher, eventually, probe
 
-from .conftest import Publisher, SmsGateway, SseReader, eventually, serving
-
-pytestmark = pytest.mark.integration
+from .conftest import SmsGateway, SseReader, serving
 
 OFFICE = "kzn-kirov-moskov"
 PHONE = "+79991234567"

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from contracts.ticketing import ServiceCompleted
 from notifier.main import create_app
 from servicekit.sealing import Sealer
+from servicekit.testing import Publisher, eventually
 
-from .conftest import Publisher, SmsGateway, eventually, serving
+from .conftest import SmsGateway, serving
 from .test_notifier_on_real_kafka import PHONE, called, event, issued, publish_catalog, settings_for
-
-pytestmark = pytest.mark.integration
 
 OTHER_PHONE = "+79997654321"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contracts.catalog import OfficeConfigured
 from fastapi import FastAPI, Request, Response
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.idempotency import IdempotencyKeys
 from servicekit.kafka import _consumer_security as consumer_security
 from servicekit.runtime import ServiceRuntime
@@ -19,13 +20,13 @@ from ticketing.store import OfficeLog
 from ticketing.usecases import TicketDesk
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
     catalog = CatalogView(runtime.db)
     models = ReadModels(runtime.db)
-    offices = Offices(settings, OfficeLog(runtime.db), models, runtime.producer)
-    desk = TicketDesk(offices, models, catalog, runtime.producer, settings)
+    offices = Offices(settings, OfficeLog(runtime.db), models, runtime.producer, clock)
+    desk = TicketDesk(offices, models, catalog, runtime.producer, settings, clock)
     forwarder = Forwarder(offices, settings)
     idempotency = IdempotencyKeys(runtime.db, settings.idempotency_secret)
 

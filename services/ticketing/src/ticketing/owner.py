@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -34,11 +34,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
-from contracts import Envelope, new_event
+from contracts import Envelope
 from contracts.catalog import OfficeConfigured
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from pymongo.errors import PyMongoError
+from servicekit.clock import SYSTEM_CLOCK, Clock
+from servicekit.events import Emitter
 from servicekit.kafka import EventProducer
 
 from ticketing.domain import DomainError, QueueRules
@@ -49,6 +51,7 @@ from ticketing.store import LogConflict, OfficeLog, log_id
 
 log = structlog.get_logger("ticketing.owner")
 PRODUCER = "ticketing"
+EMITTER = Emitter(PRODUCER)
 OWNERSHIP_TOPIC = "ticketing.commands"
 T = TypeVar("T")
 Apply = Callable[[OfficeQueue, datetime], T]
@@ -174,6 +177,7 @@ class HostParts:
     snapshot_seconds: float = 60.0
     batch_max: int = 256
     on_lost: Callable[[str, bool], None] = field(default=lambda office_id, lost: None)
+    clock: Clock = SYSTEM_CLOCK
 
 
 class OfficeHost:
@@ -249,7 +253,7 @@ class OfficeHost:
 
     async def _apply_and_commit(self, batch: list[_Command[Any]]) -> bool:
         """False when the office must be dropped (lost, or the store failed mid-commit)."""
-        now = datetime.now(UTC)
+        now = self.parts.clock.now()
         outcomes: list[tuple[_Command[Any], Any, BaseException | None]] = []
         envelopes: list[Envelope] = []
         for command in batch:
@@ -318,20 +322,12 @@ class OfficeHost:
     def _envelope(
         self, data: Any, aggregate_id: str, version: int, now: datetime, cause: Envelope | None
     ) -> Envelope:
-        if cause is not None:
-            return cause.caused(
-                data,
-                producer=PRODUCER,
-                office_id=self.office_id,
-                aggregate_id=aggregate_id,
-                aggregate_version=version,
-            )
-        return new_event(
+        return EMITTER.event(
             data,
-            producer=PRODUCER,
             office_id=self.office_id,
             aggregate_id=aggregate_id,
             aggregate_version=version,
+            cause=cause,
             occurred_at=now,
         )
 
@@ -450,9 +446,15 @@ class Offices:
     """The offices this replica owns, loaded on first use or right after a partition is assigned."""
 
     def __init__(
-        self, settings: Settings, office_log: OfficeLog, models: ReadModels, producer: EventProducer
+        self,
+        settings: Settings,
+        office_log: OfficeLog,
+        models: ReadModels,
+        producer: EventProducer,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.log = office_log
         self.models = models
         self.rules = QueueRules(
@@ -470,6 +472,7 @@ class Offices:
             snapshot_every=settings.snapshot_every,
             snapshot_seconds=settings.snapshot_seconds,
             on_lost=self._forget,
+            clock=clock,
         )
         self.hosts: dict[str, OfficeHost] = {}
         self._loading: dict[str, asyncio.Lock] = {}
@@ -571,7 +574,7 @@ class Offices:
                     "_id": log_id(office_id, fence_seq),
                     "office_id": office_id,
                     "seq": fence_seq,
-                    "at": datetime.now(UTC),
+                    "at": self.clock.now(),
                     "owner": self.instance,
                     "fence": True,
                 }
@@ -777,7 +780,7 @@ class OwnershipCollector(Collector):
         windows = GaugeMetricFamily(
             "onewindow_ticketing_open_windows", "Open windows of each office owned here", labels=["office_id"]
         )
-        now = datetime.now(UTC)
+        now = self.offices.clock.now()
         for office_id, host in list(self.offices.hosts.items()):
             status = host.queue.queue_status(now)
             waiting.add_metric([office_id], status.waiting)

@@ -17,16 +17,18 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import structlog
-from contracts import Envelope, calendar, new_event
+from contracts import Envelope, calendar
 from contracts.appointments import AppointmentCheckedIn
 from contracts.catalog import OfficeConfigured, ServicePublished
-from contracts.ticketing import Channel, Outcome, QueueStatus
+from contracts.ticketing import Channel, Outcome, QueueStatus, appointment_ticket_id
 from servicekit.auth import Principal
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import SYSTEM_CLOCK, Clock
+from servicekit.events import Emitter
 from servicekit.kafka import EventProducer
 from servicekit.sealing import Sealer, new_citizen_token, operator_ref, token_digest
 
@@ -108,11 +110,6 @@ class QueueStatusPublisher:
                 await task
 
 
-def appointment_ticket_id(appointment_id: str) -> str:
-    """Derived from the appointment, so a redelivered check-in finds the ticket it already issued."""
-    return "a-" + hashlib.sha256(appointment_id.encode()).hexdigest()[:32]
-
-
 def appointment_ticket_token(appointment_id: str, key: str) -> str:
     """The mobile-ticket token of a check-in: 256 bits keyed by the service's secret, so the kiosk
     that checked the citizen in can print the same link the SMS carries (nobody without the key can)."""
@@ -128,8 +125,11 @@ class TicketDesk:
         catalog: CatalogView,
         producer: EventProducer,
         settings: Settings,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.offices = offices
+        self.clock = clock
+        self.emitter = Emitter(PRODUCER, clock)
         self.models = models
         self.catalog = catalog
         self.producer = producer
@@ -176,7 +176,7 @@ class TicketDesk:
     # ------------------------------------------------------------------ issuing
 
     async def issue(self, request: IssueRequest, now: datetime | None = None) -> IssuedTicket:
-        now = now or datetime.now(UTC)
+        now = now or self.clock.now()
         office = await self.office(request.office_id)
         host = await self.offices.host(office)
         token = request.citizen_token or new_citizen_token()
@@ -255,11 +255,10 @@ class TicketDesk:
         doc = await self.models.ticket_doc(ticket_id)
         return Ticket.from_doc(doc) if doc is not None else None
 
-    @staticmethod
-    def _placement_now(host: OfficeHost, ticket: Ticket) -> tuple[int, int]:
+    def _placement_now(self, host: OfficeHost, ticket: Ticket) -> tuple[int, int]:
         if ticket.state != TicketState.WAITING or ticket.ticket_id not in host.queue.tickets:
             return 0, 0
-        placement = host.queue.placement(ticket, datetime.now(UTC))
+        placement = host.queue.placement(ticket, self.clock.now())
         return placement.position, placement.estimated_wait_minutes
 
     async def issue_for_appointment(self, envelope: Envelope, data: AppointmentCheckedIn) -> Ticket | None:
@@ -347,7 +346,7 @@ class TicketDesk:
             ticket = Ticket.from_doc(doc)
         position, wait = 0, 0
         if ticket.state == TicketState.WAITING:
-            placement = host.queue.placement(ticket, datetime.now(UTC))
+            placement = host.queue.placement(ticket, self.clock.now())
             position, wait = placement.position, placement.estimated_wait_minutes
         return IssuedTicket(ticket, self.appointment_token(appointment_id), position, wait)
 
@@ -376,7 +375,7 @@ class TicketDesk:
             "calls": ticket.calls,
         }
         if ticket.state == TicketState.WAITING:
-            placement = host.queue.placement(ticket, datetime.now(UTC))
+            placement = host.queue.placement(ticket, self.clock.now())
             status["position"] = placement.position
             status["estimated_wait_minutes"] = placement.estimated_wait_minutes
         if ticket.state in domain.ACTIVE_AT_WINDOW:
@@ -447,7 +446,7 @@ class TicketDesk:
         if window is None:
             raise UnknownWindow(f"window {window_no} has not been opened")
         counts = await self.models.day_counts(
-            office_id, calendar.local_day(office, datetime.now(UTC)), window_no
+            office_id, calendar.local_day(office, self.clock.now()), window_no
         )
         return {"window": window, "ticket": host.queue.active_ticket(window_no), "today": counts}
 
@@ -577,18 +576,17 @@ class TicketDesk:
 
     async def queue_status_of(self, office_id: str) -> QueueStatus:
         host = await self.host(office_id)
-        return host.queue.queue_status(datetime.now(UTC))
+        return host.queue.queue_status(self.clock.now())
 
     async def publish_queue_status(self, office_id: str) -> None:
         host = self.offices.hosts.get(office_id)
         if host is None:  # not (or no longer) ours: the owner publishes it
             return
-        status = host.queue.queue_status(datetime.now(UTC))
+        status = host.queue.queue_status(self.clock.now())
         # A state event on a compacted topic: the version only has to grow (milliseconds do).
         await self.producer.publish(
-            new_event(
+            self.emitter.event(
                 status,
-                producer=PRODUCER,
                 office_id=office_id,
                 aggregate_id=office_id,
                 aggregate_version=time.time_ns() // 1_000_000,
@@ -613,7 +611,7 @@ class TicketDesk:
     async def close_day(self) -> int:
         """Cancel tickets still waiting after their office closed for the day (reason office_closed)."""
         closed = 0
-        now = datetime.now(UTC)
+        now = self.clock.now()
         for host in list(self.offices.hosts.values()):
             office = host.queue.office
             today = calendar.local_day(office, now)
@@ -633,4 +631,4 @@ class TicketDesk:
         return closed
 
 
-__all__ = ["IssueRequest", "IssuedTicket", "NotOwner", "TicketDesk", "appointment_ticket_id"]
+__all__ = ["IssueRequest", "IssuedTicket", "NotOwner", "TicketDesk"]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from contracts import EventData, new_event
-from contracts.registry import encode, partition_key, topic_for
 from contracts.samples import sample_office, sample_service
-from servicekit.auth import Role, issue_token
-from servicekit.testing import Infra, running
+from servicekit.auth import Role
+from servicekit.testing import Infra, eventually, running, staff_headers
+from servicekit.testing import publish as kit_publish
 from ticketing.main import create_app
 from ticketing.settings import Settings
 
@@ -34,51 +31,29 @@ def catalog_events(office_id: str = OFFICE) -> list[EventData]:
 
 
 async def publish(infra: Infra, settings: Settings, events: list[EventData], **envelope: Any) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, enable_idempotence=True, acks="all")
-    await producer.start()
-    try:
-        for data in events:
-            office_id = envelope.get("office_id") or getattr(data, "office_id", None) or "kazan"
-            aggregate_id = (
-                envelope.get("aggregate_id")
-                or getattr(data, "office_id", None)
-                or getattr(data, "service_id", "x")
-            )
-            if data.EVENT_TYPE == "catalog.ServicePublished":
-                office_id, aggregate_id = "kazan", data.service_id  # type: ignore[attr-defined]
-            event = new_event(
+    """Catalog (and other) payloads as their producers would send them, on the test's topics."""
+    envelopes = []
+    for data in events:
+        office_id = envelope.get("office_id") or getattr(data, "office_id", None) or "kazan"
+        aggregate_id = (
+            envelope.get("aggregate_id")
+            or getattr(data, "office_id", None)
+            or getattr(data, "service_id", "x")
+        )
+        if data.EVENT_TYPE == "catalog.ServicePublished":
+            office_id, aggregate_id = "kazan", data.service_id  # type: ignore[attr-defined]
+        envelopes.append(
+            new_event(
                 data, producer="test", office_id=office_id, aggregate_id=aggregate_id, aggregate_version=1
             )
-            await producer.send_and_wait(
-                settings.topic(topic_for(event.event_type).name), encode(event), key=partition_key(event)
-            )
-    finally:
-        await producer.stop()
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], within: float = 30.0, what: str = "condition"
-) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {within}s")
-        await asyncio.sleep(0.1)
-
-
-def token(settings: Settings, subject: str, role: Role = "operator", office_id: str | None = OFFICE) -> str:
-    return issue_token(
-        settings.jwt_secret.get_secret_value(), subject=subject, role=role, office_id=office_id
-    )
+        )
+    await kit_publish(infra, settings, envelopes)
 
 
 def auth(
-    settings: Settings,
-    subject: str,
-    role: Role = "operator",
-    office_id: str | None = OFFICE,
+    settings: Settings, subject: str, role: Role = "operator", office_id: str | None = OFFICE
 ) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(settings, subject, role, office_id)}"}
+    return staff_headers(settings, role, office_id, subject)
 
 
 async def catalog_ready(client: httpx.AsyncClient, office_id: str = OFFICE, services: int = 3) -> None:
@@ -89,7 +64,7 @@ async def catalog_ready(client: httpx.AsyncClient, office_id: str = OFFICE, serv
         desk = client._transport.app.state.desk  # type: ignore[attr-defined]
         return int(await desk.catalog.services.count_documents({})) >= services
 
-    await wait_until(ready, what="catalog view")
+    await eventually(ready, what="catalog view")
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ import httpx
 from contracts.catalog import Zone
 from contracts.common import LocalizedText
 from contracts.samples import sample_office, sample_service
-from servicekit.testing import Infra
+from servicekit.testing import Infra, eventually
 from ticketing.owner import partition_of
 from ticketing.settings import Settings
 
-from .conftest import OFFICE, publish, wait_until
+from .conftest import OFFICE, publish
 
 WINDOWS = 40
 
@@ -117,7 +117,7 @@ async def serving(clients: list[httpx.AsyncClient], office_id: str = OFFICE) -> 
             return False
         return True
 
-    await wait_until(all_serve, within=60, what="every replica serving the office")
+    await eventually(all_serve, within=60, what="every replica serving the office")
 
 
 @contextlib.asynccontextmanager

@@ -6,15 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from contracts.appointments import AppointmentCheckedIn
 from servicekit.sealing import token_digest
-from servicekit.testing import Infra, probe
+from servicekit.testing import Infra, eventually, probe
 from ticketing.settings import Settings
 
-from .conftest import OFFICE, auth, publish, wait_until
-
-pytestmark = pytest.mark.integration
+from .conftest import OFFICE, auth, publish
 
 
 def handled_check_ins(client: httpx.AsyncClient) -> int:
@@ -56,7 +53,7 @@ async def test_a_check_in_delivered_twice_issues_one_appointment_ticket_called_f
     async def both_handled() -> bool:
         return handled_check_ins(client) >= 2
 
-    await wait_until(both_handled, what="two check-in deliveries handled")
+    await eventually(both_handled, what="two check-in deliveries handled")
     desk = client._transport.app.state.desk  # type: ignore[attr-defined]
     assert await desk.models.tickets.count_documents({"appointment_id": "ap-42"}) == 1
     async with probe(infra, settings.topic("ticketing.ticket")) as watcher:

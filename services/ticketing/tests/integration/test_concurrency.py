@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from servicekit.testing import Infra
 from ticketing.settings import Settings
 
 from .conftest import OFFICE, auth
 from .replicas import WINDOWS, replicas
-
-pytestmark = pytest.mark.integration
 
 
 async def test_forty_operators_on_two_processes_never_get_the_same_ticket_and_never_skip_one(

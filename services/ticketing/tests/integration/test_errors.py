@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from contracts import calendar
 from contracts.catalog import DateException
 from contracts.samples import sample_office, sample_service
@@ -16,7 +15,6 @@ from ticketing.settings import Settings
 
 from .conftest import OFFICE, auth, catalog_ready, publish
 
-pytestmark = pytest.mark.integration
 TICKET = {"office_id": OFFICE, "service_id": "housing-certificate"}
 
 

@@ -8,14 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from servicekit.testing import Infra, probe
 from ticketing.settings import Settings
 
 from .replicas import replica_set
 from .test_ownership import TICKET
-
-pytestmark = pytest.mark.integration
 
 
 async def test_a_retried_ticket_request_with_one_key_is_one_ticket_on_every_replica(

@@ -19,7 +19,6 @@ from ticketing.settings import Settings
 from .conftest import OFFICE, auth
 from .replicas import owner_url, processes_at, replica_set
 
-pytestmark = pytest.mark.integration
 TICKET = {"office_id": OFFICE, "service_id": "housing-certificate"}
 # The smallest session timeout the broker accepts: a dead owner's offices move after ~6 s.
 FAST_TAKEOVER = {"TICKETING_OWNERSHIP_SESSION_TIMEOUT_MS": "6000"}

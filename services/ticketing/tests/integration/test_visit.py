@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from contracts.ticketing import TicketIssued
 from servicekit.testing import Infra, probe
 from ticketing.settings import Settings
 
 from .conftest import OFFICE, auth
-
-pytestmark = pytest.mark.integration
 
 
 async def test_a_whole_visit_produces_issued_called_started_completed_in_order(

@@ -13,16 +13,16 @@ import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contracts import new_event
 from contracts.notifier import NotificationFailed, NotificationSent
 from nacl.public import PrivateKey
+from servicekit.clock import Clock
+from servicekit.events import Emitter
 from servicekit.logging import get_logger
 from servicekit.privacy import contact_identity
 from servicekit.sealing import Sealer, SealingError, Unsealer, pseudonym
 from servicekit.store import ConcurrentChange, Document
 
 from notifier.channels import Channel, DeliveryError
-from notifier.clock import Clock
 from notifier.domain import delivery_id, notification_id
 from notifier.settings import Settings
 from notifier.store import NotifierStore
@@ -79,6 +79,7 @@ class Dispatcher:
         self.settings = settings
         self.channels = channels
         self.clock = clock
+        self.emitter = Emitter("notifier", clock)
         self.keys = keys
         self.workers = workers
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -216,9 +217,8 @@ class Dispatcher:
         }
 
     async def _finish_sent(self, doc: Document, attempts: int) -> None:
-        event = new_event(
+        event = self.emitter.event(
             NotificationSent(**self._payload(doc), attempts=attempts),
-            producer="notifier",
             office_id=doc["office_id"],
             aggregate_id=doc["notification_id"],
             aggregate_version=int(doc["rev"]) + 1,
@@ -242,9 +242,8 @@ class Dispatcher:
         )
 
     async def _finish_failed(self, doc: Document, attempts: int, error: str) -> None:
-        event = new_event(
+        event = self.emitter.event(
             NotificationFailed(**self._payload(doc), attempts=attempts, error=error[:500]),
-            producer="notifier",
             office_id=doc["office_id"],
             aggregate_id=doc["notification_id"],
             aggregate_version=int(doc["rev"]) + 1,

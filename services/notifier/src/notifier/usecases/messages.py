@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from contracts.calendar import is_open, zone_named
+from contracts.calendar import is_open, language_of, office_day, timezone_of
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import Clock
 from servicekit.logging import get_logger
 from servicekit.sealing import SealingError
 
-from notifier.clock import Clock
 from notifier.domain import QuietHours, contact_channel
 from notifier.settings import Settings
 from notifier.store import NotifierStore
@@ -20,13 +20,6 @@ from notifier.templates import URGENT, render
 from notifier.usecases.delivery import Dispatcher, Keys, Outgoing
 
 log = get_logger("notifier.messages")
-
-
-def local_day_in(timezone: str, at: datetime) -> date:
-    return at.astimezone(zone_named(timezone)).date()
-
-
-DEFAULT_TIMEZONE = "Europe/Moscow"
 
 
 @dataclass(frozen=True)
@@ -65,8 +58,7 @@ class Messenger:
         self.night = QuietHours.parse(settings.night_hours)
 
     async def timezone(self, office_id: str) -> str:
-        office = await self.catalog.office(office_id)
-        return office.timezone if office else DEFAULT_TIMEZONE
+        return timezone_of(await self.catalog.office(office_id))
 
     async def send_to_citizen(
         self, message: CitizenMessage, *, owner: str | None = None, expires_at: datetime | None = None
@@ -85,7 +77,7 @@ class Messenger:
     async def _release_at(self, message: CitizenMessage) -> datetime | None:
         now = self.clock.now()
         office = await self.catalog.office(message.office_id)
-        timezone = office.timezone if office else DEFAULT_TIMEZONE
+        timezone = timezone_of(office)
         if message.template not in URGENT:
             release = self.quiet.release_at(now, timezone) if self.quiet is not None else now
         elif self.night is not None and self._is_sms(message):
@@ -114,7 +106,7 @@ class Messenger:
             params["link"] = self.settings.public_url.rstrip("/") + message.link_path.format(token=token)
         overrides = self.settings.template_overrides.get(message.office_id)
         text = render(message.template, message.language, params, overrides)
-        day = local_day_in(await self.timezone(message.office_id), self.clock.now())
+        day = office_day(await self.catalog.office(message.office_id), self.clock.now())
         await self.dispatcher.request(
             Outgoing(
                 cause_event_id=message.cause_event_id,
@@ -142,7 +134,7 @@ class Messenger:
             or []
         )
         office = await self.catalog.office(office_id)
-        language = office.default_language if office else "ru"
+        language = language_of(office)
         text = render(template, language, params, self.settings.template_overrides.get(office_id))
         for address in addresses:
             await self.dispatcher.request(

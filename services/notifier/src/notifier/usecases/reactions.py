@@ -16,7 +16,7 @@ from contracts.appointments import (
     AppointmentMissed,
     AppointmentRescheduled,
 )
-from contracts.calendar import FALLBACK_TIMEZONE, zone_named
+from contracts.calendar import language_of, timezone_of, zone_named
 from contracts.catalog import OfficeAlertRecipientsSet
 from contracts.feedback import FeedbackAlertRaised, FeedbackRequested
 from contracts.ticketing import (
@@ -31,12 +31,12 @@ from contracts.ticketing import (
     TicketTransferred,
 )
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import Clock
 from servicekit.kafka import Received
 from servicekit.logging import get_logger
 from servicekit.store import Document
 
 from notifier.board import BoardWriter
-from notifier.clock import Clock
 from notifier.domain import (
     deferred_reminder,
     display_number,
@@ -284,7 +284,7 @@ class Reactions:
         self, envelope: Envelope, data: SlaBreached | SlaBreachPredicted
     ) -> None:
         office = await self.catalog.office(envelope.office_id)
-        language = office.default_language if office else "ru"
+        language = language_of(office)
         predicted = getattr(data, "predicted_wait_seconds", 0) // 60
         template = "sla_breached" if isinstance(data, SlaBreached) else "sla_breach_predicted"
         if self.supervision is not None:  # the supervisors' live feed, before any e-mail
@@ -319,8 +319,8 @@ class Reactions:
 
     async def feedback_alert_raised(self, envelope: Envelope, data: FeedbackAlertRaised) -> None:
         office = await self.catalog.office(envelope.office_id)
-        language = office.default_language if office else "ru"
-        zone = zone_named(office.timezone if office else FALLBACK_TIMEZONE)
+        language = language_of(office)
+        zone = zone_named(timezone_of(office))
         timeline = "\n".join(
             f"{e.at.astimezone(zone):%H:%M} {e.what} {e.detail}".rstrip() for e in data.timeline
         )

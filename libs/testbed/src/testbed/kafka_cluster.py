@@ -26,13 +26,15 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from contracts.topics import replication_for
 
-ROOT = Path(__file__).resolve().parents[2]
+from testbed import ROOT
+
 INFRA = ROOT / "deploy" / "local" / "infra.sh"
 
 
@@ -183,14 +185,14 @@ class KafkaCluster:
             await admin.close()
         return factor, insync
 
-    async def partitions(self, topics: Iterable[str]) -> list[dict[str, object]]:
+    async def partitions(self, topics: Iterable[str]) -> list[dict[str, Any]]:
         """Per partition: topic, partition, leader, replicas, isr (as the controller reports them)."""
         admin = await self.admin()
         try:
             described = await admin.describe_topics(list(topics))
         finally:
             await admin.close()
-        rows: list[dict[str, object]] = []
+        rows: list[dict[str, Any]] = []
         for topic in described:
             for part in topic["partitions"]:
                 rows.append(
@@ -207,7 +209,7 @@ class KafkaCluster:
     async def leader_of(self, topic: str, partition: int = 0) -> int:
         for row in await self.partitions([topic]):
             if row["partition"] == partition:
-                return int(row["leader"])  # type: ignore[call-overload]
+                return int(row["leader"])
         raise KeyError(f"{topic}/{partition}")
 
     async def quorum_leader(self) -> int:
@@ -235,11 +237,11 @@ class KafkaCluster:
         """Wait until every partition has all its replicas in sync again; seconds it took."""
         topics = list(topics)
         started = time.monotonic()
-        behind: list[dict[str, object]] = []
+        behind: list[dict[str, Any]] = []
         while time.monotonic() - started < timeout:
             with contextlib.suppress(KafkaError, OSError):
                 rows = await self.partitions(topics)
-                behind = [r for r in rows if sorted(r["isr"]) != sorted(r["replicas"])]  # type: ignore[type-var]
+                behind = [r for r in rows if sorted(r["isr"]) != sorted(r["replicas"])]
                 if rows and not behind:
                     return time.monotonic() - started
             await asyncio.sleep(0.5)

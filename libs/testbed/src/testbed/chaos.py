@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import Api, Office, System
+
+from testbed.harness import Api, Office, System
 
 WINDOWS = {1: "service_id", 7: "other_service_id"}  # window -> which of the office's services it serves
 

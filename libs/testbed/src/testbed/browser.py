@@ -19,7 +19,8 @@ import httpx
 from contracts.samples import sample_office, sample_service
 from pymongo import MongoClient
 
-ROOT = Path(__file__).resolve().parents[2]
+from testbed import ROOT
+
 VAR = Path(os.environ.get("ONEWINDOW_VAR", ROOT / "var"))
 BASE_URL = os.environ.get("ONEWINDOW_WEB_URL", "http://127.0.0.1:8080")
 # nginx's internal listener: admin paths are not reachable on the public port.

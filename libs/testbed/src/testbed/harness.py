@@ -29,7 +29,8 @@ from pymongo import AsyncMongoClient
 from servicekit.auth import issue_token
 from servicekit.sealing import generate_keypair
 
-ROOT = Path(__file__).resolve().parents[2]
+from testbed import ROOT
+
 SERVICES = ("catalog", "ticketing", "appointments", "feedback", "notifier")
 
 

@@ -1,4 +1,7 @@
-"""The notifier's notion of "now": injectable so tests can move time across reminders and restarts."""
+"""'Now' for every service: one injectable clock, so tests and replays move time instead of sleeping.
+
+`SYSTEM_CLOCK` is the real time (UTC); `ManualClock` stands still until moved.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +18,14 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class ManualClock:
-    """A clock that stands still until moved (tests, demos replaying a day)."""
+SYSTEM_CLOCK = SystemClock()
 
-    def __init__(self, start: datetime) -> None:
-        self._now = start.astimezone(UTC)
+
+class ManualClock:
+    """A clock that stands still until moved (tests, demos replaying a day); starts at the real time."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = (start or datetime.now(UTC)).astimezone(UTC)
 
     def now(self) -> datetime:
         return self._now
