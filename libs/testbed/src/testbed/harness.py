@@ -30,6 +30,7 @@ from servicekit.auth import issue_token
 from servicekit.sealing import generate_keypair
 
 from testbed import ROOT
+from testbed.kafka_cluster import KafkaCluster
 
 SERVICES = ("catalog", "ticketing", "appointments", "feedback", "notifier")
 
@@ -63,8 +64,12 @@ class System:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     extra_env: dict[str, str] = field(default_factory=dict)
     instances: list[Instance] = field(default_factory=list)
+    # A Kafka of this System's own (started by the caller): broker faults are injected there only.
+    cluster: KafkaCluster | None = None
 
     def __post_init__(self) -> None:
+        if self.cluster is not None:
+            self.kafka = self.cluster.bootstrap
         self.prefix = f"sys{self.run_id}."
         self.public_key, self.private_key = generate_keypair()
         self.jwt_secret = uuid.uuid4().hex * 2
@@ -197,27 +202,18 @@ class System:
         finally:
             await client.close()
 
-    def kafka_pid(self) -> int:
-        """The local broker's pid (deploy/local/infra.sh writes it under var/run)."""
-        return int((ROOT / "var" / "run" / "kafka.pid").read_text().strip())
-
     async def kill_broker(self) -> None:
-        os.kill(self.kafka_pid(), signal.SIGKILL)
+        """kill -9 the broker of this System's own cluster (never the shared one other runs use)."""
+        if self.cluster is None:
+            raise RuntimeError("System(cluster=KafkaCluster(brokers=1)) is needed to kill a broker")
+        for node in range(1, self.cluster.brokers + 1):
+            await self.cluster.kill(node)
 
     async def restart_broker(self) -> None:
-        """`deploy/local/infra.sh up` restarts what is down and waits until the broker answers."""
-        process = await asyncio.create_subprocess_exec(
-            str(ROOT / "deploy" / "local" / "infra.sh"),
-            "up",
-            cwd=ROOT,
-            # Recovery after kill -9 reads every partition of the shared broker: allow for thousands.
-            env={**os.environ, "ONEWINDOW_READY_TIMEOUT": os.environ.get("ONEWINDOW_READY_TIMEOUT", "300")},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        output, _ = await process.communicate()
-        if process.returncode != 0:
-            raise RuntimeError(f"infra.sh up failed: {output.decode()[-2000:]}")
+        """`deploy/local/infra.sh up` on the cluster: restarts what is down, waits until it answers."""
+        if self.cluster is None:
+            raise RuntimeError("System(cluster=KafkaCluster(brokers=1)) is needed to restart a broker")
+        await self.cluster.restart()
 
     def reconcile_args(self) -> list[str]:
         """Arguments of `ops/reconcile.py` that point it at this System."""
