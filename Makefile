@@ -4,12 +4,13 @@ SHELL := /bin/bash
 INFRA := deploy/local/infra.sh
 PY := uv run python
 
-.PHONY: help install up down test test-fast lint bench city-day what-if screenshots reconcile schemas asyncapi \
+.PHONY: help install up down test test-fast lint bench city-day what-if screenshots reconcile schemas asyncapi docs \
         infra-up infra-down infra-status services-up services-down web-up web-down status
 
 help:
 	@echo "make up          run the whole system: Kafka + FerretDB, the five services (demo data), web on :8080"
 	@echo "make down        stop everything"
+	@echo "make docs        the AsyncAPI documents and the generated part of each service README"
 	@echo "make test        install, start Kafka + FerretDB, run every test (what CI runs)"
 	@echo "make test-fast   unit and contract tests only (no infrastructure)"
 	@echo "make lint        ruff + mypy --strict"
@@ -86,3 +87,7 @@ schemas:
 
 asyncapi:
 	$(PY) -m servicekit.asyncapi catalog ticketing appointments feedback notifier --out docs/asyncapi
+
+# The generated part of each service README: its contract (contract.py) and its module map.
+docs: asyncapi
+	$(PY) -m servicekit.contract catalog ticketing appointments feedback notifier

@@ -4,7 +4,7 @@
     uv run python bench/city_day.py --offices 60 --visits 1000     # the full city (hours on 2 cores)
 
 Needs deploy/local/infra.sh up (Kafka + FerretDB). Starts the system as processes on fresh topics and
-databases (tests/system/harness.py: catalog, ticketing x2, appointments, feedback, notifier).
+databases (testbed.harness: catalog, ticketing x2, appointments, feedback, notifier).
 
 How the day is compressed. The services use wall-clock time, so the day is not slowed down but
 *ordered*: `simday.simulate` serves each office's day on ticketing's own call order and yields

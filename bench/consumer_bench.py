@@ -3,7 +3,7 @@
     uv run python bench/consumer_bench.py --tickets 1000     # -> bench/results/consumers.json
 
 N TicketIssued + N ServiceCompleted are produced onto fresh topics while feedback and notifier run
-as processes (tests/system/harness.py); each consumer's time is from the first send until its
+as processes (testbed.harness); each consumer's time is from the first send until its
 group's committed offsets equal the end offsets (lag 0). The raw floors read the same records:
 `getmany`, `json.loads`, then one `insert_one` per record (the unbatched floor) or one
 `insert_many` per poll (the fair floor for batched handlers), committing once per poll.

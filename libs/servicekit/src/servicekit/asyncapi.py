@@ -1,8 +1,8 @@
 """AsyncAPI 3 documents per service, from the contracts registry and the service's event router.
 
-A service publishes the events of its own module (`<service>.*`) and consumes what its router
-handles. Served at `/asyncapi.json`; `python -m servicekit.asyncapi <service>... --out docs/asyncapi`
-writes them.
+A service publishes what its `contract.py` declares in EMITS (checked against the registry) and
+consumes what its router handles. Served at `/asyncapi.json`;
+`python -m servicekit.asyncapi <service>... --out docs/asyncapi` writes them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,7 @@ from typing import Any
 from contracts import REGISTRY, Envelope
 from contracts.registry import TOPICS, json_schema
 
-from servicekit.sealing import generate_keypair
-from servicekit.settings import ServiceSettings
+from servicekit.contract import build_app, consumed_by
 
 
 def _message(event_type: str) -> dict[str, Any]:
@@ -43,10 +41,20 @@ def _message(event_type: str) -> dict[str, Any]:
     }
 
 
+def emitted_by(service: str) -> list[str]:
+    """The service's declared EMITS; a service without a contract module (a kit test's) is taken
+    to publish its own module's events."""
+    try:
+        module = importlib.import_module(f"{service}.contract")
+    except ModuleNotFoundError:
+        return sorted(t for t in REGISTRY if t.startswith(f"{service}."))
+    return sorted(model.EVENT_TYPE for model in module.EMITS)
+
+
 def asyncapi_document(
     service: str, consumes: list[str], prefix: str = "", server: str = "127.0.0.1:9092"
 ) -> dict[str, Any]:
-    publishes = sorted(t for t in REGISTRY if t.startswith(f"{service}."))
+    publishes = emitted_by(service)
     used = sorted(set(publishes) | set(consumes))
     channels: dict[str, Any] = {}
     for event_type in used:
@@ -92,22 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    # Building an app needs its keys; nothing is sealed or signed here, so throwaway ones do.
-    public, private = generate_keypair()
-    os.environ.setdefault("ONEWINDOW_NOTIFIER_PUBLIC_KEY", public)
-    os.environ.setdefault("NOTIFIER_PRIVATE_KEY", private)
-    os.environ.setdefault("ONEWINDOW_JWT_SECRET", "asyncapi-export-only")
     for service in args.services:
-        main_module = importlib.import_module(f"{service}.main")
-        settings_module = importlib.import_module(f"{service}.settings")
-        settings_class = next(
-            value
-            for value in vars(settings_module).values()
-            if isinstance(value, type) and issubclass(value, ServiceSettings) and value is not ServiceSettings
-        )
-        app = main_module.create_app(settings_class())
-        runtime = app.state.runtime
-        consumes = sorted({t for router in runtime.routers for t in router.event_types})
+        consumes = consumed_by(build_app(service))
         path = out / f"{service}.json"
         path.write_text(json.dumps(asyncapi_document(service, consumes), indent=2, sort_keys=True) + "\n")
         print("wrote", path)

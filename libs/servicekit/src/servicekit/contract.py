@@ -115,19 +115,22 @@ def problems(service: str, app: FastAPI | None = None) -> list[str]:
 # ---------------------------------------------------------------- the README's generated part
 
 
-def _first_line(module: ModuleType) -> str:
-    doc = (module.__doc__ or "").strip()
-    return doc.splitlines()[0].rstrip(".") if doc else ""
+def _summary(module: ModuleType) -> str:
+    """The first paragraph of the module's docstring, on one line."""
+    paragraph = (module.__doc__ or "").strip().split("\n\n", 1)[0]
+    return " ".join(line.strip() for line in paragraph.splitlines()).rstrip(".")
 
 
 def module_map(service: str) -> list[tuple[str, str]]:
-    """(module, its docstring's first line) for every module of the service's package."""
+    """(module, its docstring's first paragraph) for every module of the service's package."""
     package = importlib.import_module(service)
     rows = []
     for info in sorted(pkgutil.walk_packages(package.__path__, f"{service}."), key=lambda i: i.name):
         module = importlib.import_module(info.name)
+        if info.name == f"{service}.__main__":
+            continue
         path = info.name.removeprefix(f"{service}.").replace(".", "/") + ("/" if info.ispkg else ".py")
-        rows.append((path, _first_line(module)))
+        rows.append((path, _summary(module)))
     return rows
 
 
@@ -143,7 +146,8 @@ def render(service: str) -> str:
         BEGIN,
         "## Contract (`contract.py`)",
         "",
-        "Checked against the router, the contracts registry and the stores by `tests/test_service_contracts.py`.",
+        "Checked against the router, the contracts registry and the stores by"
+        " `tests/test_service_contracts.py`.",
         "",
         "**Consumes**",
         "",

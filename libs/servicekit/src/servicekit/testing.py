@@ -277,12 +277,9 @@ async def publisher(infra: Infra, topic_prefix: str) -> AsyncIterator[Publisher]
 
 
 def staff_headers(
-    settings: ServiceSettings,
-    role: Role = "supervisor",
-    office_id: str | None = None,
-    subject: str | None = None,
+    settings: ServiceSettings, role: Role, office_id: str | None, subject: str | None = None
 ) -> dict[str, str]:
-    """A bearer token of a staff member with `role` (bound to `office_id` when given)."""
+    """A bearer token of a staff member with `role`, bound to `office_id` (None: a city-wide one)."""
     token = issue_token(
         settings.jwt_secret.get_secret_value(), subject=subject or f"{role}-1", role=role, office_id=office_id
     )

@@ -130,7 +130,7 @@ async def test_the_ticket_link_and_the_window_screen_each_rate_their_visit_once(
     )
     at_window = today_ticket("t-win-2", "А021", 4).served(wait=60, service=120, window=4, operator="op-4")
     app = create_app(settings)
-    screen = staff_headers(settings, role="operator")
+    screen = staff_headers(settings, "operator", OFFICE)
     async with running(app) as client, probe(infra, settings.topic("feedback.feedback")) as feedback_topic:
         await publish(infra.kafka, settings.topic_prefix, catalog_events())
         await catalog_arrived(app)
@@ -161,7 +161,7 @@ async def test_the_ticket_link_and_the_window_screen_each_rate_their_visit_once(
         assert (await client.get(f"/offices/{OFFICE}/windows/3/rating", headers=screen)).json() is None
 
         anonymous = await client.get(f"/offices/{OFFICE}/windows/3/rating")
-        stranger = staff_headers(settings, role="operator", office_id="x")
+        stranger = staff_headers(settings, "operator", "x")
         elsewhere = await client.get(f"/offices/{OFFICE}/windows/3/rating", headers=stranger)
         assert (anonymous.status_code, elsewhere.status_code) == (401, 403)
         given = await feedback_topic.wait_for(lambda e: e.event_type == "feedback.FeedbackGiven", count=2)

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 from contracts import calendar
 from servicekit.catalog_view import CatalogView
+from servicekit.clock import Clock
 from servicekit.logging import get_logger
 
-from notifier.clock import Clock
 from notifier.domain import contact_channel
 from notifier.settings import Settings
 from notifier.store import NotifierStore
