@@ -1,40 +1,27 @@
-"""What appointments consumes, emits and owns, on one screen.
-
-Checked against the router, the contracts registry and the stores by tests/test_service_contracts.py;
-rendered into the README by `make docs`.
-"""
+"""Appointments's contract: what it consumes, emits and owns (checked by tests/test_service_contracts.py)."""
 
 from __future__ import annotations
 
-from contracts.appointments import (
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentCheckedIn,
-    AppointmentFulfilled,
-    AppointmentMissed,
-    AppointmentRescheduled,
-)
-from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
-from contracts.ticketing import ServiceCompleted, TicketCancelled, TicketNoShow
+from contracts import appointments, catalog, ticketing
 
 # the events this service's router handles
 CONSUMES = (
-    OfficeConfigured,
-    ServicePublished,
-    ServiceRetired,
-    ServiceCompleted,
-    TicketCancelled,
-    TicketNoShow,
+    catalog.OfficeConfigured,
+    catalog.ServicePublished,
+    catalog.ServiceRetired,
+    ticketing.ServiceCompleted,
+    ticketing.TicketCancelled,
+    ticketing.TicketNoShow,
 )
 
 # the events it publishes, through its outbox or its office log
 EMITS = (
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentCheckedIn,
-    AppointmentFulfilled,
-    AppointmentMissed,
-    AppointmentRescheduled,
+    appointments.AppointmentBooked,
+    appointments.AppointmentCancelled,
+    appointments.AppointmentCheckedIn,
+    appointments.AppointmentFulfilled,
+    appointments.AppointmentMissed,
+    appointments.AppointmentRescheduled,
 )
 
 # the collections of its database (the kit's `_*` ones aside)

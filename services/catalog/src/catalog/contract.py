@@ -1,20 +1,17 @@
-"""What the catalog consumes, emits and owns, on one screen.
+"""The catalog's contract: what it consumes, emits and owns (checked by tests/test_service_contracts.py).
 
 The catalog is where offices and services begin: it consumes nothing.
-
-Checked against the router, the contracts registry and the stores by tests/test_service_contracts.py;
-rendered into the README by `make docs`.
 """
 
 from __future__ import annotations
 
-from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
+from contracts import catalog
 
 # the events this service's router handles
 CONSUMES = ()
 
 # the events it publishes, through its outbox or its office log
-EMITS = (OfficeConfigured, ServicePublished, ServiceRetired)
+EMITS = (catalog.OfficeConfigured, catalog.ServicePublished, catalog.ServiceRetired)
 
 # the collections of its database (the kit's `_*` ones aside)
 OWNS = ("offices", "services", "staff")

@@ -1,52 +1,37 @@
-"""What feedback consumes, emits and owns, on one screen.
-
-Checked against the router, the contracts registry and the stores by tests/test_service_contracts.py;
-rendered into the README by `make docs`.
-"""
+"""Feedback's contract: what it consumes, emits and owns (checked by tests/test_service_contracts.py)."""
 
 from __future__ import annotations
 
-from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
-from contracts.feedback import FeedbackAlertRaised, FeedbackAlertResolved, FeedbackGiven, FeedbackRequested
-from contracts.portal import OnlineApplicationFiled
-from contracts.ticketing import (
-    ServiceCompleted,
-    ServiceStarted,
-    SlaBreached,
-    TicketCalled,
-    TicketCancelled,
-    TicketIssued,
-    TicketNoShow,
-    TicketTransferred,
-    WindowClosed,
-    WindowOpened,
-    WindowPaused,
-    WindowResumed,
-)
+from contracts import catalog, feedback, portal, ticketing
 
 # the events this service's router handles
 CONSUMES = (
-    OfficeConfigured,
-    ServicePublished,
-    ServiceRetired,
-    FeedbackGiven,
-    OnlineApplicationFiled,
-    ServiceCompleted,
-    ServiceStarted,
-    SlaBreached,
-    TicketCalled,
-    TicketCancelled,
-    TicketIssued,
-    TicketNoShow,
-    TicketTransferred,
-    WindowClosed,
-    WindowOpened,
-    WindowPaused,
-    WindowResumed,
+    catalog.OfficeConfigured,
+    catalog.ServicePublished,
+    catalog.ServiceRetired,
+    feedback.FeedbackGiven,
+    portal.OnlineApplicationFiled,
+    ticketing.ServiceCompleted,
+    ticketing.ServiceStarted,
+    ticketing.SlaBreached,
+    ticketing.TicketCalled,
+    ticketing.TicketCancelled,
+    ticketing.TicketIssued,
+    ticketing.TicketNoShow,
+    ticketing.TicketTransferred,
+    ticketing.WindowClosed,
+    ticketing.WindowOpened,
+    ticketing.WindowPaused,
+    ticketing.WindowResumed,
 )
 
 # the events it publishes, through its outbox or its office log
-EMITS = (FeedbackAlertRaised, FeedbackAlertResolved, FeedbackGiven, FeedbackRequested)
+EMITS = (
+    feedback.FeedbackAlertRaised,
+    feedback.FeedbackAlertResolved,
+    feedback.FeedbackGiven,
+    feedback.FeedbackRequested,
+)
 
 # the collections of its database (the kit's `_*` ones aside)
 OWNS = (

@@ -1,60 +1,35 @@
-"""What the notifier consumes, emits and owns, on one screen.
-
-Checked against the router, the contracts registry and the stores by tests/test_service_contracts.py;
-rendered into the README by `make docs`.
-"""
+"""The notifier's contract: what it consumes, emits and owns (checked by tests/test_service_contracts.py)."""
 
 from __future__ import annotations
 
-from contracts.appointments import (
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentCheckedIn,
-    AppointmentFulfilled,
-    AppointmentMissed,
-    AppointmentRescheduled,
-)
-from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
-from contracts.feedback import FeedbackAlertRaised, FeedbackRequested
-from contracts.notifier import NotificationFailed, NotificationSent
-from contracts.ticketing import (
-    QueueStatus,
-    ServiceCompleted,
-    SlaBreached,
-    SlaBreachPredicted,
-    TicketCalled,
-    TicketCancelled,
-    TicketIssued,
-    TicketNoShow,
-    TicketTransferred,
-)
+from contracts import appointments, catalog, feedback, notifier, ticketing
 
 # the events this service's router handles
 CONSUMES = (
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentCheckedIn,
-    AppointmentFulfilled,
-    AppointmentMissed,
-    AppointmentRescheduled,
-    OfficeConfigured,
-    ServicePublished,
-    ServiceRetired,
-    FeedbackAlertRaised,
-    FeedbackRequested,
-    QueueStatus,
-    ServiceCompleted,
-    SlaBreachPredicted,
-    SlaBreached,
-    TicketCalled,
-    TicketCancelled,
-    TicketIssued,
-    TicketNoShow,
-    TicketTransferred,
+    appointments.AppointmentBooked,
+    appointments.AppointmentCancelled,
+    appointments.AppointmentCheckedIn,
+    appointments.AppointmentFulfilled,
+    appointments.AppointmentMissed,
+    appointments.AppointmentRescheduled,
+    catalog.OfficeConfigured,
+    catalog.ServicePublished,
+    catalog.ServiceRetired,
+    feedback.FeedbackAlertRaised,
+    feedback.FeedbackRequested,
+    ticketing.QueueStatus,
+    ticketing.ServiceCompleted,
+    ticketing.SlaBreachPredicted,
+    ticketing.SlaBreached,
+    ticketing.TicketCalled,
+    ticketing.TicketCancelled,
+    ticketing.TicketIssued,
+    ticketing.TicketNoShow,
+    ticketing.TicketTransferred,
 )
 
 # the events it publishes, through its outbox or its office log
-EMITS = (NotificationFailed, NotificationSent)
+EMITS = (notifier.NotificationFailed, notifier.NotificationSent)
 
 # the collections of its database (the kit's `_*` ones aside)
 OWNS = (

@@ -1,49 +1,33 @@
-"""What ticketing consumes, emits and owns, on one screen.
-
-Checked against the router, the contracts registry and the stores by tests/test_service_contracts.py;
-rendered into the README by `make docs`.
-"""
+"""Ticketing's contract: what it consumes, emits and owns (checked by tests/test_service_contracts.py)."""
 
 from __future__ import annotations
 
-from contracts.appointments import AppointmentCheckedIn
-from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
-from contracts.ticketing import (
-    QueueStatus,
-    ServiceCompleted,
-    ServiceStarted,
-    SlaBreached,
-    SlaBreachPredicted,
-    TicketCalled,
-    TicketCancelled,
-    TicketIssued,
-    TicketNoShow,
-    TicketTransferred,
-    WindowClosed,
-    WindowOpened,
-    WindowPaused,
-    WindowResumed,
-)
+from contracts import appointments, catalog, ticketing
 
 # the events this service's router handles
-CONSUMES = (AppointmentCheckedIn, OfficeConfigured, ServicePublished, ServiceRetired)
+CONSUMES = (
+    appointments.AppointmentCheckedIn,
+    catalog.OfficeConfigured,
+    catalog.ServicePublished,
+    catalog.ServiceRetired,
+)
 
 # the events it publishes, through its outbox or its office log
 EMITS = (
-    QueueStatus,
-    ServiceCompleted,
-    ServiceStarted,
-    SlaBreachPredicted,
-    SlaBreached,
-    TicketCalled,
-    TicketCancelled,
-    TicketIssued,
-    TicketNoShow,
-    TicketTransferred,
-    WindowClosed,
-    WindowOpened,
-    WindowPaused,
-    WindowResumed,
+    ticketing.QueueStatus,
+    ticketing.ServiceCompleted,
+    ticketing.ServiceStarted,
+    ticketing.SlaBreachPredicted,
+    ticketing.SlaBreached,
+    ticketing.TicketCalled,
+    ticketing.TicketCancelled,
+    ticketing.TicketIssued,
+    ticketing.TicketNoShow,
+    ticketing.TicketTransferred,
+    ticketing.WindowClosed,
+    ticketing.WindowOpened,
+    ticketing.WindowPaused,
+    ticketing.WindowResumed,
 )
 
 # the collections of its database (the kit's `_*` ones aside)

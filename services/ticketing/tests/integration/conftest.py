@@ -47,7 +47,7 @@ async def publish(infra: Infra, settings: Settings, events: list[EventData], **e
                 data, producer="test", office_id=office_id, aggregate_id=aggregate_id, aggregate_version=1
             )
         )
-    await kit_publish(infra, settings, envelopes)
+    await kit_publish(infra.kafka, settings.topic_prefix, envelopes)
 
 
 def auth(
