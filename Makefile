@@ -12,7 +12,7 @@ help:
 	@echo "make down        stop everything"
 	@echo "make docs        the AsyncAPI documents and the generated part of each service README"
 	@echo "make test        install, start Kafka + FerretDB, run every test (what CI runs)"
-	@echo "make test-fast   unit and contract tests only (no infrastructure)"
+	@echo "make test-fast   unit, contract and use-case tests (no infrastructure, the use cases on in-memory fakes)"
 	@echo "make lint        ruff + mypy --strict"
 	@echo "make bench       all benchmarks, ratios against raw baselines from the same run"
 	@echo "make city-day    the simulated city day;  make what-if  window sweep for one office"
@@ -60,7 +60,7 @@ test: install infra-up
 	uv run pytest
 
 test-fast:
-	uv run pytest -m "not integration and not system and not browser" libs/contracts tests/test_deploy_files.py tests/test_what_if.py services/*/tests/unit
+	uv run pytest -m "not integration and not system and not browser" libs/contracts tests/test_deploy_files.py tests/test_what_if.py services/*/tests/unit services/*/tests/usecases
 
 lint:
 	uv run ruff check libs services tests bench ops examples

@@ -3,7 +3,8 @@ test tiers, given by directory here and nowhere else:
 
 | directory | marker | needs |
 |---|---|---|
-| `*/tests/unit/`, `*/tests/usecases/`, `libs/contracts/tests/`, `tests/test_*.py` | none | nothing running |
+| `*/tests/unit/`, `libs/*/tests/unit/`, `tests/test_*.py` | none | nothing running |
+| `services/*/tests/usecases/` (the fast tier: use cases on `servicekit.fakes`) | none | nothing running |
 | `*/tests/integration/`, `tests/infra/`, `examples/` | `integration` | Kafka and the store |
 | `tests/system/` | `system` | the services as processes too |
 | `tests/browser/` | `browser` | the web front behind nginx, and Chromium |

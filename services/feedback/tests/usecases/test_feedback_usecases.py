@@ -1,0 +1,82 @@
+"""Feedback's use cases on in-memory stand-ins (servicekit.fakes): no broker, no store process.
+
+The visit's events go straight to `Feedback.record_ticket_events`, as the consumer would hand
+them over; the rating and the alert follow through the real store code on `memory_db()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from contracts import Envelope, decode, encode
+from feedback.domain import FeedbackLinkUnusable
+from feedback.settings import Settings
+from feedback.store import FeedbackStore
+from feedback.usecases import Answer, Feedback
+from servicekit.fakes import feed, memory_db
+from servicekit.kafka import Received
+from servicekit.sealing import Unsealer, generate_keypair
+
+from ..integration.feedback_scenario import catalog_events
+from ..integration.test_feedback_loop import today_ticket
+
+
+@pytest.fixture
+async def feedback() -> tuple[Feedback, str]:
+    public, private = generate_keypair()
+    store = FeedbackStore(memory_db())
+    await store.ensure_indexes()
+    await feed(store.catalog, *(decode(encode(envelope))[1] for envelope in catalog_events()))
+    settings = Settings.model_validate(
+        {"ONEWINDOW_JWT_SECRET": "usecase-tests-" + "x" * 32, "ONEWINDOW_NOTIFIER_PUBLIC_KEY": public}
+    )
+    return Feedback(store, settings), private
+
+
+def received(envelopes: list[Envelope]) -> list[Received]:
+    return [Received(envelope, decode(encode(envelope))[1], None) for envelope in envelopes]
+
+
+def outbox_of(doc: dict[str, Any]) -> list[Envelope]:
+    return [Envelope.model_validate(entry["event"]) for entry in doc["outbox"]]
+
+
+async def test_a_served_visit_asks_once_and_a_low_rating_raises_an_alert_with_the_timeline(
+    feedback: tuple[Feedback, str],
+) -> None:
+    usecases, private = feedback
+    visit = today_ticket("t-uc-1", "А001", 40).served(wait=300, service=420, window=1, operator="op-1")
+    await usecases.record_ticket_events(received(visit.events))
+    await usecases.record_ticket_events(received(visit.events))  # redelivered: nothing new
+    [request] = await usecases.store.requests.collection.find({}).to_list()
+    [asked] = outbox_of(request)
+    assert asked.event_type == "feedback.FeedbackRequested" and asked.correlation_id == "visit-t-uc-1"
+
+    token = Unsealer(private).unseal(asked.data["token_sealed"])
+    answered = await usecases.give(token, Answer(rating=1, tags=["waiting_time"], comment="slow"))
+    given = outbox_of(answered)[-1]
+    assert given.event_type == "feedback.FeedbackGiven" and given.data["has_comment"] is True
+    with pytest.raises(FeedbackLinkUnusable):
+        await usecases.give(token, Answer(rating=5, tags=[], comment=""))
+
+    await usecases.record_rating(given, decode(encode(given))[1])
+    [alert] = await usecases.store.alerts_of("kzn-kirov-moskov", "open")
+    assert [entry["what"] for entry in alert["timeline"]][:2] == [
+        "ticketing.TicketIssued",
+        "ticketing.TicketCalled",
+    ]
+    stored = await usecases.store.alerts.load(alert["_id"])
+    assert outbox_of(stored)[0].causation_id == str(given.event_id)
+
+
+async def test_a_visit_applied_in_any_order_ends_in_the_same_facts(feedback: tuple[Feedback, str]) -> None:
+    usecases, _ = feedback
+    visit = today_ticket("t-uc-2", "А002", 30).served(wait=120, service=300, window=2, operator="op-2")
+    await usecases.record_ticket_events(received(list(reversed(visit.events))))
+    backwards = await usecases.store.visit("t-uc-2")
+    await usecases.store.visits.delete_many({})
+    await usecases.record_ticket_events(received(visit.events))
+    forwards = await usecases.store.visit("t-uc-2")
+    assert backwards is not None and forwards is not None
+    assert sorted(backwards.pop("applied")) == sorted(forwards.pop("applied"))  # a set of event ids
+    assert backwards == forwards

@@ -1,0 +1,93 @@
+"""The notifier's reactions on in-memory stand-ins (servicekit.fakes): no broker, no store process.
+
+Events go through the real router (`handlers.build_event_router`) to `Reactions`; deliveries are
+claimed in the real store on `memory_db()` and queued, not sent (the dispatcher is not started)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from contracts import Envelope, decode, encode
+from contracts.samples import sample_office, sample_service
+from notifier.board import BoardWriter
+from notifier.channels import Channel
+from notifier.handlers import build_event_router
+from notifier.settings import Settings
+from notifier.store import NotifierStore
+from notifier.usecases.delivery import Dispatcher, Keys
+from notifier.usecases.messages import Messenger
+from notifier.usecases.reactions import Reactions
+from servicekit.catalog_view import CatalogView
+from servicekit.clock import ManualClock
+from servicekit.fakes import feed, memory_db
+from servicekit.kafka import EventRouter
+from servicekit.sealing import Sealer, generate_keypair
+
+from ..integration.test_notifier_on_real_kafka import OFFICE, PHONE, called, issued
+
+
+class Unused(Channel):
+    async def send(self, address: str, text: str) -> None:
+        raise AssertionError("the fast tier sends nothing")
+
+
+@pytest.fixture
+async def notifier() -> tuple[EventRouter, NotifierStore, Sealer]:
+    public, private = generate_keypair()
+    db = memory_db()
+    store, catalog = NotifierStore(db), CatalogView(db)
+    await store.ensure_indexes()
+    await feed(catalog, sample_office(OFFICE, all_day=True), sample_service(office_id=OFFICE))
+    settings = Settings.model_validate(
+        {"private_key": private, "quiet_hours": "", "night_hours": ""}
+    )
+    clock = ManualClock(datetime.now(UTC))
+    keys = Keys(settings)
+    dispatcher = Dispatcher(store, settings, {"sms": Unused(), "email": Unused()}, clock, keys)
+    messenger = Messenger(store, dispatcher, catalog, settings, clock, keys)
+    board = BoardWriter(store, catalog, settings.board_calls_kept)
+    reactions = Reactions(store, board, messenger, catalog, settings, clock)
+    return build_event_router(reactions, catalog), store, Sealer(public)
+
+
+async def deliver(router: EventRouter, *envelopes: Envelope) -> None:
+    for envelope in envelopes:
+        assert await router.dispatch(envelope, decode(encode(envelope))[1]), envelope.event_type
+
+
+async def templates(store: NotifierStore) -> list[str]:
+    return sorted(doc["template"] for doc in await store.deliveries.collection.find({}).to_list())
+
+
+async def test_a_ticket_with_a_contact_is_confirmed_once_and_the_call_is_announced(
+    notifier: tuple[EventRouter, NotifierStore, Sealer],
+) -> None:
+    router, store, sealer = notifier
+    ticket = issued("t-uc-1", "А017", sealer)
+    await deliver(router, ticket, ticket)  # redelivered: claimed once
+    assert await templates(store) == ["ticket_issued"]
+
+    await deliver(router, called("t-uc-1", "А017", window=3))
+    assert await templates(store) == ["ticket_called", "ticket_issued"]
+    board: Any = await store.boards.get(OFFICE)
+    assert (
+        board is not None and board["calls"][0]["number"] == "А-017" and board["calls"][0]["window_no"] == 3
+    )
+
+
+async def test_moving_up_to_the_threshold_is_told_once_and_a_stale_event_changes_nothing(
+    notifier: tuple[EventRouter, NotifierStore, Sealer],
+) -> None:
+    router, store, sealer = notifier
+    first = issued("t-uc-2", "А001", sealer, contact=None)
+    others = [issued(f"t-uc-{n}", f"А00{n}", sealer, position=n - 1, contact=PHONE) for n in range(3, 7)]
+    await deliver(router, first, *others)
+    await deliver(router, called("t-uc-2", "А001"))
+    position_told = [t for t in await templates(store) if t == "position_reached"]
+    assert position_told, await templates(store)
+    await deliver(router, called("t-uc-2", "А001"))  # the same call again: nobody moves
+    assert [t for t in await templates(store) if t == "position_reached"] == position_told
+    await deliver(router, first)  # a replayed issue of a ticket already called
+    assert await store.waiting.find_one({"_id": "t-uc-2"}) is None
