@@ -90,4 +90,4 @@ asyncapi:
 
 # The generated part of each service README: its contract (contract.py) and its module map.
 docs: asyncapi
-	$(PY) -m servicekit.contract catalog ticketing appointments feedback notifier
+	$(PY) -m servicekit.contract catalog ticketing appointments feedback notifier --flow docs/architecture.md

@@ -31,3 +31,9 @@ def test_a_wrong_declaration_is_reported() -> None:
     assert contract.consumed_by(app) == declared.consumed_types
     assert "boards" in contract.collections_of(app)
     assert contract.readme_with("# x\n\nold\n", "new\n") == "# x\n\nold\n\nnew\n"
+
+
+def test_the_architecture_page_shows_the_current_event_flow() -> None:
+    page = ROOT / "docs" / "architecture.md"
+    text = page.read_text()
+    assert contract.readme_with(text, contract.flow(SERVICES)) == text, f"run `make docs`: {page} is stale"

@@ -8,8 +8,9 @@ Each service declares in `<service>/contract.py`:
 
 `check(service)` compares them with the service as built (`create_app`): the router's event types,
 the contracts registry, and the collections its stores hold. `python -m servicekit.contract
-<service>... [--check]` writes (or checks) the generated part of `services/<service>/README.md`: the
-contract as tables and the module map, from each module's docstring.
+<service>... [--flow docs/architecture.md] [--check]` writes (or checks) the generated part of
+`services/<service>/README.md` (the contract as tables, and the module map from each module's
+docstring) and the system's event-flow table.
 """
 
 from __future__ import annotations
@@ -170,6 +171,20 @@ def render(service: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def flow(services: list[str]) -> str:
+    """The event-flow table of the whole system: each event, its topic, who emits, who consumes."""
+    contracts = [load(service) for service in services]
+    rows = ["| event | topic | emitted by | consumed by |", "|---|---|---|---|"]
+    for event_type in sorted(REGISTRY):
+        emitters = [c.service for c in contracts if event_type in c.emitted_types]
+        consumers = [c.service for c in contracts if event_type in c.consumed_types]
+        source = ", ".join(emitters) or f"outside ({event_type.split('.')[0]})"
+        rows.append(
+            f"| `{event_type}` | `{REGISTRY[event_type].TOPIC}` | {source} | {', '.join(consumers) or '—'} |"
+        )
+    return "\n".join([BEGIN, *rows, END]) + "\n"
+
+
 def readme_with(text: str, section: str) -> str:
     """The README with its generated part replaced (appended when it has none yet)."""
     if BEGIN in text:
@@ -184,12 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("services", nargs="+")
     parser.add_argument("--root", default="services", help="where services/<service>/README.md live")
     parser.add_argument("--check", action="store_true", help="fail when a README is out of date")
+    parser.add_argument("--flow", help="a Markdown file whose generated part is the event-flow table")
     args = parser.parse_args(argv)
     stale = []
-    for service in args.services:
-        readme = Path(args.root) / service / "README.md"
-        text = readme.read_text() if readme.exists() else f"# {service}\n"
-        fresh = readme_with(text, render(service))
+    pages = [(Path(args.root) / service / "README.md", render(service)) for service in args.services]
+    if args.flow:
+        pages.append((Path(args.flow), flow(args.services)))
+    for readme, section in pages:
+        text = readme.read_text() if readme.exists() else f"# {readme.parent.name}\n"
+        fresh = readme_with(text, section)
         if fresh != text:
             if args.check:
                 stale.append(str(readme))
