@@ -163,6 +163,7 @@ class System:
             subprocess.run([str(ROOT / "deploy/local/web.sh"), "down"], check=False)
         if self.started_services:
             subprocess.run([str(ROOT / "deploy/local/services.sh"), "down"], check=False)
+            mongo: MongoClient[dict[str, Any]]
             with MongoClient(MONGO_URL, serverSelectionTimeoutMS=5000) as mongo:
                 for database in TEST_DATABASES.values():
                     mongo.drop_database(database)

@@ -475,7 +475,7 @@ class Appointments:
     async def forget_past_contacts(self) -> int:
         """Bookings whose local day ended `contact_retention_days` ago lose name and contact (the
         job looks back RETENTION_LOOKBACK_DAYS, so a long outage still catches up)."""
-        newest = (self.clock() - timedelta(days=self.settings.contact_retention_days + 1)).date()
+        newest = (self.clock.now() - timedelta(days=self.settings.contact_retention_days + 1)).date()
         forgotten = 0
         for back in range(RETENTION_LOOKBACK_DAYS):
             for doc in await self.store.on_day(newest - timedelta(days=back)):
@@ -489,7 +489,7 @@ class Appointments:
         def decide(current: Document) -> Decision:
             if all(current.get(field) is None for field in PERSONAL_FIELDS):
                 return None
-            return {**dict.fromkeys(PERSONAL_FIELDS), "personal_data_erased_at": self.clock()}, []
+            return {**dict.fromkeys(PERSONAL_FIELDS), "personal_data_erased_at": self.clock.now()}, []
 
         _, changed = await self._change(appointment_id, decide)
         return int(changed)

@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import FastAPI
 from notifier.main import create_app
 from servicekit.sealing import Sealer
-from servicekit.testing import running
+from servicekit.testing import Publisher, eventually, running
 
-from .conftest import Publisher, SmsGateway, eventually
+from .conftest import SmsGateway
 from .test_notifier_on_real_kafka import OFFICE, PHONE, called, issued, publish_catalog, settings_for
 from .test_stale_ticket_events_on_real_kafka import completed
 
