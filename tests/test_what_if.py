@@ -1,4 +1,4 @@
-"""The what-if simulator (bench/simday.py): exact waits on a hand-checked day, and more windows never hurt."""
+"""The what-if simulator (testbed.simday): exact waits on a hand-checked day, and more windows never hurt."""
 
 from __future__ import annotations
 

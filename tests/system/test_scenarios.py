@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from contracts import Envelope
 from servicekit.sealing import Unsealer
-from servicekit.testing import EventProbe
-from testbed.harness import Api, Office, System, wait_until
+from servicekit.testing import EventProbe, eventually
+from testbed.harness import Api, Office, System
 
 EVENT_TOPICS = ("ticketing.ticket", "ticketing.window", "appointments.appointment", "feedback.feedback")
 
@@ -55,7 +55,7 @@ async def test_walk_in_visit_ends_in_a_rating_counted_in_the_kpis(
         board = (await api.call("GET", f"{system.url('notifier')}/boards/{office.office_id}")).json()
         return any(c["ticket_id"] == ticket["ticket_id"] and c["window_no"] == 1 for c in board["calls"])
 
-    await wait_until(board_shows_the_call, "the hall board to show the call")
+    await eventually(board_shows_the_call, what="the hall board to show the call")
 
     requested = await events.wait_for(
         of_ticket(ticket["ticket_id"], "feedback.FeedbackRequested"), timeout=30
@@ -81,7 +81,7 @@ async def test_walk_in_visit_ends_in_a_rating_counted_in_the_kpis(
         numbers = await kpis(api, office)
         return bool(numbers["served_visits"] == 1 and numbers["ratings"] == 1)
 
-    await wait_until(rating_in_kpis, "the KPIs to count the served visit and its rating")
+    await eventually(rating_in_kpis, what="the KPIs to count the served visit and its rating")
     numbers = await kpis(api, office)
     assert numbers["visits"] == 1 and numbers["rating_mean"] == 5
 
@@ -145,7 +145,7 @@ async def test_appointment_ticket_is_called_before_walk_ins_and_fulfils_the_book
         state = await api.call("GET", f"{appointments}/appointments/by-token/{booking['token']}")
         return state.status_code == 200 and state.json()["state"] == "fulfilled"
 
-    await wait_until(booking_fulfilled, "the booking to show as fulfilled")
+    await eventually(booking_fulfilled, what="the booking to show as fulfilled")
 
 
 async def test_transfer_moves_the_ticket_to_a_window_of_the_other_zone(
@@ -193,7 +193,7 @@ async def test_no_show_after_a_recall_frees_the_window_for_the_next_citizen(
     async def no_show_counted() -> bool:
         return bool((await kpis(api, office))["no_shows"] == before + 1)
 
-    await wait_until(no_show_counted, "the KPIs to count the no-show")
+    await eventually(no_show_counted, what="the KPIs to count the no-show")
 
 
 async def test_two_offices_share_the_topics_keyed_by_office_with_separate_kpis(
@@ -220,7 +220,7 @@ async def test_two_offices_share_the_topics_keyed_by_office_with_separate_kpis(
     async def separate_kpis() -> bool:
         return [(await kpis(api, o))["served_visits"] for o in (first, second)] == [2, 1]
 
-    await wait_until(separate_kpis, "each office's KPIs to count only its own visits")
+    await eventually(separate_kpis, what="each office's KPIs to count only its own visits")
 
 
 async def test_a_consumer_joining_late_reads_every_ticket_issued_from_the_beginning(

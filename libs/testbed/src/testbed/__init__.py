@@ -9,4 +9,16 @@
 
 from pathlib import Path
 
+from contracts.catalog import ServicePublished
+from contracts.samples import sample_service
+
 ROOT = Path(__file__).resolve().parents[4]  # the repository (the package is installed editable)
+
+
+def two_services(office_id: str, service_id: str, other_service_id: str) -> list[ServicePublished]:
+    """The two services of a test office: one with an online alternative in zone z1 (letter А),
+    one without in zone z3 (letter Б)."""
+    return [
+        sample_service(service_id, letter="А", office_id=office_id, zone_id="z1"),
+        sample_service(other_service_id, letter="Б", office_id=office_id, zone_id="z3", online=False),
+    ]

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from contracts.samples import sample_office, sample_service
+from contracts.samples import sample_office
 from pymongo import MongoClient
 
-from testbed import ROOT
+from testbed import ROOT, two_services
 
 VAR = Path(os.environ.get("ONEWINDOW_VAR", ROOT / "var"))
 BASE_URL = os.environ.get("ONEWINDOW_WEB_URL", "http://127.0.0.1:8080")
@@ -290,12 +290,7 @@ def create_test_office(password: str, office_id: str | None = None) -> OfficeUnd
         }
         created = _api(client, "POST", "/catalog/admin/offices", admin, json={"office_id": office_id, **spec})
         assert created.status_code in (201, 409), created.text
-        services = [
-            sample_service(office.service_id, letter="А", office_id=office_id, zone_id="z1"),
-            sample_service(
-                office.other_service_id, letter="Б", office_id=office_id, zone_id="z3", online=False
-            ),
-        ]
+        services = two_services(office_id, office.service_id, office.other_service_id)
         for service in services:
             body = service.model_dump(mode="json", exclude={"service_id", "version"})
             body["code"] = service.service_id.upper()

@@ -16,20 +16,19 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
-from contracts.samples import sample_office, sample_service
+from contracts.samples import sample_office
 from contracts.topics import create_topics
 from pymongo import AsyncMongoClient
 from servicekit.auth import issue_token
 from servicekit.sealing import generate_keypair
 
-from testbed import ROOT
+from testbed import ROOT, two_services
 from testbed.kafka_cluster import KafkaCluster
 
 SERVICES = ("catalog", "ticketing", "appointments", "feedback", "notifier")
@@ -317,12 +316,7 @@ class Api:
             "POST", f"{catalog}/admin/offices", role="admin", json={"office_id": office_id, **spec}
         )
         assert made.status_code == 201, made.text
-        services = [
-            sample_service(office.service_id, letter="А", office_id=office_id, zone_id="z1"),
-            sample_service(
-                office.other_service_id, letter="Б", office_id=office_id, zone_id="z3", online=False
-            ),
-        ]
+        services = two_services(office_id, office.service_id, office.other_service_id)
         for service in services:
             body = service.model_dump(mode="json", exclude={"service_id", "version"})
             made = await self.call(
@@ -430,12 +424,3 @@ class Api:
             office_id=office.office_id,
             params=params,
         )
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 30) -> None:
-    """Poll an async check until it holds (an endpoint catching up with the event stream)."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.2)

@@ -115,7 +115,8 @@ class KafkaCluster:
     restart = start
 
     def pid(self, node: int) -> int:
-        return int((self.var / "run" / f"kafka-{node}.pid").read_text().strip())
+        name = "kafka.pid" if self.brokers == 1 else f"kafka-{node}.pid"  # as infra.sh names them
+        return int((self.var / "run" / name).read_text().strip())
 
     async def kill(self, node: int, timeout: float = 10) -> None:
         """kill -9 node `node` (1-based) and wait until it is gone: no shutdown, no flush."""
@@ -157,7 +158,8 @@ class KafkaCluster:
         shutil.rmtree(self.var, ignore_errors=True)
 
     def logs(self) -> list[Path]:
-        return sorted((self.var / "log").glob("kafka-*/kafka.log"))
+        log = self.var / "log"
+        return sorted([*log.glob("kafka-*/kafka.log"), *log.glob("kafka.out")])
 
     # ---- the cluster's view
 

@@ -40,9 +40,7 @@ async def notifier() -> tuple[EventRouter, NotifierStore, Sealer]:
     store, catalog = NotifierStore(db), CatalogView(db)
     await store.ensure_indexes()
     await feed(catalog, sample_office(OFFICE, all_day=True), sample_service(office_id=OFFICE))
-    settings = Settings.model_validate(
-        {"private_key": private, "quiet_hours": "", "night_hours": ""}
-    )
+    settings = Settings.model_validate({"private_key": private, "quiet_hours": "", "night_hours": ""})
     clock = ManualClock(datetime.now(UTC))
     keys = Keys(settings)
     dispatcher = Dispatcher(store, settings, {"sms": Unused(), "email": Unused()}, clock, keys)

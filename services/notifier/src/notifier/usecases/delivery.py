@@ -217,22 +217,8 @@ class Dispatcher:
         }
 
     async def _finish_sent(self, doc: Document, attempts: int) -> None:
-        event = self.emitter.event(
-            NotificationSent(**self._payload(doc), attempts=attempts),
-            office_id=doc["office_id"],
-            aggregate_id=doc["notification_id"],
-            aggregate_version=int(doc["rev"]) + 1,
-            correlation_id=doc["correlation_id"],
-            causation_id=doc["cause_event_id"],
-        )
-        state = {
-            "status": "sent",
-            "attempts": attempts,
-            "sent_at": self.clock.now(),
-            "address_sealed": None,
-            "text_sealed": None,
-        }
-        await self.store.deliveries.commit(doc, state, [event])
+        event = NotificationSent(**self._payload(doc), attempts=attempts)
+        await self._finish(doc, event, {"status": "sent", "attempts": attempts, "sent_at": self.clock.now()})
         log.info(
             "notification sent",
             template=doc["template"],
@@ -242,22 +228,8 @@ class Dispatcher:
         )
 
     async def _finish_failed(self, doc: Document, attempts: int, error: str) -> None:
-        event = self.emitter.event(
-            NotificationFailed(**self._payload(doc), attempts=attempts, error=error[:500]),
-            office_id=doc["office_id"],
-            aggregate_id=doc["notification_id"],
-            aggregate_version=int(doc["rev"]) + 1,
-            correlation_id=doc["correlation_id"],
-            causation_id=doc["cause_event_id"],
-        )
-        state = {
-            "status": "failed",
-            "attempts": attempts,
-            "last_error": error[:500],
-            "address_sealed": None,
-            "text_sealed": None,
-        }
-        await self.store.deliveries.commit(doc, state, [event])
+        event = NotificationFailed(**self._payload(doc), attempts=attempts, error=error[:500])
+        await self._finish(doc, event, {"status": "failed", "attempts": attempts, "last_error": error[:500]})
         log.error(
             "notification failed",
             template=doc["template"],
@@ -266,3 +238,18 @@ class Dispatcher:
             error=error[:300],
             recipient_ref=doc["recipient_ref"],
         )
+
+    async def _finish(
+        self, doc: Document, data: NotificationSent | NotificationFailed, state: dict[str, object]
+    ) -> None:
+        """The delivery's last revision, with its outcome event; address and text erased."""
+        event = self.emitter.event(
+            data,
+            office_id=doc["office_id"],
+            aggregate_id=doc["notification_id"],
+            aggregate_version=int(doc["rev"]) + 1,
+            correlation_id=doc["correlation_id"],
+            causation_id=doc["cause_event_id"],
+        )
+        erased = {"address_sealed": None, "text_sealed": None}
+        await self.store.deliveries.commit(doc, {**state, **erased}, [event])
