@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import os
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,13 +31,12 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
+from run_all import OFFICE, RESULTS, pipeline_events, produce, wait_lag_zero
+from servicekit.sealing import Sealer
+from testbed.harness import Instance, System, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 
-from run_all import OFFICE, RESULTS, pipeline_events, produce, wait_lag_zero  # noqa: E402
-from servicekit.sealing import Sealer  # noqa: E402
-from tests.system.harness import Instance, System, free_port  # noqa: E402
 
 PHONE = "+79990000000"  # a made-up number: the log channel masks it anyway
 CONTACT_EVERY = 10

@@ -9,8 +9,9 @@ import time
 
 import pytest
 from playwright.sync_api import BrowserContext, expect
-from system import VAR, OfficeUnderTest, SmsInbox, System
-from test_citizen_journey import take_ticket_at_kiosk
+from testbed.browser import VAR, OfficeUnderTest, SmsInbox, System
+
+from .test_citizen_journey import take_ticket_at_kiosk
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
-from system import (
+from testbed.browser import (
     BASE_URL,
     OfficeUnderTest,
     System,
@@ -18,7 +18,8 @@ from system import (
     screenshot,
     wait_until,
 )
-from test_citizen_journey import sign_in
+
+from .test_citizen_journey import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,13 @@ from contracts import catalog
 CONSUMES = ()
 
 # the events it publishes, through its outbox or its office log
-EMITS = (catalog.AuditRecorded, catalog.OfficeConfigured, catalog.ServicePublished, catalog.ServiceRetired)
+EMITS = (
+    catalog.AuditRecorded,
+    catalog.OfficeAlertRecipientsSet,
+    catalog.OfficeConfigured,
+    catalog.ServicePublished,
+    catalog.ServiceRetired,
+)
 
 # the collections of its database (the kit's `_*` ones aside)
-OWNS = ("audit", "offices", "services", "staff")
+OWNS = ("audit", "office_settings", "offices", "services", "staff")

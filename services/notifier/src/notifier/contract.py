@@ -12,6 +12,7 @@ CONSUMES = (
     appointments.AppointmentFulfilled,
     appointments.AppointmentMissed,
     appointments.AppointmentRescheduled,
+    catalog.OfficeAlertRecipientsSet,
     catalog.OfficeConfigured,
     catalog.ServicePublished,
     catalog.ServiceRetired,
@@ -33,6 +34,7 @@ EMITS = (notifier.NotificationFailed, notifier.NotificationSent)
 
 # the collections of its database (the kit's `_*` ones aside)
 OWNS = (
+    "alert_recipients",
     "boards",
     "catalog_offices",
     "catalog_services",
@@ -40,6 +42,7 @@ OWNS = (
     "deliveries",
     "recipient_messages",
     "scheduled",
+    "supervision",
     "ticket_progress",
     "waiting",
 )
