@@ -85,6 +85,8 @@ INTERNAL_PATHS = [
     "/api/catalog/offices/%2e%2e/admin/staff",
     "/api/catalog/unknown/stream",
     "/api/ticketing/admin/stream",
+    "/admin/",
+    "/admin/admin.js",
 ]
 
 PUBLIC_PATHS = [
@@ -139,7 +141,7 @@ def test_public_paths_reach_their_service(front: Front, path: str) -> None:
 
 
 def test_the_internal_listener_reaches_metrics_and_admin(front: Front) -> None:
-    for path in ("/api/catalog/metrics", "/api/catalog/admin/staff", "/api/notifier/health/ready"):
+    for path in ("/api/catalog/metrics", "/api/catalog/admin/staff", "/api/notifier/health/ready", "/admin/"):
         assert not _blocked(httpx.get(f"{front.internal}{path}", timeout=10)), path
 
 

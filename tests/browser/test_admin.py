@@ -1,0 +1,72 @@
+"""Administration in Chromium, on the internal listener: the admin creates an operator, disables them;
+the operator can no longer sign in on the console; the audit log shows who did it, before and after."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from playwright.sync_api import Browser, expect
+from system import BASE_URL, INTERNAL_URL, OfficeUnderTest, screenshot, secrets_env
+from test_citizen_journey import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_admin_disables_an_operator_who_then_cannot_sign_in_and_the_audit_shows_it(
+    browser: Browser, office: OfficeUnderTest
+) -> None:
+    username = f"operator-{office.office_id}-x{secrets.token_hex(2)}"
+    password = f"pass-{secrets.token_urlsafe(12)}"
+    context = browser.new_context(viewport={"width": 1366, "height": 1000}, locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{INTERNAL_URL}/admin/?lang=en&office={office.office_id}")
+    sign_in(page, "admin", secrets_env()["ONEWINDOW_DEMO_PASSWORD_ADMIN"])
+    expect(page.locator("#office-pick")).to_have_value(office.office_id)
+
+    form = page.locator("#staff-form")
+    form.get_by_label("Account name").fill(username)
+    form.get_by_label("Role").select_option("operator")
+    form.get_by_label("First password").fill(password)
+    form.get_by_role("button", name="Create").click()
+    row = page.locator(f"#staff-rows tr[data-username='{username}']")
+    expect(row).to_have_attribute("data-disabled", "false")
+
+    console = context.new_page()
+    console.goto(f"{BASE_URL}/operator/?lang=en&office={office.office_id}")
+    sign_in(console, username, password)
+    expect(console.locator("#signout")).to_be_visible()  # signed in while enabled
+    console.locator("#signout").click()
+
+    row.get_by_role("button", name="Disable").click()
+    expect(row).to_have_attribute("data-disabled", "true")
+    expect(row).to_contain_text("Disabled")
+
+    sign_in(console, username, password)
+    expect(console.locator("#signin-form .form-error")).to_contain_text("wrong username or password")
+
+    audit = page.locator("#audit-rows")
+    disabled = audit.locator(f"tr[data-action='staff.disabled'][data-target='{username}']")
+    expect(disabled).to_contain_text("admin")
+    expect(disabled).to_contain_text('{"disabled":false}')
+    expect(disabled).to_contain_text('{"disabled":true}')
+    page.get_by_label("Action").select_option("staff.created")
+    page.locator("#audit-form").get_by_role("button", name="Show").click()
+    expect(audit.locator(f"tr[data-action='staff.created'][data-target='{username}']")).to_have_count(1)
+    expect(audit.locator("tr[data-action='staff.disabled']")).to_have_count(0)
+    expect(page.locator("#cutoff")).to_have_text(re.compile(r"^\d+$"))
+
+    # An office setting changed on the screen is audited with its before and after.
+    settings = page.locator("#settings-form")
+    settings.get_by_label("With an appointment, min").fill("6")
+    settings.get_by_role("button", name="Save").click()
+    expect(settings).to_have_attribute("data-saved", re.compile(r"\d+"))
+    page.get_by_label("Action").select_option("office.settings_changed")
+    page.locator("#audit-form").get_by_role("button", name="Show").click()
+    expect(audit.locator("tr[data-action='office.settings_changed']").first).to_contain_text(
+        '"appointment_max_wait_minutes":6'
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "admin.png")
+    context.close()

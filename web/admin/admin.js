@@ -1,0 +1,241 @@
+// Administration (served on the internal listener only, beside the admin API): the office's staff
+// (create, disable, enable, reset a password), its settings (wait targets, hours and breaks, alert
+// recipients; the ticket cut-off shown), and the audit log of every such change, with filters.
+
+import { api, ApiError } from "/assets/api.js";
+import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
+import { clearErrors, el, forgetStaff, guarded, showErrors, staffSession, wireSignIn } from "/assets/ui.js";
+
+const SCOPE = "admin";
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const $ = (id) => document.getElementById(id);
+const state = { session: null, officeId: null, office: null };
+
+function admin(path, options = {}) {
+  return api("catalog", `/admin${path}`, { ...options, token: state.session.access_token });
+}
+
+const officePath = () => `/offices/${encodeURIComponent(state.officeId)}`;
+
+// ------------------------------------------------------------------ staff
+
+async function loadStaff() {
+  const people = await admin("/staff", { query: { office_id: state.officeId } });
+  $("staff-rows").replaceChildren(...people.map((person) => {
+    const toggle = el("button", { type: "button", class: "secondary",
+      onclick: (event) => act(event.currentTarget, `/staff/${encodeURIComponent(person.username)}/${person.disabled ? "enable" : "disable"}`) },
+    t(person.disabled ? "ad.enable" : "ad.disable"));
+    const reset = el("button", { type: "button", class: "secondary",
+      onclick: (event) => resetPassword(event.currentTarget, person.username) }, t("ad.reset"));
+    return el("tr", { dataset: { username: person.username, disabled: String(person.disabled) } },
+      el("th", { scope: "row" }, person.username),
+      el("td", {}, t(`ad.role.${person.role}`)),
+      el("td", {}, el("span", { class: `badge ${person.disabled ? "warn" : "ok"}` }, t(person.disabled ? "ad.disabled" : "ad.active"))),
+      el("td", { class: "row" }, toggle, reset));
+  }));
+}
+
+async function act(button, path) {
+  await guarded(button, () => admin(path, { method: "POST" })).catch((error) => alertError(error));
+  await Promise.all([loadStaff(), loadAudit()]);
+}
+
+async function resetPassword(button, username) {
+  const result = await guarded(button, () => admin(`/staff/${encodeURIComponent(username)}/reset-password`, { method: "POST" }))
+    .catch((error) => alertError(error));
+  if (result) {
+    $("new-password").hidden = false;
+    $("new-password").textContent = t("ad.new_password", { user: username, password: result.password });
+  }
+  await loadAudit();
+}
+
+function alertError(error) {
+  $("new-password").hidden = false;
+  $("new-password").textContent = error.reason || String(error);
+}
+
+function wireStaffForm() {
+  const form = $("staff-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const data = new FormData(form);
+    try {
+      await guarded(form.querySelector("[type=submit]"), () => admin("/staff", { method: "POST", body: {
+        username: String(data.get("username")).trim(), password: String(data.get("password")),
+        role: String(data.get("role")), office_id: state.officeId,
+      } }));
+      form.reset();
+      await Promise.all([loadStaff(), loadAudit()]);
+    } catch (error) {
+      showErrors(form, error);
+    }
+  });
+}
+
+// ------------------------------------------------------------------ office settings
+
+function breaksText(day) {
+  return (day.breaks || []).map((b) => `${b.start}-${b.end}`).join(", ");
+}
+
+function renderSettings() {
+  const office = state.office.configuration;
+  const form = $("settings-form");
+  form.elements.max_wait_minutes.value = office.sla.max_wait_minutes;
+  form.elements.appointment_max_wait_minutes.value = office.sla.appointment_max_wait_minutes;
+  const byDay = new Map(office.hours.map((day) => [day.weekday, day]));
+  $("hours").replaceChildren(...DAYS.map((name, weekday) => {
+    const day = byDay.get(weekday);
+    return el("div", { class: "row hours-row", dataset: { weekday } },
+      el("span", { class: "day" }, t(`ad.day.${name}`)),
+      el("label", { class: "visually-hidden", for: `open-${weekday}` }, t("ad.opens")),
+      el("input", { id: `open-${weekday}`, name: `open-${weekday}`, value: day?.open || "", placeholder: "08:00", size: 5 }),
+      "–",
+      el("label", { class: "visually-hidden", for: `close-${weekday}` }, t("ad.closes")),
+      el("input", { id: `close-${weekday}`, name: `close-${weekday}`, value: day?.close || "", placeholder: "20:00", size: 5 }),
+      el("label", { for: `breaks-${weekday}` }, t("ad.breaks")),
+      el("input", { id: `breaks-${weekday}`, name: `breaks-${weekday}`, value: day ? breaksText(day) : "", placeholder: "13:00-14:00", size: 14 }));
+  }));
+  $("cutoff").textContent = String(office.issue_cutoff_minutes ?? 0);
+  $("windows").textContent = office.zones.map((zone) => `${pick(zone.name)}: ${t("ad.windows")} ${zone.windows.join(", ") || "—"}`).join(" · ");
+}
+
+function hoursFromForm(form) {
+  const hours = [];
+  for (let weekday = 0; weekday < 7; weekday += 1) {
+    const open = String(form.elements[`open-${weekday}`].value).trim();
+    const close = String(form.elements[`close-${weekday}`].value).trim();
+    if (!open && !close) continue;
+    const breaks = String(form.elements[`breaks-${weekday}`].value).split(",").map((s) => s.trim()).filter(Boolean)
+      .map((range) => { const [start, end] = range.split("-").map((s) => s.trim()); return { start, end }; });
+    hours.push({ weekday, open, close, breaks });
+  }
+  return hours;
+}
+
+function wireSettingsForm() {
+  const form = $("settings-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const office = state.office.configuration;
+    const { office_id: _id, version, retired: _retired, ...spec } = office;
+    const body = {
+      ...spec,
+      version,
+      sla: { ...office.sla, max_wait_minutes: Number(form.elements.max_wait_minutes.value),
+        appointment_max_wait_minutes: Number(form.elements.appointment_max_wait_minutes.value) },
+      hours: hoursFromForm(form),
+    };
+    try {
+      await guarded(form.querySelector("[type=submit]"), () => admin(officePath(), { method: "PUT", body }));
+      await Promise.all([loadOffice(), loadAudit()]);
+      form.dataset.saved = String(Date.now());
+    } catch (error) {
+      showErrors(form, error);
+    }
+  });
+  const recipients = $("recipients-form");
+  recipients.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(recipients);
+    const list = String(recipients.elements.recipients.value).split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+    try {
+      const saved = await guarded(recipients.querySelector("[type=submit]"), () =>
+        admin(`${officePath()}/alert-recipients`, { method: "PUT", body: { recipients: list } }));
+      recipients.elements.recipients.value = saved.recipients.join("\n");
+      recipients.dataset.saved = String(Date.now());
+      await loadAudit();
+    } catch (error) {
+      showErrors(recipients, error);
+    }
+  });
+}
+
+async function loadOffice() {
+  state.office = await api("catalog", officePath(), { query: { lang: lang() } });
+  renderSettings();
+  const recipients = await admin(`${officePath()}/alert-recipients`);
+  $("recipients").value = recipients.recipients.join("\n");
+}
+
+// ------------------------------------------------------------------ audit
+
+function shown(value) {
+  const text = JSON.stringify(value);
+  return text === "{}" ? "—" : text.length > 160 ? `${text.slice(0, 157)}…` : text;
+}
+
+async function loadAudit() {
+  const data = new FormData($("audit-form"));
+  const from = String(data.get("from") || "");
+  const entries = await admin("/audit", { query: {
+    office_id: state.officeId, action: data.get("action"), actor: data.get("actor"), target_id: data.get("target_id"),
+    from: from ? `${from}T00:00:00Z` : "",
+  } });
+  $("audit-rows").replaceChildren(...entries.map((entry) => el("tr", { dataset: { action: entry.action, target: entry.target_id } },
+    el("td", {}, new Date(entry.at).toLocaleString(lang())), el("td", {}, entry.actor),
+    el("td", {}, entry.action), el("td", {}, entry.target_id),
+    el("td", { class: "mono" }, shown(entry.before)), el("td", { class: "mono" }, shown(entry.after)))));
+}
+
+// ------------------------------------------------------------------ sign-in and office
+
+async function pickOffice() {
+  const offices = await api("catalog", "/offices", { query: { lang: lang() } });
+  const mine = state.session.office_id;
+  const list = mine ? offices.filter((o) => o.office_id === mine) : offices;
+  const asked = new URLSearchParams(location.search).get("office");
+  state.officeId = mine || (list.some((o) => o.office_id === asked) ? asked : list[0]?.office_id);
+  $("office-pick").replaceChildren(...list.map((o) => el("option", { value: o.office_id, selected: o.office_id === state.officeId }, pick(o.name))));
+  $("office-pick").disabled = Boolean(mine);
+}
+
+async function showOffice() {
+  await Promise.all([loadStaff(), loadOffice(), loadAudit()]);
+}
+
+function showScreens(visible) {
+  $("signin").hidden = visible;
+  for (const card of document.querySelectorAll(".dash")) card.hidden = !visible;
+  $("signout").hidden = !visible;
+}
+
+async function begin(session) {
+  if (session.role !== "admin") {
+    forgetStaff(SCOPE);
+    throw new ApiError(403, t("ad.only_admins"));
+  }
+  state.session = session;
+  $("who").textContent = session.username;
+  await pickOffice();
+  showScreens(true);
+  await showOffice();
+}
+
+function signOut() {
+  forgetStaff(SCOPE);
+  state.session = null;
+  $("who").textContent = "";
+  showScreens(false);
+}
+
+initI18n("admin");
+wireSignIn($("signin-form"), SCOPE, (session) => begin(session).catch((e) => { showScreens(false); showErrors($("signin-form"), e); }));
+wireStaffForm();
+wireSettingsForm();
+$("audit-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(event.submitter || $("audit-form").querySelector("[type=submit]"), loadAudit).catch((e) => showErrors($("audit-form"), e));
+});
+$("office-pick").addEventListener("change", (event) => {
+  state.officeId = event.target.value;
+  showOffice().catch(() => {});
+});
+$("signout").addEventListener("click", signOut);
+onLangChange(() => state.session && showOffice().catch(() => {}));
+const existing = staffSession(SCOPE);
+if (existing) begin(existing).catch(() => signOut());
+else showScreens(false);
