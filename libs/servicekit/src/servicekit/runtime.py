@@ -268,16 +268,10 @@ class ServiceRuntime:
             registry=self.registry,
         )
 
-        class Measure:
-            """Requests and latency per route; plain ASGI (BaseHTTPMiddleware costs a task per request)."""
+        class Measure(HttpMiddleware):
+            """Requests and latency per route."""
 
-            def __init__(self, app: Any) -> None:
-                self.app = app
-
-            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-                if scope["type"] != "http":
-                    await self.app(scope, receive, send)
-                    return
+            async def http(self, scope: Any, receive: Any, send: Any) -> None:
                 started = time.perf_counter()
                 status = [500]
 
@@ -296,6 +290,23 @@ class ServiceRuntime:
         app.add_middleware(Measure)
 
 
+class HttpMiddleware:
+    """Plain ASGI middleware that acts on HTTP requests only (lifespan and websockets pass through);
+    BaseHTTPMiddleware would cost a task per request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        raise NotImplementedError
+
+
 class BodyTooLarge(StarletteHTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body is larger than {limit} bytes")
@@ -306,14 +317,8 @@ def limit_body_size(app: FastAPI, limit: int) -> None:
     says so, else as soon as the streamed body passes it (the route's read raises, FastAPI keeps the
     HTTPException and the error handler answers JSON)."""
 
-    class LimitBody:
-        def __init__(self, app: Any) -> None:
-            self.app = app
-
-        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] != "http":
-                await self.app(scope, receive, send)
-                return
+    class LimitBody(HttpMiddleware):
+        async def http(self, scope: Any, receive: Any, send: Any) -> None:
             declared = dict(scope["headers"]).get(b"content-length", b"")
             if declared.isdigit() and int(declared) > limit:
                 reason = BodyTooLarge(limit).detail
