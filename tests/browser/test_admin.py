@@ -8,8 +8,9 @@ import secrets
 
 import pytest
 from playwright.sync_api import Browser, expect
-from system import BASE_URL, INTERNAL_URL, OfficeUnderTest, screenshot, secrets_env
-from test_citizen_journey import sign_in
+from testbed.browser import BASE_URL, INTERNAL_URL, OfficeUnderTest, screenshot, secrets_env
+
+from .test_citizen_journey import sign_in
 
 pytestmark = pytest.mark.browser
 
