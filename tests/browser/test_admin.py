@@ -6,13 +6,10 @@ from __future__ import annotations
 import re
 import secrets
 
-import pytest
 from playwright.sync_api import Browser, expect
 from testbed.browser import BASE_URL, INTERNAL_URL, OfficeUnderTest, screenshot, secrets_env
 
 from .test_citizen_journey import sign_in
-
-pytestmark = pytest.mark.browser
 
 
 def test_an_admin_disables_an_operator_who_then_cannot_sign_in_and_the_audit_shows_it(

@@ -7,13 +7,10 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from playwright.sync_api import BrowserContext, expect
 from testbed.browser import VAR, OfficeUnderTest, SmsInbox, System
 
 from .test_citizen_journey import take_ticket_at_kiosk
-
-pytestmark = pytest.mark.browser
 
 
 def test_no_log_holds_a_citizen_token_after_a_journey(

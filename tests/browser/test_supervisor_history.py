@@ -9,14 +9,11 @@ import re
 from datetime import UTC, datetime, time, timedelta
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, expect
 from testbed.browser import BASE_URL, OfficeUnderTest, System, screenshot
 
 from .past import KAZAN, PastVisit, last_week, online_application, publish, visit_events
 from .test_citizen_journey import sign_in
-
-pytestmark = pytest.mark.browser
 
 
 def staff_refs(office: OfficeUnderTest) -> dict[str, str]:

@@ -21,8 +21,6 @@ from testbed.browser import (
 
 from .test_citizen_journey import sign_in
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="module")
 def busy_office(system: System) -> Iterator[OfficeUnderTest]:
