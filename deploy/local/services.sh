@@ -7,6 +7,8 @@
 #
 # Ports: catalog 8001, ticketing 8002 (+ replicas 8012, 8022 with TICKETING_REPLICAS=2|3),
 # appointments 8003, feedback 8004, notifier 8005. Logs in var/log/<service>.log.
+# ONEWINDOW_KAFKA_SECURE=1: each service signs in to the Kafka of `infra.sh up --secure` as its own
+# principal (SASL_SSL, passwords and CA from var/kafka-secure/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VAR="${ONEWINDOW_VAR:-$ROOT/var}"
@@ -24,11 +26,24 @@ instances() {
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+SECURE_DIR="$VAR/kafka-secure"
+kafka_principal() { # kafka_principal NAME: NAME's Kafka sign-in settings (none unless ONEWINDOW_KAFKA_SECURE=1)
+  [[ "${ONEWINDOW_KAFKA_SECURE:-0}" == 1 ]] || return 0
+  local var; var="ONEWINDOW_KAFKA_PASSWORD_$(echo "$1" | tr a-z A-Z)"
+  echo "ONEWINDOW_KAFKA_SASL_USERNAME=$1 ONEWINDOW_KAFKA_SASL_PASSWORD=${!var}" \
+    "ONEWINDOW_KAFKA_USE_SSL=true ONEWINDOW_KAFKA_SSL_CAFILE=$SECURE_DIR/ca.pem"
+}
+
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 up() {
   local secrets; secrets="$("$ROOT/deploy/local/secrets.sh")"
   set -a; . "$secrets"; set +a
+  if [[ "${ONEWINDOW_KAFKA_SECURE:-0}" == 1 ]]; then
+    [[ -s "$SECURE_DIR/credentials.env" ]] \
+      || { echo "services.sh: error: no $SECURE_DIR/credentials.env: run deploy/local/infra.sh up --secure first" >&2; exit 1; }
+    set -a; . "$SECURE_DIR/credentials.env"; set +a
+  fi
   local name port upper pidfile
   while read -r name port; do
     pidfile="$RUN_DIR/$name-$port.pid"
@@ -38,7 +53,8 @@ up() {
       exit 1
     fi
     upper="$(echo "$name" | tr a-z A-Z)"
-    env "${upper}_HTTP_PORT=$port" "${upper}_HTTP_HOST=${ONEWINDOW_HTTP_HOST:-127.0.0.1}" \
+    # shellcheck disable=SC2046  # kafka_principal's words are NAME=VALUE pairs without spaces
+    env $(kafka_principal "$name") "${upper}_HTTP_PORT=$port" "${upper}_HTTP_HOST=${ONEWINDOW_HTTP_HOST:-127.0.0.1}" \
       "${upper}_REPLICA=$port" \
       nohup "$ROOT/.venv/bin/python" -m "$name" >>"$LOG_DIR/$name-$port.log" 2>&1 &
     echo $! >"$pidfile"
@@ -61,7 +77,8 @@ up() {
   done < <(instances)
   # The demo catalog (idempotent: a second run creates nothing).
   if [ "${ONEWINDOW_SKIP_SEED:-0}" != 1 ]; then
-    "$ROOT/.venv/bin/python" -m catalog.seed >>"$LOG_DIR/seed.log" 2>&1 \
+    # shellcheck disable=SC2046
+    env $(kafka_principal catalog) "$ROOT/.venv/bin/python" -m catalog.seed >>"$LOG_DIR/seed.log" 2>&1 \
       || { echo "services.sh: error: catalog seed failed; see $LOG_DIR/seed.log" >&2; exit 1; }
     echo "services.sh: demo catalog loaded (staff password in $secrets)"
   fi
