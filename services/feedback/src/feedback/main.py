@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     runtime.on_start.append(store.ensure_indexes)
     feedback = Feedback(store, settings, clock)
     runtime.consume(build_event_router(feedback), group_id=settings.consumer_group or None)
+    runtime.every(3600, feedback.forget_old_texts)
     app = runtime.create_app(
         title="OneWindow feedback",
         description="Visit ratings, low-rating alerts and the office's numbers, built from the event stream.",

@@ -21,5 +21,8 @@ class Settings(ServiceSettings):
     consumer_group: str = ""
     # A window's rating screen offers the visit completed there for this many minutes.
     window_rating_minutes: int = 10
+    # Free text people wrote (a rating's comment, a supervisor's note on an alert) is forgotten this
+    # many days after it was written; ratings, tags and the numbers stay (docs/privacy.md).
+    text_retention_days: int = 90
     # Longest period one CSV export may cover (each day is computed from raw visit facts).
     max_export_days: int = 92

@@ -27,9 +27,23 @@ class FeedbackStore:
         self.ratings = db["ratings"]
         self.windows = db["windows"]
         self.online_applications = db["online_applications"]
+        # One marker per free text written (a comment, a note), by the day it was written: the
+        # retention job reads a few days by equality, never the whole requests collection.
+        self.text_markers = db["text_markers"]
         self.catalog = CatalogView(db)
 
+    async def mark_text(self, kind: str, aggregate_id: str, written: date) -> None:
+        marker = {"_id": f"{kind}:{aggregate_id}", "kind": kind, "day": written.isoformat()}
+        await self.text_markers.replace_one({"_id": marker["_id"]}, marker, upsert=True)
+
+    async def texts_written_on(self, day: date) -> list[Document]:
+        return [doc async for doc in self.text_markers.find({"day": day.isoformat()})]
+
+    async def forget_marker(self, marker_id: str) -> None:
+        await self.text_markers.delete_one({"_id": marker_id})
+
     async def ensure_indexes(self) -> None:
+        await self.text_markers.create_index([("day", ASCENDING)])
         await self.requests.collection.create_index([("token_digest", ASCENDING)], unique=True)
         await self.requests.collection.create_index([("ticket_token_digest", ASCENDING)])
         await self.requests.collection.create_index([("office_id", ASCENDING), ("window_no", ASCENDING)])

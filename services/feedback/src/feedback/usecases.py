@@ -7,6 +7,7 @@ Routes (`api.py`) and handlers (`handlers.py`) only translate to these calls.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from feedback.settings import Settings
 from feedback.store import FeedbackStore
 
 log = get_logger("feedback.handlers")
+TEXT_LOOKBACK_DAYS = 30
 
 WINDOW_STATE = {
     WindowOpened.EVENT_TYPE: "open",
@@ -323,7 +325,32 @@ class Feedback:
             )
             return state, [event]
 
-        return await self.store.requests.change(request_id, decide)
+        given = await self.store.requests.change(request_id, decide)
+        if given.get("comment"):
+            await self.store.mark_text("requests", request_id, self.clock.now().date())
+        return given
+
+    async def forget_old_texts(self) -> int:
+        """Comments and alert notes written `text_retention_days` ago are erased (looking back
+        TEXT_LOOKBACK_DAYS more, so an outage catches up); the rating, tags and numbers stay."""
+        now = self.clock.now()
+        newest = (now - timedelta(days=self.settings.text_retention_days)).date()
+        forgotten = 0
+        for back in range(TEXT_LOOKBACK_DAYS):
+            for marker in await self.store.texts_written_on(newest - timedelta(days=back)):
+                kind, aggregate_id = str(marker["kind"]), str(marker["_id"]).split(":", 1)[1]
+                store, field = (
+                    (self.store.requests, "comment") if kind == "requests" else (self.store.alerts, "note")
+                )
+
+                def decide(current: Document, field: str = field) -> tuple[Document, list[Any]]:
+                    return {field: None, "text_forgotten_at": now}, []
+
+                with contextlib.suppress(NotFound):
+                    await store.change(aggregate_id, decide)
+                    forgotten += 1
+                await self.store.forget_marker(str(marker["_id"]))
+        return forgotten
 
     # ------------------------------------------------------------ supervisors: alerts
 
@@ -354,7 +381,9 @@ class Feedback:
             )
             return state, [event]
 
-        return await self.store.alerts.change(alert_id, decide)
+        resolved = await self.store.alerts.change(alert_id, decide)
+        await self.store.mark_text("alerts", alert_id, self.clock.now().date())
+        return resolved
 
 
 # ---------------------------------------------------------------- the office's numbers
