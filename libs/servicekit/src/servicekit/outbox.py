@@ -10,16 +10,23 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from contracts import Envelope
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from servicekit.clock import SYSTEM_CLOCK
-from servicekit.store import AggregateStore, Document
+from servicekit.store import INSTANCE, AggregateStore, Document
 
 log = structlog.get_logger("servicekit.outbox")
+# Relays say they are alive here (one small document per process, every HEARTBEAT_SECONDS from a
+# task of its own, so a long sweep or relay backlog does not silence it); a writer not heard of
+# for ALIVE_SECONDS is taken for dead and its entries are anyone's to publish.
+RELAYS = "_relays"
+HEARTBEAT_SECONDS = 2.0
+ALIVE_SECONDS = 30.0
 
 Publish = Callable[[Envelope], Awaitable[None]]
 
@@ -50,6 +57,7 @@ class OutboxRelay:
         # The sweep is for what a crash left behind: anything younger is the writing replica's to
         # send (and clear, after clear_after_seconds), so a sweep never doubles normal traffic.
         self.sweep_min_age_seconds = 15.0
+        self._others_alive: set[str] = set()  # other processes whose relays were heard lately
         self.backlog_counts: dict[str, int] = {}
         self.published_total = Counter(
             "onewindow_outbox_published_total", "Events published from the outbox", registry=registry
@@ -77,9 +85,12 @@ class OutboxRelay:
     async def start(self, workers: int = 4) -> None:
         for store in self.stores.values():
             await store.ensure_indexes()
+        with contextlib.suppress(Exception):
+            await self.heartbeat()
         self._tasks = [asyncio.create_task(self._work(), name=f"outbox-relay-{i}") for i in range(workers)]
         self._tasks.append(asyncio.create_task(self._sweep_forever(), name="outbox-sweeper"))
         self._tasks.append(asyncio.create_task(self._clear_forever(), name="outbox-clearer"))
+        self._tasks.append(asyncio.create_task(self._heartbeat_forever(), name="outbox-heartbeat"))
 
     async def stop(self) -> None:
         """Flush what is queued, clear what was published, then stop."""
@@ -133,6 +144,11 @@ class OutboxRelay:
         for entry in doc.get("outbox", []):
             if entry["event_id"] in store.published:
                 continue
+            if min_age_seconds and entry.get("by") in self._others_alive:
+                # Written by another replica that is alive: its relay sends it (it may be behind,
+                # under load, by more than the sweep's age limit); sending it here too would make
+                # a duplicate. Its entries become anyone's once it stops being heard of.
+                return sent
             if min_age_seconds and datetime.fromisoformat(entry["event"]["occurred_at"]) > newest_allowed:
                 # Fresh: the relay of the replica that wrote it is sending it right now; a sweep
                 # that sent it too would only make a duplicate. The next sweep takes it if it stays
@@ -180,6 +196,7 @@ class OutboxRelay:
         One aggregate that cannot be published (its partition unavailable) does not hold up the others.
         """
         min_age = self.sweep_min_age_seconds if min_age_seconds is None else min_age_seconds
+        self._others_alive = await self.others_alive()
         sent = 0
         failures = 0
         for name, store in self.stores.items():
@@ -203,6 +220,44 @@ class OutboxRelay:
             self.sweep_failures.inc(failures)
         return sent
 
+    def _relays(self) -> Any:
+        return next(iter(self.stores.values())).db[RELAYS] if self.stores else None
+
+    async def heartbeat(self) -> None:
+        """Say this process's relay is alive."""
+        relays = self._relays()
+        if relays is not None:
+            now = SYSTEM_CLOCK.now()
+            await relays.replace_one({"_id": INSTANCE}, {"_id": INSTANCE, "at": now}, upsert=True)
+
+    async def _heartbeat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await self.heartbeat()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("outbox heartbeat failed", error=repr(error))
+
+    async def others_alive(self) -> set[str]:
+        """The other processes whose relays were heard of lately (their instance ids)."""
+        relays = self._relays()
+        if relays is None:
+            return set()
+        alive_since = SYSTEM_CLOCK.now() - timedelta(seconds=ALIVE_SECONDS)
+        heard = {str(doc["_id"]): doc["at"] async for doc in relays.find({})}
+        return {
+            instance
+            for instance, at in heard.items()
+            if (at if at.tzinfo else at.replace(tzinfo=UTC)) >= alive_since and instance != INSTANCE
+        }
+
+    async def _forget_dead_relays(self) -> None:
+        relays = self._relays()
+        if relays is not None:
+            await relays.delete_many({"at": {"$lt": SYSTEM_CLOCK.now() - timedelta(hours=1)}})
+
     async def _sweep_forever(self) -> None:
         rounds = 0
         while True:
@@ -213,6 +268,7 @@ class OutboxRelay:
                 if rounds % 30 == 0:  # claims only matter when a writer died: look rarely
                     for store in self.stores.values():
                         await store.sweep_claims()
+                    await self._forget_dead_relays()
             except asyncio.CancelledError:
                 raise
             except Exception as error:

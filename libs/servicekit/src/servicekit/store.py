@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -88,8 +89,13 @@ async def gather_bounded(calls: Iterable[Awaitable[T]], limit: int = READ_CONCUR
     return list(await asyncio.gather(*(one(call) for call in calls)))
 
 
+# This process, as the writer of outbox entries: another replica's sweep leaves an entry to its
+# writer while the writer's relay is alive (servicekit.outbox), so replicas never both publish it.
+INSTANCE = uuid.uuid4().hex
+
+
 def _outbox_entry(envelope: Envelope) -> Document:
-    return {"event_id": str(envelope.event_id), "event": envelope.model_dump(mode="json")}
+    return {"event_id": str(envelope.event_id), "event": envelope.model_dump(mode="json"), "by": INSTANCE}
 
 
 class AggregateStore:
