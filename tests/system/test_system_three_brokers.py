@@ -34,7 +34,6 @@ from testbed.harness import Api, Office, System
 from testbed.kafka_cluster import KafkaCluster
 
 pytestmark = [
-    pytest.mark.system,
     pytest.mark.timeout(600),
     # Deselected by default (pyproject addopts): `uv run pytest -m failover tests/system`.
     pytest.mark.failover,
