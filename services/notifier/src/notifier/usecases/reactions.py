@@ -7,29 +7,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from contracts import Envelope
-from contracts.appointments import (
-    AppointmentBooked,
-    AppointmentCancelled,
-    AppointmentCheckedIn,
-    AppointmentFulfilled,
-    AppointmentMissed,
-    AppointmentRescheduled,
-)
+from contracts import Envelope, appointments, ticketing
 from contracts.calendar import language_of, timezone_of, zone_named
 from contracts.catalog import OfficeAlertRecipientsSet
 from contracts.feedback import FeedbackAlertRaised, FeedbackRequested
-from contracts.ticketing import (
-    QueueStatus,
-    ServiceCompleted,
-    SlaBreached,
-    SlaBreachPredicted,
-    TicketCalled,
-    TicketCancelled,
-    TicketIssued,
-    TicketNoShow,
-    TicketTransferred,
-)
 from servicekit.catalog_view import CatalogView
 from servicekit.clock import Clock
 from servicekit.kafka import Received
@@ -134,7 +115,7 @@ class Reactions:
 
     # --- tickets ---------------------------------------------------------------------------------
 
-    async def ticket_issued(self, envelope: Envelope, data: TicketIssued) -> None:
+    async def ticket_issued(self, envelope: Envelope, data: ticketing.TicketIssued) -> None:
         if await self.is_replayed(envelope, data.ticket_id):
             return  # nor the contact: a finished ticket's one was purged on purpose
         has_contact = data.contact_sealed is not None
@@ -155,7 +136,9 @@ class Reactions:
             self.store.known_without_contact(ticket_key(data.ticket_id))
         await self.applied(envelope, data.ticket_id)
 
-    async def confirm_ticket(self, envelope: Envelope, data: TicketIssued, contact_sealed: str) -> None:
+    async def confirm_ticket(
+        self, envelope: Envelope, data: ticketing.TicketIssued, contact_sealed: str
+    ) -> None:
         contact = {
             "office_id": envelope.office_id,
             "contact_sealed": contact_sealed,
@@ -183,7 +166,7 @@ class Reactions:
             )
         )
 
-    async def ticket_called(self, envelope: Envelope, data: TicketCalled) -> None:
+    async def ticket_called(self, envelope: Envelope, data: ticketing.TicketCalled) -> None:
         if await self.is_replayed(envelope, data.ticket_id):
             return  # an old call is not announced again, nor does it drop a ticket transferred since
         await self.board.announce_call(envelope, data)  # the hall first: every other step waits on the store
@@ -206,7 +189,7 @@ class Reactions:
             await self.tell_who_moved_up(envelope, data.service_id)
         await self.applied(envelope, data.ticket_id)
 
-    async def ticket_transferred(self, envelope: Envelope, data: TicketTransferred) -> None:
+    async def ticket_transferred(self, envelope: Envelope, data: ticketing.TicketTransferred) -> None:
         if await self.is_replayed(envelope, data.ticket_id):
             return
         removed = await self.store.remove_waiting(data.ticket_id)
@@ -226,14 +209,16 @@ class Reactions:
             await self.tell_who_moved_up(envelope, removed["service_id"])
         await self.applied(envelope, data.ticket_id)
 
-    async def ticket_over(self, envelope: Envelope, data: TicketNoShow | TicketCancelled) -> None:
+    async def ticket_over(
+        self, envelope: Envelope, data: ticketing.TicketNoShow | ticketing.TicketCancelled
+    ) -> None:
         if await self.is_replayed(envelope, data.ticket_id):
             return
         await self.leave_queue(envelope, data.ticket_id)
         await self.store.purge_contact(ticket_key(data.ticket_id))
         await self.applied(envelope, data.ticket_id, finished=True)
 
-    async def service_completed(self, envelope: Envelope, data: ServiceCompleted) -> None:
+    async def service_completed(self, envelope: Envelope, data: ticketing.ServiceCompleted) -> None:
         if await self.is_replayed(envelope, data.ticket_id):
             return
         if data.next_service_id is not None:
@@ -245,7 +230,7 @@ class Reactions:
         await self.store.end_visit(ticket_key(data.ticket_id), self.clock.now() + grace)
         await self.applied(envelope, data.ticket_id, finished=True)
 
-    async def queue_status(self, envelope: Envelope, data: QueueStatus) -> None:
+    async def queue_status(self, envelope: Envelope, data: ticketing.QueueStatus) -> None:
         await self.board.show_waiting(envelope, data)
         for queue in data.services:
             await self.tell_who_moved_up(envelope, queue.service_id)
@@ -264,7 +249,7 @@ class Reactions:
         issued_here = {
             str(item.envelope.data["ticket_id"])
             for item in received
-            if item.envelope.event_type == TicketIssued.EVENT_TYPE
+            if item.envelope.event_type == ticketing.TicketIssued.EVENT_TYPE
         }
         keys = [ticket_key(ticket_id) for ticket_id in ticket_ids if ticket_id not in issued_here]
         # The board's batch inside the store's: written first when the batch ends (the hall first).
@@ -281,18 +266,18 @@ class Reactions:
             )
 
     async def tell_supervisors_of_sla(
-        self, envelope: Envelope, data: SlaBreached | SlaBreachPredicted
+        self, envelope: Envelope, data: ticketing.SlaBreached | ticketing.SlaBreachPredicted
     ) -> None:
         office = await self.catalog.office(envelope.office_id)
         language = language_of(office)
         predicted = getattr(data, "predicted_wait_seconds", 0) // 60
-        template = "sla_breached" if isinstance(data, SlaBreached) else "sla_breach_predicted"
+        template = "sla_breached" if isinstance(data, ticketing.SlaBreached) else "sla_breach_predicted"
         if self.supervision is not None:  # the supervisors' live feed, before any e-mail
             await self.supervision.record(
                 envelope.office_id,
                 str(envelope.event_id),
                 {
-                    "kind": "breached" if isinstance(data, SlaBreached) else "predicted",
+                    "kind": "breached" if isinstance(data, ticketing.SlaBreached) else "predicted",
                     "at": envelope.occurred_at.isoformat(),
                     "ticket_id": data.ticket_id,
                     "number": display_number(data.number),
@@ -410,7 +395,7 @@ class Reactions:
                 reminder, release, owner=appointment_key(appointment_id), expires_at=slot_start
             )
 
-    async def appointment_booked(self, envelope: Envelope, data: AppointmentBooked) -> None:
+    async def appointment_booked(self, envelope: Envelope, data: appointments.AppointmentBooked) -> None:
         if data.contact_sealed is None:
             return
         contact = {
@@ -424,7 +409,9 @@ class Reactions:
             envelope, data.appointment_id, data.service_id, data.slot_start, contact
         )
 
-    async def appointment_rescheduled(self, envelope: Envelope, data: AppointmentRescheduled) -> None:
+    async def appointment_rescheduled(
+        self, envelope: Envelope, data: appointments.AppointmentRescheduled
+    ) -> None:
         contact = await self.store.contact(appointment_key(data.appointment_id))
         if contact is None:
             return
@@ -436,7 +423,10 @@ class Reactions:
     async def appointment_over(
         self,
         envelope: Envelope,
-        data: AppointmentCancelled | AppointmentCheckedIn | AppointmentMissed | AppointmentFulfilled,
+        data: appointments.AppointmentCancelled
+        | appointments.AppointmentCheckedIn
+        | appointments.AppointmentMissed
+        | appointments.AppointmentFulfilled,
     ) -> None:
         await self.store.unschedule_owner(appointment_key(data.appointment_id))
         await self.store.purge_contact(appointment_key(data.appointment_id))
