@@ -41,6 +41,7 @@ OWNS = (
     "feedback_requests",
     "online_applications",
     "ratings",
+    "text_markers",
     "visits",
     "windows",
 )
