@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import Header
+from fastapi import Depends, Header, Request
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -154,3 +154,14 @@ class IdempotencyKeys:
         """Forget expired keys."""
         result = await self.collection.delete_many({"expires_at": {"$lte": now or SYSTEM_CLOCK.now()}})
         return result.deleted_count
+
+
+async def _keys_of_app(request: Request) -> IdempotencyKeys:
+    keys = request.app.state.idempotency
+    if not isinstance(keys, IdempotencyKeys):
+        raise TypeError("the service did not ask its runtime for idempotency keys")
+    return keys
+
+
+# The route dependency: the service's keys (`ServiceRuntime.idempotency()` puts them on the app).
+Keys = Annotated[IdempotencyKeys, Depends(_keys_of_app)]

@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit.asyncapi import asyncapi_document
-from servicekit.idempotency import IdempotencyKeyReused
+from servicekit.idempotency import IdempotencyKeyReused, IdempotencyKeys
 from servicekit.kafka import (
     BatchConsumer,
     ConsumerHealth,
@@ -67,6 +67,16 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self.started = False
+        self._idempotency: IdempotencyKeys | None = None
+
+    def idempotency(self) -> IdempotencyKeys:
+        """The service's Idempotency-Key claims (indexed at start, swept every 10 minutes); routes
+        get them through `servicekit.idempotency.Keys`."""
+        if self._idempotency is None:
+            self._idempotency = IdempotencyKeys(self.db, self.settings.idempotency_secret)
+            self.on_start.append(self._idempotency.ensure_indexes)
+            self.every(600, self._idempotency.sweep)
+        return self._idempotency
 
     def add_aggregates(self, *stores: AggregateStore) -> None:
         self.aggregates.extend(stores)
@@ -205,6 +215,7 @@ class ServiceRuntime:
         app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
         app.state.settings = self.settings
         app.state.runtime = self
+        app.state.idempotency = self._idempotency
         for router in routers:
             app.include_router(router)
         app.include_router(self._operations_router())

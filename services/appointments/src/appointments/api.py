@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, require, require_office, verify_token
 from servicekit.clients import client_address
-from servicekit.idempotency import IdempotencyKeyHeader, IdempotencyKeys, request_digest
+from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
 from servicekit.runtime import from_app_state
 from servicekit.store import Document
 
@@ -60,7 +60,6 @@ router = APIRouter()
 
 Service = Annotated[Appointments, Depends(from_app_state("appointments", Appointments))]
 Supervisor = Annotated[Principal, require("supervisor")]
-Keys = Annotated[IdempotencyKeys, Depends(from_app_state("idempotency", IdempotencyKeys))]
 
 _START = "2026-03-02T10:00:00+03:00"
 

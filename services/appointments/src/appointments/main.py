@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 from servicekit.catalog_view import CatalogView
 from servicekit.clock import SYSTEM_CLOCK, Clock
-from servicekit.idempotency import IdempotencyKeys
 from servicekit.privacy import erasure_router
 from servicekit.runtime import ServiceRuntime
 
@@ -24,12 +23,10 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     view = CatalogView(runtime.db)
     appointments = Appointments(store, view, settings, clock, AppointmentMetrics(runtime.registry))
     runtime.add_aggregates(store.bookings)
-    idempotency = IdempotencyKeys(runtime.db, settings.idempotency_secret)
+    runtime.idempotency()
     runtime.on_start.append(store.ensure_indexes)
-    runtime.on_start.append(idempotency.ensure_indexes)
     runtime.consume(build_event_router(view, appointments))
     runtime.every(settings.sweep_seconds, appointments.sweep)
-    runtime.every(600, idempotency.sweep)
     runtime.every(3600, appointments.forget_past_contacts)
     app = runtime.create_app(
         title="OneWindow appointments",
@@ -38,7 +35,6 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
         errors=api.ERRORS,
     )
     app.state.appointments = appointments
-    app.state.idempotency = idempotency
     app.state.checkin_limiter = FailureLimiter(
         settings.checkin_max_failures, settings.checkin_failure_window_seconds
     )

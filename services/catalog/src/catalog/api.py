@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from servicekit.auth import Principal, Role, require, require_office
 from servicekit.clients import client_address
+from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
 from servicekit.runtime import from_app_state
 from servicekit.store import AlreadyExists, NotFound
 
@@ -468,7 +469,13 @@ async def retire_service(service_id: str, body: Retire, catalog: CatalogDep, who
 
 
 @admin.post("/staff", summary="Create a staff account", status_code=201)
-async def create_staff(body: StaffCreate, catalog: CatalogDep, who: Admin) -> StaffCreated:
+async def create_staff(
+    body: StaffCreate,
+    catalog: CatalogDep,
+    who: Admin,
+    keys: Keys,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> StaffCreated:
     if who.office_id is not None:
         # An office's admin staffs its own office, and never creates admins (no way up to the city).
         if body.role == "admin" or body.office_id != who.office_id:
@@ -477,10 +484,24 @@ async def create_staff(body: StaffCreate, catalog: CatalogDep, who: Admin) -> St
                 detail=f"an admin of office {who.office_id} creates only kiosk, operator and "
                 "supervisor accounts of that office",
             )
-    await catalog.add_staff(
-        body.username, body.password, body.role, body.office_id, by=who.subject, actor=who
+    created = StaffCreated(username=body.username, role=body.role, office_id=body.office_id)
+    retry = (
+        idempotency_key is not None
+        and (
+            await keys.claim("staff", idempotency_key, request_digest(who.subject, body.model_dump_json()))
+        ).seen_before
     )
-    return StaffCreated(username=body.username, role=body.role, office_id=body.office_id)
+    try:
+        await catalog.add_staff(
+            body.username, body.password, body.role, body.office_id, by=who.subject, actor=who
+        )
+    except staff.UsernameTaken:
+        if not retry:
+            raise
+        account = await catalog.staff_member(body.username)  # the first attempt created it
+        if (account.get("role"), account.get("office_id")) != (body.role, body.office_id):
+            raise
+    return created
 
 
 def _office_scope(who: Principal, office_id: str | None) -> str | None:

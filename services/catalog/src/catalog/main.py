@@ -18,6 +18,7 @@ DESCRIPTION = (
 
 def create_app(settings: Settings) -> FastAPI:
     runtime = ServiceRuntime(settings)
+    runtime.idempotency()
     store = CatalogStore(runtime.db)
     runtime.add_aggregates(store.offices, store.services, store.audit, store.office_settings)
     runtime.on_start.append(store.ensure_indexes)

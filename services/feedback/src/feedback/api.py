@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, require, require_office
+from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
 from servicekit.runtime import from_app_state
+from servicekit.sealing import token_digest
 from servicekit.store import Document
 
 from feedback import domain
@@ -214,7 +216,19 @@ def _accepted(answered: Document) -> FeedbackAccepted:
     status_code=201,
     response_model=FeedbackAccepted,
 )
-async def give_feedback(token: str, body: GiveFeedback, feedback: UseCases) -> FeedbackAccepted:
+async def give_feedback(
+    token: str,
+    body: GiveFeedback,
+    feedback: UseCases,
+    keys: Keys,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> FeedbackAccepted:
+    if idempotency_key is not None:
+        digest = token_digest(token)
+        claim = await keys.claim("feedback", idempotency_key, request_digest(digest, body.model_dump_json()))
+        earlier = await feedback.store.request_by_token_digest(digest) if claim.seen_before else None
+        if earlier is not None and earlier.get("state") == "answered":
+            return _accepted(earlier)  # a retry of the answer that was given: the same answer again
     return _accepted(await feedback.give(token, body.answer()))
 
 

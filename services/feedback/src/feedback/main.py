@@ -16,6 +16,7 @@ from feedback.usecases import Feedback, Monitoring
 def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings)
+    runtime.idempotency()
     store = FeedbackStore(runtime.db)
     runtime.add_aggregates(store.requests, store.alerts)
     runtime.on_start.append(store.ensure_indexes)

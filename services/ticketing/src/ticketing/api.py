@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo.errors import PyMongoError
 from servicekit.auth import Principal, require, require_office, verify_token
-from servicekit.idempotency import IdempotencyKeyHeader, IdempotencyKeys, request_digest
+from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
 from servicekit.runtime import from_app_state
 
 from ticketing.domain import (
@@ -72,7 +72,6 @@ PHONE = re.compile(r"^\+?[0-9]{10,15}$")
 
 Desk = Annotated[TicketDesk, Depends(from_app_state("desk", TicketDesk))]
 Forwarding = Annotated[Forwarder, Depends(from_app_state("forwarder", Forwarder))]
-Keys = Annotated[IdempotencyKeys, Depends(from_app_state("idempotency", IdempotencyKeys))]
 Operator = Annotated[Principal, require("operator")]
 Staff = Annotated[Principal, require("operator", "supervisor")]
 # Who meets citizens in the hall: the kiosk, the reception desk, the operators.

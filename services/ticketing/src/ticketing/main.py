@@ -6,7 +6,6 @@ from contracts.catalog import OfficeConfigured
 from fastapi import FastAPI, Request, Response
 from servicekit.catalog_view import CatalogView
 from servicekit.clock import SYSTEM_CLOCK, Clock
-from servicekit.idempotency import IdempotencyKeys
 from servicekit.kafka import _consumer_security as consumer_security
 from servicekit.runtime import ServiceRuntime
 
@@ -28,7 +27,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     offices = Offices(settings, OfficeLog(runtime.db), models, runtime.producer, clock)
     desk = TicketDesk(offices, models, catalog, runtime.producer, settings, clock)
     forwarder = Forwarder(offices, settings)
-    idempotency = IdempotencyKeys(runtime.db, settings.idempotency_secret)
+    runtime.idempotency()
 
     async def known_offices() -> list[OfficeConfigured]:
         return [OfficeConfigured.model_validate(doc["data"]) async for doc in catalog.offices.find({})]
@@ -37,7 +36,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     runtime.registry.register(OwnershipCollector(offices))
     runtime.consume(build_event_router(catalog, desk, forwarder))
     runtime.on_start.append(models.ensure_indexes)
-    runtime.on_start.append(idempotency.ensure_indexes)
     runtime.on_start.append(offices.publisher_start)
     runtime.on_start.append(ownership.start)
     runtime.on_stop.append(ownership.stop)
@@ -46,7 +44,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     runtime.on_stop.append(forwarder.close)
     runtime.every(settings.sla_check_seconds, desk.watch_sla)
     runtime.every(settings.end_of_day_check_seconds, desk.close_day)
-    runtime.every(600, idempotency.sweep)
     app = runtime.create_app(
         title="OneWindow ticketing",
         description="Electronic queue: tickets, windows, calling, wait estimates, queue status.",
@@ -65,6 +62,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     app.add_exception_handler(OfficeUnavailable, retry_later)
     app.state.desk = desk
     app.state.forwarder = forwarder
-    app.state.idempotency = idempotency
     app.state.ownership = ownership
     return app
