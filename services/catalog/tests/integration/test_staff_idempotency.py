@@ -5,12 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
 from catalog.main import create_app
 from catalog.settings import Settings
 from servicekit.testing import running, staff_headers
-
-pytestmark = pytest.mark.integration
 
 
 async def test_a_retried_staff_creation_with_one_key_answers_as_the_first_did(make_settings: Any) -> None:
