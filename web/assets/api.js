@@ -1,8 +1,10 @@
 // The one way pages talk to the services: /api/<service>/<path> on this origin, JSON in and out.
-// Errors become ApiError {status, reason, fields}; a lost connection raises the banner (connection.js).
+// Errors become ApiError {status, code, reason, fields}; a service's error code (`error` in the body)
+// is shown in the screen's language when the dictionary has it (`error.<code>`, `error.field.<name>`),
+// else the service's own reason. A lost connection raises the banner (connection.js).
 
 import { connection } from "./connection.js";
-import { t } from "./i18n.js";
+import { has, lang, t } from "./i18n.js";
 
 export class ApiError extends Error {
   constructor(status, reason, fields = [], body = null) {
@@ -11,6 +13,7 @@ export class ApiError extends Error {
     this.reason = reason;
     this.fields = fields;
     this.body = body;
+    this.code = body && typeof body.error === "string" ? body.error : null;
   }
 
   get offline() {
@@ -33,6 +36,26 @@ function url(service, path, query) {
   return `/api/${service}${path}${qs ? `?${qs}` : ""}`;
 }
 
+/** Values an error text may name: a closing time in the office's clock ({time}). */
+function errorVars(body) {
+  const vars = {};
+  if (body.closes_at) {
+    vars.time = new Intl.DateTimeFormat("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: body.timezone || "Europe/Moscow" })
+      .format(new Date(body.closes_at));
+  }
+  return vars;
+}
+
+/** The screen's own text for a service's error code, or null (then the service's reason shows). */
+export function translatedReason(code, body = {}) {
+  if (!code || !has(`error.${code}`)) return null;
+  return t(`error.${code}`, errorVars(body));
+}
+
+function fieldName(field) {
+  return String(field || "").split(".").filter((part) => !/^\d+$/.test(part)).pop() || "";
+}
+
 // FastAPI's own 422 ({detail: [{loc, msg}]}) and our {reason, fields} read the same way.
 function errorFrom(status, body, statusText) {
   if (body && typeof body === "object") {
@@ -40,7 +63,13 @@ function errorFrom(status, body, statusText) {
     if (!fields.length && Array.isArray(body.detail)) {
       fields = body.detail.map((d) => ({ field: (d.loc || []).filter((p) => p !== "body").join("."), message: d.msg }));
     }
-    const reason = body.reason || (typeof body.detail === "string" ? body.detail : null) ||
+    // Field messages in the screen's language where the dictionary knows the field (English stays as sent).
+    if (lang() !== "en") {
+      fields = fields.map((f) => (has(`error.field.${fieldName(f.field)}`) ? { ...f, message: t(`error.field.${fieldName(f.field)}`) } : f));
+    }
+    const fieldsReason = body.error === "validation_error" && lang() !== "en" && fields.length
+      ? fields.map((f) => f.message).join("; ") : null;
+    const reason = translatedReason(body.error, body) || fieldsReason || body.reason || (typeof body.detail === "string" ? body.detail : null) ||
       (fields[0] && `${fields[0].field}: ${fields[0].message}`) || statusText;
     return new ApiError(status, reason, fields, body);
   }

@@ -1,5 +1,10 @@
 // The hall board: the last calls (newest highlighted) and waiting per service, live over SSE; each call
-// is spoken once, in the office's language, one after another. Reconnects by itself with Last-Event-ID.
+// is announced once: a chime, then the office's language, then the citizen's where it differs, one call
+// after another. Reconnects by itself with Last-Event-ID.
+//
+// Sound: browsers speak only after a tap on the page ("Turn sound on"); until then the board shows
+// "Sound off". A board run as a kiosk-mode display speaks without a tap: open it with `?kiosk=1` in a
+// Chromium started with `--autoplay-policy=no-user-gesture-required` (see web/README.md).
 
 import { api } from "/assets/api.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
@@ -9,9 +14,11 @@ import { chooseOffice, clock, el } from "/assets/ui.js";
 const SPOKEN_KEY = "ow.board.spoken";
 const SPEECH_TIMEOUT_MS = 12_000; // some engines never fire `end`: do not let one call block the rest
 const SHOWN_CALLS = 6;
+const KIOSK_MODE = new URLSearchParams(location.search).get("kiosk") === "1";
+const VOICES = { ru: "ru-RU", tt: "tt-RU", en: "en-GB" };
 
 const board = { officeId: null, office: null, calls: [], waiting: null, speechLang: "ru" };
-const speech = { queue: [], speaking: false, enabled: false };
+const speech = { queue: [], speaking: false, enabled: KIOSK_MODE, audio: null };
 const spoken = new Set(JSON.parse(sessionStorage.getItem(SPOKEN_KEY) || "[]"));
 const $ = (id) => document.getElementById(id);
 
@@ -53,38 +60,90 @@ function tick() {
 
 // ------------------------------------------------------------------ speech, one call after another
 
+function callText(call, language) {
+  return call.texts?.[language] || call.texts?.ru || t("board.say", { number: printed(call.number), window: call.window_no });
+}
+
 function announce(call) {
   const key = callKey(call);
   if (spoken.has(key)) return;
   spoken.add(key);
   sessionStorage.setItem(SPOKEN_KEY, JSON.stringify([...spoken].slice(-200)));
-  const text = call.texts?.[board.speechLang] || call.texts?.ru ||
-    t("board.say", { number: printed(call.number), window: call.window_no });
-  $("announcer").textContent = text;
+  // The office's language first, then the citizen's where it differs.
+  const languages = [board.speechLang];
+  if (call.language && call.language !== board.speechLang) languages.push(call.language);
+  $("announcer").textContent = languages.map((language) => callText(call, language)).join(" · ");
   document.body.dataset.announced = String(Number(document.body.dataset.announced || 0) + 1);
-  speech.queue.push(text);
+  document.body.dataset.announcedIn = languages.join(" ");
+  if (!speech.enabled) return; // shown, not spoken: the board says "Sound off"
+  speech.queue.push(languages.map((language) => ({ language, text: callText(call, language) })));
   speakNext();
 }
 
-function speakNext() {
-  if (speech.speaking || !speech.queue.length || !("speechSynthesis" in window)) return;
-  const text = speech.queue.shift();
-  const utterance = new SpeechSynthesisUtterance(text);
-  utterance.lang = { ru: "ru-RU", tt: "tt-RU", en: "en-GB" }[board.speechLang] || "ru-RU";
-  const voice = speechSynthesis.getVoices().find((v) => v.lang.startsWith(board.speechLang));
-  if (voice) utterance.voice = voice;
-  utterance.rate = 0.9;
+/** Two soft tones before an announcement (Web Audio; silent where there is none). */
+function chime() {
+  return new Promise((resolve) => {
+    try {
+      speech.audio ||= new AudioContext();
+      const audio = speech.audio;
+      audio.resume?.();
+      [[660, 0], [880, 0.3]].forEach(([frequency, at]) => {
+        const tone = audio.createOscillator();
+        const gain = audio.createGain();
+        tone.frequency.value = frequency;
+        gain.gain.setValueAtTime(0.0001, audio.currentTime + at);
+        gain.gain.exponentialRampToValueAtTime(0.3, audio.currentTime + at + 0.03);
+        gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + at + 0.28);
+        tone.connect(gain).connect(audio.destination);
+        tone.start(audio.currentTime + at);
+        tone.stop(audio.currentTime + at + 0.3);
+      });
+      document.body.dataset.chimes = String(Number(document.body.dataset.chimes || 0) + 1);
+    } catch {
+      // no audio device: the words still come
+    }
+    setTimeout(resolve, 700);
+  });
+}
+
+function say(text, language) {
+  return new Promise((resolve) => {
+    if (!("speechSynthesis" in window)) {
+      resolve();
+      return;
+    }
+    const utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = VOICES[language] || "ru-RU";
+    const voice = speechSynthesis.getVoices().find((v) => v.lang.startsWith(language));
+    if (voice) utterance.voice = voice;
+    utterance.rate = 0.9;
+    const guard = setTimeout(resolve, SPEECH_TIMEOUT_MS); // some engines never fire `end`
+    utterance.onend = utterance.onerror = () => {
+      clearTimeout(guard);
+      resolve();
+    };
+    speechSynthesis.speak(utterance);
+    document.body.dataset.spoken = `${document.body.dataset.spoken || ""} ${language}`.trim();
+  });
+}
+
+async function speakNext() {
+  if (speech.speaking || !speech.queue.length) return;
   speech.speaking = true;
-  const done = () => {
-    if (!speech.speaking) return;
+  const parts = speech.queue.shift();
+  try {
+    await chime();
+    for (const part of parts) await say(part.text, part.language);
+  } finally {
     speech.speaking = false;
-    clearTimeout(guard);
     speakNext();
-  };
-  const guard = setTimeout(done, SPEECH_TIMEOUT_MS);
-  utterance.onend = done;
-  utterance.onerror = done;
-  speechSynthesis.speak(utterance);
+  }
+}
+
+function renderSound() {
+  document.body.dataset.sound = speech.enabled ? "on" : "off";
+  $("sound-state").textContent = speech.enabled ? t("board.sound_is_on") : t("board.sound_off");
+  $("sound").hidden = speech.enabled;
 }
 
 // ------------------------------------------------------------------ the stream
@@ -127,12 +186,16 @@ $("sound").addEventListener("click", () => {
   // Browsers speak only after a user gesture on the page: this tap unlocks the voice for the day.
   speech.enabled = true;
   if ("speechSynthesis" in window) speechSynthesis.speak(new SpeechSynthesisUtterance(" "));
-  $("sound").textContent = t("board.sound_is_on");
+  speech.audio ||= window.AudioContext ? new AudioContext() : null;
+  speech.audio?.resume?.();
   $("sound").setAttribute("aria-pressed", "true");
+  renderSound();
 });
 
 initI18n("board");
+renderSound();
 onLangChange(() => {
+  renderSound();
   renderCalls();
   renderWaiting();
   if (board.officeId) {

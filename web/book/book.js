@@ -2,6 +2,7 @@
 
 import { api } from "/assets/api.js";
 import { initI18n, lang, onLangChange, t } from "/assets/i18n.js";
+import { checklistSection } from "/assets/checklist-tools.js";
 import { clearErrors, el, guarded, showErrors, showScreen } from "/assets/ui.js";
 import { dateTimeOf, localDay, renderSlots } from "/book/slots.js";
 
@@ -27,6 +28,12 @@ async function loadServices() {
     .filter((s) => s.appointment_allowed);
   $("service").replaceChildren(...services.map((s) =>
     el("option", { value: s.service_id, selected: s.service_id === chosen }, s.title)));
+}
+
+/** The chosen service's documents, printable link and "send to my phone" (outside the booking form). */
+async function loadDocs(holder = $("book-docs-body")) {
+  if (!$("service").value) return;
+  holder.replaceChildren(await checklistSection($("office").value, $("service").value));
 }
 
 async function loadSlots() {
@@ -68,6 +75,7 @@ async function book(form) {
       const link = new URL(booked.manage_path, location.origin).href;
       $("manage-link").href = link;
       $("manage-link").textContent = link;
+      await loadDocs($("done-docs")).catch(() => {});
       showScreen("done");
     });
   } catch (error) {
@@ -82,11 +90,16 @@ async function start() {
   $("day").value = localDay(timeZone());
   $("day").min = localDay(timeZone());
   await loadSlots();
+  await loadDocs();
 }
 
 initI18n("book");
-$("office").addEventListener("change", () => loadServices().then(loadSlots).catch((e) => showErrors($("book-form"), e)));
-$("service").addEventListener("change", loadSlots);
+$("office").addEventListener("change", () => loadServices().then(loadSlots).then(() => loadDocs())
+  .catch((e) => showErrors($("book-form"), e)));
+$("service").addEventListener("change", () => {
+  loadSlots();
+  loadDocs().catch(() => {});
+});
 $("day").addEventListener("change", loadSlots);
 $("book-form").addEventListener("submit", (event) => {
   event.preventDefault();

@@ -1,10 +1,14 @@
-// The feedback page (/feedback/{token}): a 1-5 rating, tags and a comment, once per visit; then thanks.
+// The feedback page (/feedback/{token} from the SMS, /r/{ticket token} from the QR printed on the ticket):
+// a 1-5 rating, tags and a comment, once per visit; then thanks.
 
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, onLangChange, pick, t } from "/assets/i18n.js";
 import { clearErrors, el, guarded, showErrors, showScreen, tokenFromPath } from "/assets/ui.js";
 
 const token = tokenFromPath();
+// The link printed on the ticket carries the ticket's own token: feedback finds the visit by it.
+const fromTicket = location.pathname.startsWith("/r/");
+const path = token ? (fromTicket ? `/feedback/by-ticket/${encodeURIComponent(token)}` : `/feedback/${encodeURIComponent(token)}`) : "";
 const $ = (id) => document.getElementById(id);
 let page = null;
 
@@ -24,9 +28,10 @@ function renderForm() {
 
 async function load() {
   try {
-    page = await api("feedback", `/feedback/${encodeURIComponent(token)}`);
+    page = await api("feedback", path);
   } catch (error) {
-    $("load-error").textContent = error.reason || String(error);
+    // From the ticket, before the visit is over there is nothing to rate yet.
+    $("load-error").textContent = fromTicket && error.status === 404 ? t("rate.waiting") : error.reason || String(error);
     $("load-error").hidden = false;
     return;
   }
@@ -50,7 +55,7 @@ $("feedback-form").addEventListener("submit", async (event) => {
   const body = { rating: Number(data.get("rating")), tags: data.getAll("tags"), comment: String(data.get("comment") || "") };
   try {
     await guarded($("send"), async () => {
-      await api("feedback", `/feedback/${encodeURIComponent(token)}`, { method: "POST", body });
+      await api("feedback", path, { method: "POST", body });
       showScreen("thanks");
     });
   } catch (error) {

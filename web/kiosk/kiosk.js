@@ -4,11 +4,15 @@
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
 import { qrSvg } from "/assets/qr.js";
+import { checklistTools } from "/assets/checklist-tools.js";
+import { renderSlip } from "/assets/slip.js";
 import { clearErrors, clock, el, guarded, showErrors, showScreen } from "/assets/ui.js";
 
 const IDLE_RESET_MS = 90_000; // a walk-away visitor's choices must not greet the next one
 const KIOSK_TOKEN = "ow.kiosk.token";
 const CATEGORIES = ["administrative", "municipal", "social"];
+const OFFICE_REFRESH_MS = 30_000; // the "closed" notice follows the clock (cut-off, closing, opening)
+const CHECKIN_TICKET_WAIT_MS = 30_000; // the check-in's ticket reaches the queue through Kafka
 
 const state = {
   officeId: null,
@@ -31,7 +35,26 @@ function kioskToken() {
 async function loadOffice() {
   state.office = await api("catalog", `/offices/${encodeURIComponent(state.officeId)}`, { query: { lang: lang() } });
   $("office-name").textContent = `· ${state.office.name}`;
-  $("closed-note").hidden = state.office.open_now !== false;
+  renderClosedNote();
+}
+
+/** Why no tickets are issued now, if so: closed (and when it opens) or past today's cut-off. */
+function renderClosedNote() {
+  const office = state.office;
+  const issuing = office.issuing_now ?? office.open_now;
+  const note = $("closed-note");
+  note.hidden = issuing !== false;
+  document.body.dataset.issuing = String(issuing !== false);
+  if (issuing !== false) return;
+  if (office.open_now && office.closes_at) {
+    note.textContent = t("kiosk.closed.at", { time: clock(new Date(office.closes_at), office.timezone) });
+  } else if (office.next_opening) {
+    const opens = new Date(office.next_opening);
+    const day = new Intl.DateTimeFormat(document.documentElement.lang || "ru", { weekday: "long", timeZone: office.timezone }).format(opens);
+    note.textContent = t("kiosk.closed.opens", { when: `${day} ${clock(opens, office.timezone)}` });
+  } else {
+    note.textContent = t("kiosk.closed");
+  }
 }
 
 async function loadServices() {
@@ -104,6 +127,7 @@ function renderChecklist() {
       item.exempt ? el("div", { class: "meta" }, item.exempt) : null);
   });
   $("checklist-items").replaceChildren(...(items.length ? items : [el("li", {}, t("kiosk.checklist.empty"))]));
+  $("checklist-tools").replaceChildren(checklistTools(state.officeId, service.service_id, { token: kioskToken() }));
   const online = service.online?.available && service.online.url;
   $("online-box").hidden = !online;
   if (online) $("online-qr").replaceChildren(qrSvg(service.online.url, `${t("kiosk.online.title")}: ${service.online.url}`));
@@ -162,23 +186,14 @@ async function takeTicket(button, phone) {
     });
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) localStorage.removeItem(KIOSK_TOKEN);
+    if (error instanceof ApiError && error.code === "IssuingStopped") loadOffice().catch(() => {});
     showErrors(form, error);
   }
 }
 
-function showTicket(ticket) {
-  // The phone opens the ticket in the language chosen here.
-  const url = new URL(ticket.link, location.origin);
-  url.searchParams.set("lang", lang());
-  const link = url.href;
-  $("slip-office").textContent = state.office?.name || "";
-  $("slip-number").textContent = ticket.number;
-  $("slip-service").textContent = state.service.title;
-  $("slip-position").textContent = t("kiosk.ticket.position", { n: Math.max(0, ticket.position - 1) });
-  $("slip-estimate").textContent = t("kiosk.ticket.estimate", { n: ticket.estimated_wait_minutes });
-  $("slip-time").textContent = clock(new Date(ticket.issued_at), state.office?.timezone);
-  $("slip-qr").replaceChildren(qrSvg(link, t("kiosk.ticket.qr")));
-  $("ticket-slip").dataset.link = link;
+function showTicket(ticket, serviceTitle = state.service?.title || "", checkedIn = false) {
+  renderSlip(document, ticket, { officeName: state.office?.name || "", serviceTitle, timeZone: state.office?.timezone });
+  $("slip-checked-in").hidden = !checkedIn;
   showScreen("ticket");
 }
 
@@ -198,13 +213,32 @@ async function checkIn(form) {
       const done = await api("appointments", "/checkin", { method: "POST", body: { office_id: state.officeId, code }, token: kioskToken() });
       const service = state.services.find((s) => s.service_id === done.service_id);
       const when = clock(new Date(done.slot_start), state.office?.timezone);
-      $("checkin-result").textContent = `✓ ${service ? service.title : done.service_id}, ${when}. ${t("kiosk.ticket.watch")}`;
+      $("checkin-result").textContent = `✓ ${service ? service.title : done.service_id}, ${when}. ${t("kiosk.checkin.waiting")}`;
       $("checkin-result").hidden = false;
+      // The ticket is issued by the queue when the check-in reaches it: show and print it like a walk-in's.
+      const ticket = await checkInTicket(done.appointment_id);
       form.reset();
+      if (ticket) showTicket(ticket, service ? service.title : done.service_id, true);
+      else $("checkin-result").textContent = `✓ ${service ? service.title : done.service_id}, ${when}. ${t("kiosk.ticket.watch")}`;
     });
   } catch (error) {
     showErrors(form, error);
   }
+}
+
+/** The check-in's ticket (number, place, link), polled until the queue has it; null after the wait. */
+async function checkInTicket(appointmentId) {
+  const deadline = Date.now() + CHECKIN_TICKET_WAIT_MS;
+  const path = `/offices/${encodeURIComponent(state.officeId)}/appointment-tickets/${encodeURIComponent(appointmentId)}`;
+  while (Date.now() < deadline) {
+    try {
+      return await api("ticketing", path, { token: kioskToken() });
+    } catch (error) {
+      if (!(error instanceof ApiError) || (error.status !== 404 && !error.offline)) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return null;
 }
 
 // ------------------------------------------------------------------ setup, idle reset, wiring
@@ -323,6 +357,8 @@ async function start() {
   await loadOffice();
   await loadServices();
   goHome();
+  clearInterval(state.officeTimer);
+  state.officeTimer = setInterval(() => loadOffice().catch(() => {}), OFFICE_REFRESH_MS);
 }
 
 initI18n("kiosk");

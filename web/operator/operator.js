@@ -1,6 +1,7 @@
 // The operator console: sign in, open a window for services, then call, recall, start, complete,
 // transfer, pause and close; the current ticket's checklist and today's counts stay on screen.
 
+import { printableChecklistUrl } from "/assets/checklist-tools.js";
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, t } from "/assets/i18n.js";
 import {
@@ -136,10 +137,12 @@ function renderConsole() {
 }
 
 async function renderChecklist(serviceId) {
+  $("op-checklist-print").hidden = !serviceId;
   if (!serviceId) {
     $("op-checklist").replaceChildren(el("li", { class: "muted" }, "—"));
     return;
   }
+  $("op-checklist-print").href = printableChecklistUrl(serviceId);
   const key = `${serviceId}:${lang()}`;
   if (!state.checklists.has(key)) {
     const detail = await api("catalog", `/services/${encodeURIComponent(serviceId)}`, { query: { lang: lang() } });

@@ -3,6 +3,7 @@
 
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, t } from "/assets/i18n.js";
+import { checklistSection } from "/assets/checklist-tools.js";
 import { clock, guarded, tokenFromPath } from "/assets/ui.js";
 
 const POLL_MS = 3000;
@@ -33,6 +34,9 @@ function render() {
   }[status.state];
   $("state").textContent = line || "";
   $("cancel").hidden = FINAL.has(status.state) || atWindow;
+  // After the visit: rate it (the same link the ticket's printed QR carries).
+  $("rate").hidden = status.state !== "done";
+  $("rate").href = `/r/${encodeURIComponent(token)}?lang=${lang()}`;
   $("updated").textContent = t("t.updated", { time: clock(new Date()) });
 }
 
@@ -40,6 +44,10 @@ async function loadTitle() {
   if (!status) return;
   const service = await api("catalog", `/services/${encodeURIComponent(status.service_id)}`, { query: { lang: lang() } });
   serviceTitle = service.title;
+  if (status.office_id) {
+    $("docs-body").replaceChildren(await checklistSection(status.office_id, status.service_id));
+    $("docs").hidden = false;
+  }
 }
 
 async function poll() {

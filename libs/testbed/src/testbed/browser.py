@@ -11,11 +11,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+from contracts import calendar
 from contracts.samples import sample_office
 from pymongo import MongoClient
 
@@ -237,6 +239,10 @@ class OfficeUnderTest:
         return f"kiosk-{self.office_id}"
 
     @property
+    def reception(self) -> str:
+        return f"reception-{self.office_id}"
+
+    @property
     def supervisor(self) -> str:
         return f"supervisor-{self.office_id}"
 
@@ -272,8 +278,24 @@ def _admin_token(client: httpx.Client) -> httpx.Response:
     return signed
 
 
-def create_test_office(password: str, office_id: str | None = None) -> OfficeUnderTest:
-    """A fresh office open 00:00-24:00 every day (tests run at any hour), two services, its staff."""
+def closing_soon_today(minutes: int = 30) -> dict[str, Any]:
+    """Office settings that close it `minutes` from now (local time) with a cut-off longer than that:
+    open now, but kiosks no longer issue tickets."""
+    office = sample_office("x", all_day=True)
+    local = calendar.local_now(office, datetime.now(UTC))
+    soon = local + timedelta(minutes=minutes)
+    close = "24:00" if soon.date() != local.date() else f"{soon:%H:%M}"
+    today = {"date": local.date().isoformat(), "open": "00:00", "close": close, "note": "short day"}
+    # Only today's hours: tomorrow it does not open at midnight, so today's closing is a real one.
+    return {"exceptions": [today], "hours": [{"weekday": local.weekday(), "open": "00:00", "close": "24:00"}],
+            "issue_cutoff_minutes": 2 * minutes}
+
+
+def create_test_office(
+    password: str, office_id: str | None = None, overrides: dict[str, Any] | None = None
+) -> OfficeUnderTest:
+    """A fresh office open 00:00-24:00 every day (tests run at any hour), two services, its staff;
+    `overrides` change its settings (e.g. `closing_soon_today()`)."""
     office_id = office_id or f"e2e-{secrets.token_hex(3)}"
     office = OfficeUnderTest(office_id, f"{office_id}-cert", f"{office_id}-benefit", password)
     with httpx.Client() as client:
@@ -283,6 +305,7 @@ def create_test_office(password: str, office_id: str | None = None) -> OfficeUnd
         spec = sample_office(office_id, all_day=True).model_dump(
             mode="json", exclude={"office_id", "version", "retired"}
         )
+        spec.update(overrides or {})
         spec["name"] = {
             "ru": "Экспресс-офис (тестовый, круглосуточный)",
             "tt": "Экспресс-офис (сынау)",
@@ -311,6 +334,7 @@ def create_test_office(password: str, office_id: str | None = None) -> OfficeUnd
             assert made.status_code in (201, 409), made.text
         accounts = [
             (office.kiosk, "kiosk"),
+            (office.reception, "reception"),
             (office.supervisor, "supervisor"),
             (office.operator(1), "operator"),
             (office.operator(7), "operator"),
