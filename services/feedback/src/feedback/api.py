@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from servicekit.auth import Principal, require, require_office
 from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
@@ -35,6 +35,7 @@ Supervisor = Annotated[Principal, require("supervisor")]
 # The rating screen facing the citizen at a window is signed in with the window's operator account
 # (or the office's kiosk account) and paired with one window number.
 WindowScreen = Annotated[Principal, require("operator", "kiosk")]
+WindowNo = Annotated[int, Path(ge=1, le=999, examples=[4])]
 
 
 # ---------------------------------------------------------------- citizens
@@ -175,7 +176,7 @@ class WindowRatingGiven(GiveFeedback):
     response_model=WindowRating | None,
 )
 async def window_rating(
-    office_id: str, window_no: int, screen: WindowScreen, store: Store, feedback: UseCases
+    office_id: str, window_no: WindowNo, screen: WindowScreen, store: Store, feedback: UseCases
 ) -> WindowRating | None:
     require_office(screen, office_id)
     request = await feedback.waiting_at_window(office_id, window_no)
@@ -198,7 +199,7 @@ async def window_rating(
     response_model=FeedbackAccepted,
 )
 async def give_window_rating(
-    office_id: str, window_no: int, body: WindowRatingGiven, screen: WindowScreen, feedback: UseCases
+    office_id: str, window_no: WindowNo, body: WindowRatingGiven, screen: WindowScreen, feedback: UseCases
 ) -> FeedbackAccepted:
     require_office(screen, office_id)
     return _accepted(await feedback.give_at_window(office_id, window_no, body.request_id, body.answer()))
