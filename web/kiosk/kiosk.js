@@ -249,6 +249,7 @@ function goHome() {
   $("search-form").reset();
   $("checkin-form").reset();
   clearErrors(document);
+  if (state.office) renderClosedNote(); // the office's notice is no form error: it stays
   $("checkin-result").hidden = true;
   showScreen("home");
 }
