@@ -1,7 +1,8 @@
 """The office's people at the counter, in Chromium: the reception desk issuing, booking and sending a
 citizen online; check-in by code printing a number; rating from the ticket's QR and from the window's
 screen, once per visit; a checklist sent by SMS from the kiosk; the kiosk after its closing cut-off, in
-Tatar; the hall board's sound state and two-language announcement. Screenshots in docs/screenshots/."""
+Tatar; the hall board's sound state and two-language announcement. Screenshots in docs/screenshots/
+with ONEWINDOW_SCREENSHOTS=1."""
 
 from __future__ import annotations
 
@@ -15,20 +16,17 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
-from system import (
+from testbed.browser import (
     BASE_URL,
-    ROOT,
     OfficeUnderTest,
     SmsInbox,
     System,
     closing_soon_today,
     create_test_office,
     retire_test_office,
+    screenshot,
     wait_until,
 )
-
-pytestmark = pytest.mark.browser
-SHOTS = ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -49,9 +47,10 @@ def token_of(username: str, password: str) -> str:
     return str(signed.json()["access_token"])
 
 
-def shoot(page: Page, name: str, full_page: bool = False) -> None:
+def shoot(page: Page, name: str) -> None:
+    """Into docs/screenshots/ when ONEWINDOW_SCREENSHOTS=1 (testbed.browser.screenshot)."""
     page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled", full_page=full_page)
+    screenshot(page, f"{name}.png")
 
 
 def sign_in(page: Page, username: str, password: str) -> None:
@@ -130,7 +129,7 @@ def test_the_reception_issues_with_a_checked_priority_books_and_sends_online(
     expect(desk.locator("#slip-number")).to_have_text(re.compile(r"^А\d{3,}$"))
     rate_qr = desk.locator("#slip-rate-qr svg.qr")
     expect(rate_qr).to_have_attribute("data-text", re.compile(r"/r/[A-Za-z0-9_-]{20,}"))
-    shoot(desk, "reception-ticket", full_page=True)
+    screenshot(desk.locator("#desk"), "reception-ticket.png")  # the whole desk, slip included
 
     # Tomorrow: every slot is still ahead, whatever the hour the test runs at.
     tomorrow = (datetime.now(ZoneInfo("Europe/Moscow")) + timedelta(days=1)).date().isoformat()
