@@ -1,7 +1,7 @@
 // The one way pages talk to the services: /api/<service>/<path> on this origin, JSON in and out.
 // Errors become ApiError {status, code, reason, fields}; a service's error code (`error` in the body)
-// is shown in the screen's language when the dictionary has it (`error.<code>`, `error.field.<name>`),
-// else the service's own reason. A lost connection raises the banner (connection.js).
+// is shown on Russian and Tatar screens from the dictionary (`error.<code>`, `error.field.<name>`);
+// English screens and unknown codes show the service's own reason. A lost connection raises the banner (connection.js).
 
 import { connection } from "./connection.js";
 import { has, lang, t } from "./i18n.js";
@@ -48,7 +48,8 @@ function errorVars(body) {
 
 /** The screen's own text for a service's error code, or null (then the service's reason shows). */
 export function translatedReason(code, body = {}) {
-  if (!code || !has(`error.${code}`)) return null;
+  // English screens show the service's own (English) reason.
+  if (!code || lang() === "en" || !has(`error.${code}`)) return null;
   return t(`error.${code}`, errorVars(body));
 }
 
