@@ -213,7 +213,7 @@ def test_a_walk_in_rates_from_the_qr_on_its_ticket_and_the_window_screen_then_ha
     expect(kiosk.locator("#slip-number")).to_have_text(re.compile(r"^А\d{3,}$"))
     number = kiosk.locator("#slip-number").inner_text()
     rate_link = kiosk.locator("#slip-rate-qr svg.qr").get_attribute("data-text") or ""
-    serve_at_window(office, 1, number)
+    serve_at_window(office, 7, number)  # window 1 is the citizen journey's
     token = rate_link.split("/r/")[1].split("?")[0]
     wait_until(
         lambda: api("GET", f"/feedback/feedback/by-ticket/{token}").status_code == 200,
@@ -227,9 +227,12 @@ def test_a_walk_in_rates_from_the_qr_on_its_ticket_and_the_window_screen_then_ha
     shoot(rate, "feedback-from-ticket")
     rate.get_by_role("button", name="Send").click()
     expect(rate.get_by_role("heading", name="Thank you for your rating!")).to_be_visible()
-    operator = token_of(office.operator(1), office.password)
-    offered = api("GET", f"/feedback/offices/{office.office_id}/windows/1/rating", operator)
-    assert offered.status_code == 200 and offered.json() is None, "rated from the ticket: nothing left to ask"
+    operator = token_of(office.operator(7), office.password)
+    offered = api("GET", f"/feedback/offices/{office.office_id}/windows/7/rating", operator)
+    assert offered.status_code == 200, offered.text
+    # Rated from the ticket: the window's screen has nothing to ask about this visit (tickets other
+    # tests left waiting may have been served before it there, unrated).
+    assert offered.json() is None or offered.json()["number"] != number
 
 
 def test_the_kiosk_sends_a_checklist_by_sms_with_the_printable_page(
