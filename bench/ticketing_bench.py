@@ -410,14 +410,9 @@ async def offered_issue(
     }
 
 
-async def scaling(args: argparse.Namespace) -> None:
-    """Only the replica scaling: raw insert baseline, then the same offered load on 1..N replicas."""
-    counts = [int(c) for c in args.scaling.split(",")]
-    raw = await raw_insert_rate(args.tickets * 2, args.concurrency)
-    prefix = f"bench{uuid.uuid4().hex[:8]}."
-    offices = [f"bench-multi-{i:02d}" for i in range(args.multi_offices)]
-    await create_topics(KAFKA, partitions=12, prefix=prefix)
-    await publish_catalog(prefix, args.concurrency, offices)
+def ticketing_env(prefix: str) -> tuple[dict[str, str], str, str]:
+    """(environment of a `python -m ticketing` on the bench's topics, its fresh database, a kiosk
+    token valid for any office)."""
     public_key, _ = generate_keypair()
     secret = uuid.uuid4().hex * 2
     database = f"bench_ticketing_{uuid.uuid4().hex[:8]}"
@@ -430,7 +425,18 @@ async def scaling(args: argparse.Namespace) -> None:
         "ONEWINDOW_LOG_LEVEL": "WARNING",
         "TICKETING_MONGO_DB": database,
     }
-    kiosk = issue_token(secret, subject="bench-kiosk", role="admin", office_id=None)
+    return env, database, issue_token(secret, subject="bench-kiosk", role="admin", office_id=None)
+
+
+async def scaling(args: argparse.Namespace) -> None:
+    """Only the replica scaling: raw insert baseline, then the same offered load on 1..N replicas."""
+    counts = [int(c) for c in args.scaling.split(",")]
+    raw = await raw_insert_rate(args.tickets * 2, args.concurrency)
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    offices = [f"bench-multi-{i:02d}" for i in range(args.multi_offices)]
+    await create_topics(KAFKA, partitions=12, prefix=prefix)
+    await publish_catalog(prefix, args.concurrency, offices)
+    env, database, kiosk = ticketing_env(prefix)
 
     async def load(client: Callable[[str], httpx.AsyncClient]) -> dict[str, Any]:
         return await offered_issue(client, args.offered_rate, args.offered_seconds, kiosk, offices)
@@ -508,21 +514,10 @@ async def main() -> None:
     await publish_catalog(
         prefix, max(args.windows, args.concurrency), [OFFICE, GROWTH_OFFICE, *idle_offices, *multi_offices]
     )
-    public_key, _ = generate_keypair()
-    secret = uuid.uuid4().hex * 2
     port = free_port()
-    database = f"bench_ticketing_{uuid.uuid4().hex[:8]}"
-    env = {
-        "ONEWINDOW_KAFKA": KAFKA,
-        "ONEWINDOW_MONGO_URL": MONGO_URL,
-        "ONEWINDOW_TOPIC_PREFIX": prefix,
-        "ONEWINDOW_JWT_SECRET": secret,
-        "ONEWINDOW_NOTIFIER_PUBLIC_KEY": public_key,
-        "ONEWINDOW_LOG_LEVEL": "WARNING",
-        "TICKETING_MONGO_DB": database,
-        "TICKETING_HTTP_PORT": str(port),
-    }
-    kiosk = issue_token(secret, subject="bench-kiosk", role="admin", office_id=None)  # any office
+    env, database, kiosk = ticketing_env(prefix)
+    env["TICKETING_HTTP_PORT"] = str(port)
+    secret = env["ONEWINDOW_JWT_SECRET"]
     limits = httpx.Limits(max_connections=args.concurrency * 2, keepalive_expiry=2.0)
     idle: dict[str, Any] = {}
     try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable
@@ -190,21 +189,6 @@ async def read_everything(cluster: KafkaCluster, topics: list[str]) -> list[Seen
     finally:
         await consumer.stop()
     return found
-
-
-@pytest.fixture(scope="module")
-async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[KafkaCluster]:
-    if shutil.which("java") is None:
-        pytest.fail("java is needed for the Kafka cluster (deploy/local/infra.sh install)")
-    started = KafkaCluster(brokers=3)
-    try:
-        note(f"3-broker cluster up on {started.bootstrap} in {await started.start():.0f}s")
-        yield started
-    finally:
-        keep = tmp_path_factory.mktemp("kafka-cluster-logs")
-        for log in started.logs():
-            shutil.copy(log, keep / f"{log.parent.name}.log")
-        started.destroy()
 
 
 @pytest.fixture(scope="module")

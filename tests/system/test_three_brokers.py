@@ -8,10 +8,8 @@ The cluster has its own ports and var/ directory: the shared single broker on 90
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from testbed.chaos import note
@@ -21,22 +19,6 @@ pytestmark = pytest.mark.timeout(240)
 
 DOWN_FOR = 8.0  # seconds the killed broker stays down after the producers got going again
 PARTITIONS = 6
-
-
-@pytest.fixture(scope="module")
-async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[KafkaCluster]:
-    if shutil.which("java") is None:
-        pytest.fail("java is needed for the Kafka cluster (deploy/local/infra.sh install)")
-    started = KafkaCluster(brokers=3)
-    try:
-        seconds = await started.start()
-        note(f"3-broker cluster up on {started.bootstrap} in {seconds:.0f}s")
-        yield started
-    finally:
-        keep = tmp_path_factory.mktemp("kafka-cluster-logs")
-        for log in started.logs():
-            shutil.copy(log, keep / f"{log.parent.name}.log")
-        started.destroy()
 
 
 @pytest.mark.parametrize("victim_role", ["partition leader", "active controller"])
