@@ -108,6 +108,7 @@ PUBLIC_PATHS = [
     "/api/notifier/boards/kzn/stream",
     "/api/notifier/offices/kzn/sla",
     "/api/notifier/offices/kzn/sla/stream",
+    "/api/notifier/offices/kzn/nearby?service_id=s1",
     "/api/notifier/checklists/send",
     "/api/catalog/alive",
 ]

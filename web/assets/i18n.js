@@ -135,6 +135,8 @@ const TEXTS = {
     "ad.audit": "Журнал изменений", "ad.action": "Действие", "ad.actor": "Кто", "ad.target": "Что", "ad.any": "Любое",
     "ad.when": "Когда", "ad.before": "Было", "ad.after": "Стало", "ad.only_admins": "Этот экран — для администраторов",
     "ad.day.mon": "Пн", "ad.day.tue": "Вт", "ad.day.wed": "Ср", "ad.day.thu": "Чт", "ad.day.fri": "Пт", "ad.day.sat": "Сб", "ad.day.sun": "Вс",
+    "nearby.title": "Рядом быстрее", "nearby.km": "{km} км", "nearby.line": "{office}, {distance}: ≈ {minutes} мин ожидания",
+    "nearby.saves": "с дорогой быстрее на {n} мин", "nearby.take": "Взять талон туда (этот будет отменён)",
     "sv.acknowledged": "Принят", "sv.note": "Что сделано — для закрытия сигнала",
   },
   tt: {
@@ -269,6 +271,8 @@ const TEXTS = {
     "ad.audit": "Үзгәрешләр журналы", "ad.action": "Гамәл", "ad.actor": "Кем", "ad.target": "Нәрсә", "ad.any": "Теләсә нинди",
     "ad.when": "Кайчан", "ad.before": "Иде", "ad.after": "Булды", "ad.only_admins": "Бу экран администраторлар өчен",
     "ad.day.mon": "Дш", "ad.day.tue": "Сш", "ad.day.wed": "Чш", "ad.day.thu": "Пн", "ad.day.fri": "Җм", "ad.day.sat": "Шб", "ad.day.sun": "Якш",
+    "nearby.title": "Янәшәдә тизрәк", "nearby.km": "{km} км", "nearby.line": "{office}, {distance}: ≈ {minutes} мин көтү",
+    "nearby.saves": "юлы белән {n} мин тизрәк", "nearby.take": "Анда талон алырга (монысы юкка чыгарыла)",
     "sv.acknowledged": "Кабул ителде", "sv.note": "Нәрсә эшләнде — сигналны ябу өчен",
   },
   en: {
@@ -403,6 +407,8 @@ const TEXTS = {
     "ad.audit": "Audit log", "ad.action": "Action", "ad.actor": "Who", "ad.target": "What", "ad.any": "Any",
     "ad.when": "When", "ad.before": "Before", "ad.after": "After", "ad.only_admins": "This screen is for administrators",
     "ad.day.mon": "Mon", "ad.day.tue": "Tue", "ad.day.wed": "Wed", "ad.day.thu": "Thu", "ad.day.fri": "Fri", "ad.day.sat": "Sat", "ad.day.sun": "Sun",
+    "nearby.title": "Faster nearby", "nearby.km": "{km} km", "nearby.line": "{office}, {distance}: ~{minutes} min wait",
+    "nearby.saves": "{n} min sooner, travel included", "nearby.take": "Take a ticket there (this one is cancelled)",
     "sv.acknowledged": "Acknowledged", "sv.note": "What was done, to resolve it",
   },
 };

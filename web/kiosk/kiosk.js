@@ -1,6 +1,7 @@
 // The kiosk: category -> service (or search) -> checklist (and the online way) -> priority -> phone ->
 // a printable ticket with a QR code to the mobile ticket. Appointment check-in by code.
 
+import { nearbyOffices, renderNearby } from "/assets/nearby.js";
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
 import { qrSvg } from "/assets/qr.js";
@@ -195,6 +196,10 @@ function showTicket(ticket, serviceTitle = state.service?.title || "", checkedIn
   renderSlip(document, ticket, { officeName: state.office?.name || "", serviceTitle, timeZone: state.office?.timezone });
   $("slip-checked-in").hidden = !checkedIn;
   showScreen("ticket");
+  // A faster office nearby, for a walk-in (an appointment is kept here).
+  $("nearby").hidden = true;
+  const serviceId = ticket.service_id || state.service?.service_id;
+  if (serviceId && !checkedIn) nearbyOffices(state.officeId, serviceId).then((result) => renderNearby($("nearby"), result));
 }
 
 // ------------------------------------------------------------------ check-in

@@ -5,6 +5,7 @@ import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, t } from "/assets/i18n.js";
 import { checklistSection } from "/assets/checklist-tools.js";
 import { clock, guarded, tokenFromPath } from "/assets/ui.js";
+import { nearbyOffices, renderNearby } from "/assets/nearby.js";
 
 const POLL_MS = 3000;
 const FINAL = new Set(["done", "cancelled", "no_show"]);
@@ -14,6 +15,30 @@ let status = null;
 let serviceTitle = "";
 let timer = null;
 let calledBefore = 0;
+let nearbyCheckedAt = 0;
+
+// While waiting, a faster office nearby is looked up now and then; the citizen may move there.
+async function checkNearby() {
+  if (!status || status.state !== "waiting" || !status.office_id || Date.now() - nearbyCheckedAt < 30000) return;
+  nearbyCheckedAt = Date.now();
+  renderNearby($("nearby"), await nearbyOffices(status.office_id, status.service_id), moveTo);
+}
+
+async function moveTo(office, button) {
+  try {
+    await guarded(button, async (idempotencyKey) => {
+      const ticket = await api("ticketing", "/tickets", { method: "POST", idempotencyKey, body: {
+        office_id: office.office_id, service_id: status.service_id, language: lang(), channel: "web",
+      } });
+      // The new ticket is taken: this one is given up, so nobody waits for it here.
+      await api("ticketing", `/tickets/by-token/${encodeURIComponent(token)}/cancel`, { method: "POST" }).catch(() => {});
+      location.assign(`${new URL(ticket.link, location.origin).pathname}?lang=${lang()}`);
+    });
+  } catch (error) {
+    $("error").textContent = error.reason || String(error);
+    $("error").hidden = false;
+  }
+}
 
 function render() {
   if (!status) return;
@@ -63,6 +88,8 @@ async function poll() {
       navigator.vibrate?.([300, 150, 300]);
     }
     render();
+    if (status.state !== "waiting") $("nearby").hidden = true;
+    checkNearby().catch(() => {});
   } catch (error) {
     if (error instanceof ApiError && !error.offline) {
       $("error").textContent = error.reason;

@@ -67,6 +67,13 @@ class AppointmentCapacity(_Frozen):
     windows: int = Field(ge=0, le=100)
 
 
+class GeoPoint(_Frozen):
+    """Where an office is (WGS 84), for telling a citizen how far another office is."""
+
+    lat: float = Field(ge=-90, le=90, examples=[55.8251])
+    lon: float = Field(ge=-180, le=180, examples=[49.1403])
+
+
 class OfficeConfigured(EventData):
     EVENT_TYPE = "catalog.OfficeConfigured"
     TOPIC = "catalog.office"
@@ -88,6 +95,8 @@ class OfficeConfigured(EventData):
     issue_cutoff_minutes: int = Field(
         default=0, ge=0, le=600, description="Tickets stop this many minutes before closing"
     )
+    # Additive (v1 stays compatible): where the office is; nearby offices are suggested by distance.
+    location: GeoPoint | None = None
     # Additive (v1 stays compatible): a closed office keeps its last configuration, marked retired.
     retired: bool = Field(default=False, description="The office no longer serves visitors")
 

@@ -12,6 +12,7 @@ from contracts.catalog import (
     ChecklistItem,
     DateException,
     DayHours,
+    GeoPoint,
     Offering,
     OfficeConfigured,
     OnlineAlternative,
@@ -98,6 +99,7 @@ class OfficeSpec(BaseModel):
     issue_cutoff_minutes: int = Field(
         default=0, ge=0, le=600, examples=[15], description="Kiosks stop issuing this long before closing"
     )
+    location: GeoPoint | None = Field(default=None, description="Where the office is (nearby suggestions)")
 
     @field_validator("timezone")
     @classmethod

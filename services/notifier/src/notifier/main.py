@@ -11,6 +11,7 @@ from servicekit.privacy import erasure_router
 from servicekit.runtime import ServiceRuntime
 
 from notifier import api
+from notifier import nearby as nearby_api
 from notifier import supervision as supervision_api
 from notifier.board import BoardHub, BoardWriter
 from notifier.channels import Channel, build_channels
@@ -72,6 +73,7 @@ def create_app(
             api.router,
             api.checklists,
             supervision_api.router,
+            nearby_api.router,
             erasure_router(ContactEraser(store, keys).erase),
         ],
         errors=api.ERRORS,

@@ -9,6 +9,7 @@ from contracts.catalog import (
     AppointmentCapacity,
     DateException,
     DayHours,
+    GeoPoint,
     OfficeConfigured,
     PriorityCategory,
     SlaTargets,
@@ -19,6 +20,13 @@ from contracts.common import LocalizedText as T
 from contracts.samples import sample_office
 
 EXPRESS_OFFICE = "kzn-kirov-moskov"
+# Approximate map positions of the offices (WGS 84): enough for "2.1 km away", not for navigation.
+LOCATIONS = {
+    EXPRESS_OFFICE: GeoPoint(lat=55.8040, lon=49.0580),
+    "kzn-vakhitov": GeoPoint(lat=55.7887, lon=49.1221),
+    "kzn-privolzh": GeoPoint(lat=55.7545, lon=49.1530),
+    "kzn-novo-savin": GeoPoint(lat=55.8251, lon=49.1403),
+}
 ZoneKind = Literal["acceptance", "issuance", "both", "reception"]
 
 # Federal holidays and the Tatarstan ones (Kurban Bayram, Republic Constitution Day, Uraza Bayram).
@@ -150,6 +158,7 @@ def express_office() -> OfficeConfigured:
             ],
             "sla": SLA,
             "issue_cutoff_minutes": ISSUE_CUTOFF_MINUTES,
+            "location": LOCATIONS[EXPRESS_OFFICE],
             "priority_categories": PRIORITY_CATEGORIES,
             "appointment_capacity": [
                 AppointmentCapacity(weekdays=[0, 1, 2, 3, 4, 5], start="08:00", end="19:00", windows=2)
@@ -172,6 +181,7 @@ def _district_office(
         zones=zones,
         sla=SLA,
         issue_cutoff_minutes=ISSUE_CUTOFF_MINUTES,
+        location=LOCATIONS.get(office_id),
         priority_categories=PRIORITY_CATEGORIES,
         appointment_capacity=[
             AppointmentCapacity(
