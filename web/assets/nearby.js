@@ -25,10 +25,10 @@ export function renderNearby(box, result, onTake = null) {
   }
   const distance = best.distance_km != null ? t("nearby.km", { km: best.distance_km.toLocaleString() }) : "";
   box.dataset.officeId = best.office_id;
-  box.replaceChildren(
+  box.replaceChildren(...[
     el("strong", {}, t("nearby.title")),
     el("p", { class: "nearby-line" }, t("nearby.line", { office: pick(best.name), distance, minutes: best.estimated_wait_minutes })),
     el("p", { class: "muted" }, [pick(best.address), t("nearby.saves", { n: best.saves_minutes })].filter(Boolean).join(" · ")),
     onTake ? el("button", { type: "button", class: "secondary", onclick: (event) => onTake(best, event.currentTarget) }, t("nearby.take")) : null,
-  );
+  ].filter(Boolean));
 }
