@@ -9,9 +9,8 @@ twice (by the API's answers and by the TicketCalled events on the topic), and an
 The longest request a client waited for, and the longest time without any acknowledged ticket,
 are reported.
 
-A cluster start, a whole system, 30 s of outage and the restart take about three minutes, more than
-the ~90 s a CI addition may take: the `failover` marker keeps it out of the default run
-(pyproject addopts); run it by hand with `uv run pytest -m failover tests/system -s`.
+A cluster start, a whole system, 30 s of outage and the restart take about three minutes; it runs
+in every `make test` (CI included); `uv run pytest -m failover tests/system -s` runs it alone.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from testbed.kafka_cluster import KafkaCluster
 
 pytestmark = [
     pytest.mark.timeout(600),
-    # Deselected by default (pyproject addopts): `uv run pytest -m failover tests/system`.
+    # `uv run pytest -m failover tests/system` runs it alone.
     pytest.mark.failover,
 ]
 
