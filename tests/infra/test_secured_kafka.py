@@ -3,7 +3,7 @@ the ACLs of deploy/kafka-security/acls.sh. A service's own producer (the kit's, 
 writes its own topics, and is refused a topic it does not own; ticketing runs on it with its own
 principal (catalog events in, its ownership topic and groups, tickets out).
 
-Opt-in (`-m secure`), not in CI: it starts its own broker on free ports in a temporary folder, and
+In every `make test` (CI included): it starts its own broker on free ports in a temporary folder, and
 creating the principals and ACLs with the Kafka tools (a JVM per acls.sh line) takes 2-3 minutes on
 two busy cores; the whole test about 3-4 minutes.
 
