@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -71,8 +72,12 @@ def password_matches(password: str, salt_hex: str, digest_hex: str, scheme: str 
     return hmac.compare_digest(_scrypt(password, bytes.fromhex(salt_hex), scheme).hex(), digest_hex)
 
 
-# Checked against unknown usernames so they take as long as known ones (no timing hint).
-DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+@functools.cache
+def dummy_hash() -> PasswordHash:
+    """Checked against unknown usernames so they take as long as known ones (no timing hint); made on
+    first use, not at import (one scrypt is ~0.1-0.5 s, paid by every process and test run that imports
+    the catalog)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 MIN_PASSWORD_LENGTH = 12

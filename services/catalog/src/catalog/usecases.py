@@ -217,11 +217,12 @@ class Catalog:
     async def sign_in(self, username: str, password: str, *, client: str) -> SignedIn:
         self.limiter.check(username, client)
         account = await self.store.staff_account(username)
-        salt, digest, scheme = (
-            (account["salt"], account["password_hash"], account.get("hash_scheme", "scrypt-16384-8-1"))
-            if account
-            else (staff.DUMMY_HASH.salt, staff.DUMMY_HASH.digest, staff.SCHEME)
-        )
+        if account:
+            salt, digest = account["salt"], account["password_hash"]
+            scheme = account.get("hash_scheme", "scrypt-16384-8-1")
+        else:
+            dummy = await asyncio.to_thread(staff.dummy_hash)
+            salt, digest, scheme = dummy.salt, dummy.digest, staff.SCHEME
         matches = await asyncio.to_thread(staff.password_matches, password, salt, digest, scheme)
         # A disabled account fails like a wrong password: no hint to whoever tries it.
         if account is None or not matches or account.get("disabled"):
