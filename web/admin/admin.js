@@ -4,7 +4,8 @@
 
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
-import { clearErrors, el, forgetStaff, guarded, showErrors, staffSession, wireSignIn } from "/assets/ui.js";
+import { forgetStaff, staffSession, staffSignIn } from "/assets/signin.js";
+import { clearErrors, el, guarded, showErrors } from "/assets/ui.js";
 
 const SCOPE = "admin";
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -223,7 +224,7 @@ function signOut() {
 }
 
 initI18n("admin");
-wireSignIn($("signin-form"), SCOPE, (session) => begin(session).catch((e) => { showScreens(false); showErrors($("signin-form"), e); }));
+staffSignIn(SCOPE, (session) => begin(session).catch((e) => { showScreens(false); showErrors($("signin-form"), e); }));
 wireStaffForm();
 wireSettingsForm();
 $("audit-form").addEventListener("submit", (event) => {

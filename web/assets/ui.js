@@ -1,5 +1,5 @@
-// Small pieces every screen uses: building elements, the double-tap guard, errors next to fields,
-// staff sign-in and the office a screen works for.
+// Small pieces every screen uses: building elements, the double-tap guard, errors next to fields and
+// the office a screen works for (staff sign-in: signin.js).
 
 import { api, ApiError, newIdempotencyKey } from "./api.js";
 import { t } from "./i18n.js";
@@ -136,54 +136,6 @@ export function minutes(value) {
 
 export function clock(date = new Date(), timeZone = "Europe/Moscow") {
   return new Intl.DateTimeFormat("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone }).format(date);
-}
-
-// ------------------------------------------------------------------ staff sign-in
-
-const SESSION_KEY = "ow.staff";
-
-export function staffSession(scope) {
-  try {
-    const stored = JSON.parse(sessionStorage.getItem(`${SESSION_KEY}.${scope}`) || "null");
-    if (!stored?.access_token) return null;
-    // A token past its expiry is of no use: sign in again rather than fail on the first call.
-    const payload = JSON.parse(atob(stored.access_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    if (payload.exp && payload.exp * 1000 < Date.now()) return null;
-    return stored;
-  } catch {
-    return null;
-  }
-}
-
-export function forgetStaff(scope) {
-  sessionStorage.removeItem(`${SESSION_KEY}.${scope}`);
-}
-
-/** Signs in through the catalog; resolves with {access_token, role, office_id, username}. */
-export async function signIn(scope, username, password) {
-  const result = await api("catalog", "/auth/token", { method: "POST", body: { username, password } });
-  const session = { ...result, username };
-  sessionStorage.setItem(`${SESSION_KEY}.${scope}`, JSON.stringify(session));
-  return session;
-}
-
-/** Wires a sign-in <form> (fields username, password) and calls onSignedIn(session). */
-export function wireSignIn(form, scope, onSignedIn) {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = form.querySelector("[type=submit]");
-    clearErrors(form);
-    try {
-      await guarded(button, async () => {
-        const data = new FormData(form);
-        const session = await signIn(scope, String(data.get("username")).trim(), String(data.get("password")));
-        form.reset();
-        onSignedIn(session);
-      });
-    } catch (error) {
-      showErrors(form, error);
-    }
-  });
 }
 
 // ------------------------------------------------------------------ the office of a screen

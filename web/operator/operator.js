@@ -4,9 +4,8 @@
 import { printableChecklistUrl } from "/assets/checklist-tools.js";
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, t } from "/assets/i18n.js";
-import {
-  clearErrors, el, forgetStaff, guarded, showErrors, showScreen, staffSession, wireSignIn,
-} from "/assets/ui.js";
+import { forgetStaff, staffSession, staffSignIn } from "/assets/signin.js";
+import { clearErrors, el, guarded, showErrors, showScreen } from "/assets/ui.js";
 
 const SCOPE = "operator";
 const POLL_MS = 4000;
@@ -271,7 +270,7 @@ async function begin(session) {
 }
 
 initI18n("operator");
-wireSignIn($("signin-form"), SCOPE, (session) => begin(session).catch((e) => showErrors($("signin-form"), e)));
+staffSignIn(SCOPE, (session) => begin(session).catch((e) => showErrors($("signin-form"), e)));
 $("open-form").addEventListener("submit", (event) => {
   event.preventDefault();
   openWindow(event.currentTarget);

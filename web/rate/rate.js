@@ -4,7 +4,8 @@
 
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, onLangChange, pick, t } from "/assets/i18n.js";
-import { el, guarded, showErrors, showScreen, signIn, staffSession } from "/assets/ui.js";
+import { signIn, staffSession } from "/assets/signin.js";
+import { el, guarded, showErrors, showScreen } from "/assets/ui.js";
 
 const SCOPE = "rate";
 const WINDOW_KEY = "ow.rate.window";

@@ -6,8 +6,9 @@
 import { api, ApiError } from "/assets/api.js";
 import { checklistSection } from "/assets/checklist-tools.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
+import { forgetStaff, staffSession, staffSignIn } from "/assets/signin.js";
 import { renderSlip } from "/assets/slip.js";
-import { clearErrors, el, forgetStaff, guarded, showErrors, showScreen, staffSession, wireSignIn } from "/assets/ui.js";
+import { clearErrors, el, guarded, showErrors, showScreen } from "/assets/ui.js";
 import { dateTimeOf, localDay, renderSlots } from "/book/slots.js";
 
 const SCOPE = "reception";
@@ -177,7 +178,7 @@ async function enter(session) {
 }
 
 function wire() {
-  wireSignIn($("signin-form"), SCOPE, (session) => enter(session).catch((e) => showErrors($("signin-form"), e)));
+  staffSignIn(SCOPE, (session) => enter(session).catch((e) => showErrors($("signin-form"), e)));
   $("signout").addEventListener("click", () => {
     forgetStaff(SCOPE);
     location.reload();

@@ -3,7 +3,8 @@
 
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
-import { clearErrors, clock, el, forgetStaff, guarded, showErrors, staffSession, wireSignIn } from "/assets/ui.js";
+import { forgetStaff, staffSession, staffSignIn } from "/assets/signin.js";
+import { clearErrors, clock, el, guarded, showErrors } from "/assets/ui.js";
 import { lineChart, barChart } from "/supervisor/charts.js";
 import { staffNames, wireHistory } from "/supervisor/history.js";
 import { openStream } from "/assets/sse.js";
@@ -309,7 +310,7 @@ function signOut() {
 }
 
 initI18n("supervisor");
-wireSignIn($("signin-form"), SCOPE, (session) => begin(session).catch((e) => showErrors($("signin-form"), e)));
+staffSignIn(SCOPE, (session) => begin(session).catch((e) => showErrors($("signin-form"), e)));
 $("signout").addEventListener("click", signOut);
 addEventListener("ow:reconnected", () => state.session && refresh().catch(() => {}));
 onLangChange(async () => {
