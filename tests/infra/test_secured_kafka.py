@@ -1,11 +1,12 @@
 """The secured local Kafka (`deploy/local/infra.sh up --secure`): SASL_SSL with SCRAM principals and
 the ACLs of deploy/kafka-security/acls.sh. A service's own producer (the kit's, with its TLS context)
 writes its own topics, and is refused a topic it does not own; ticketing runs on it with its own
-principal (catalog events in, its ownership topic and groups, tickets out).
+principal (catalog events in, its ownership topic and groups, tickets out); and a whole visit runs
+through all five services, each signed in as its own principal, with no authorization error logged.
 
-In every `make test` (CI included): it starts its own broker on free ports in a temporary folder, and
-creating the principals and ACLs with the Kafka tools (a JVM per acls.sh line) takes 2-3 minutes on
-two busy cores; the whole test about 3-4 minutes.
+In every `make test` (CI included): it starts one broker of its own on free ports in a temporary
+folder (shared by the tests here), and creating the principals and ACLs with the Kafka tools (a JVM
+per acls.sh line) takes 2-3 minutes on two busy cores; the whole module about 4-5 minutes.
 
     uv run pytest -m secure tests/infra/test_secured_kafka.py
 """
@@ -13,99 +14,61 @@ two busy cores; the whole test about 3-4 minutes.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
+import re
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
+import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
-from contracts import new_event
-from contracts.registry import decode
+from contracts import Envelope, new_event
 from contracts.samples import sample_office, sample_service
-from contracts.topics import admin_security
 from servicekit.auth import issue_token
 from servicekit.kafka import EventProducer
+from servicekit.sealing import Unsealer
 from servicekit.settings import ServiceSettings
 from servicekit.store import connect
-from servicekit.testing import Infra, running
+from servicekit.testing import EventProbe, Infra, eventually, running
+from testbed.harness import Api, System
+from testbed.secured_kafka import SecuredKafka, secured_kafka
 from ticketing.main import create_app
 from ticketing.settings import Settings
 
 pytestmark = pytest.mark.secure
 
-ROOT = Path(__file__).resolve().parents[2]
-INFRA = ROOT / "deploy/local/infra.sh"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """(bootstrap, kafka-secure folder) of a secured broker of this test's own."""
-    var = tmp_path_factory.mktemp("secured-kafka")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ONEWINDOW_VAR": str(var),
-        "ONEWINDOW_KAFKA_PORT": str(port),
-        "ONEWINDOW_KAFKA_CONTROLLER_PORT": str(_free_port()),
-        "ONEWINDOW_READY_TIMEOUT": "180",
-    }
-    for name in ("ONEWINDOW_KAFKA", "ONEWINDOW_TOPIC_PREFIX"):
-        env.pop(name, None)
-    subprocess.run([str(INFRA), "up", "--secure", "--kafka-only"], env=env, check=True, timeout=900)
-    try:
-        yield f"127.0.0.1:{port}", var / "kafka-secure"
-    finally:
-        subprocess.run([str(INFRA), "down", "--kafka-only"], env=env, check=False, timeout=120)
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredKafka]:
+    """A secured broker of this module's own."""
+    with secured_kafka(tmp_path_factory.mktemp("secured-kafka")) as broker:
+        yield broker
 
 
-def service_settings(service: str, bootstrap: str, secure_dir: Path) -> ServiceSettings:
-    credentials = dict(
-        line.split("=", 1)
-        for line in (secure_dir / "credentials.env").read_text().splitlines()
-        if "=" in line
-    )
+def service_settings(service: str, secured: SecuredKafka) -> ServiceSettings:
     return ServiceSettings.model_validate(
-        {
-            "service_name": service,
-            "ONEWINDOW_KAFKA": bootstrap,
-            "ONEWINDOW_TOPIC_PREFIX": "",
-            "ONEWINDOW_KAFKA_SASL_USERNAME": service,
-            "ONEWINDOW_KAFKA_SASL_PASSWORD": credentials[f"ONEWINDOW_KAFKA_PASSWORD_{service.upper()}"],
-            "ONEWINDOW_KAFKA_USE_SSL": "true",
-            "ONEWINDOW_KAFKA_SSL_CAFILE": str(secure_dir / "ca.pem"),
-        }
+        {"service_name": service, "ONEWINDOW_TOPIC_PREFIX": "", **secured.env(service)}
     )
 
 
 async def test_a_service_writes_its_own_topic_and_is_refused_one_it_does_not_own(
-    secured: tuple[str, Path],
+    secured: SecuredKafka,
 ) -> None:
-    bootstrap, secure_dir = secured
     office = sample_office("kzn-secure")
     event = new_event(
         office, producer="catalog", office_id="kzn-secure", aggregate_id="kzn-secure", aggregate_version=1
     )
 
-    catalog = EventProducer(service_settings("catalog", bootstrap, secure_dir))
+    catalog = EventProducer(service_settings("catalog", secured))
     await catalog.start()
     try:
         await catalog.publish(event)  # catalog.office is the catalog's own topic
     finally:
         await catalog.stop()
 
-    intruder = EventProducer(service_settings("ticketing", bootstrap, secure_dir))
+    intruder = EventProducer(service_settings("ticketing", secured))
     await intruder.start()
     try:
         with pytest.raises(KafkaError, match="TopicAuthorizationFailed"):
@@ -114,24 +77,11 @@ async def test_a_service_writes_its_own_topic_and_is_refused_one_it_does_not_own
         await intruder.stop()
 
 
-def secured_env(service: str, bootstrap: str, secure_dir: Path) -> dict[str, str]:
-    settings = service_settings(service, bootstrap, secure_dir)
-    return {
-        "ONEWINDOW_KAFKA": bootstrap,
-        "ONEWINDOW_TOPIC_PREFIX": "",
-        "ONEWINDOW_KAFKA_SASL_USERNAME": service,
-        "ONEWINDOW_KAFKA_SASL_PASSWORD": settings.kafka_sasl_password.get_secret_value(),
-        "ONEWINDOW_KAFKA_USE_SSL": "true",
-        "ONEWINDOW_KAFKA_SSL_CAFILE": settings.kafka_ssl_cafile,
-    }
-
-
 async def test_ticketing_issues_and_calls_with_its_own_principal_on_the_secured_broker(
-    secured: tuple[str, Path], infra: Infra, keypair: tuple[str, str]
+    secured: SecuredKafka, infra: Infra, keypair: tuple[str, str]
 ) -> None:
-    bootstrap, secure_dir = secured
     office_id = f"kzn-sec-{uuid.uuid4().hex[:6]}"
-    catalog = EventProducer(service_settings("catalog", bootstrap, secure_dir))
+    catalog = EventProducer(service_settings("catalog", secured))
     await catalog.start()
     try:
         await catalog.publish(
@@ -158,7 +108,8 @@ async def test_ticketing_issues_and_calls_with_its_own_principal_on_the_secured_
     secret = uuid.uuid4().hex * 2
     settings = Settings.model_validate(
         {
-            **secured_env("ticketing", bootstrap, secure_dir),
+            **secured.env("ticketing"),
+            "ONEWINDOW_TOPIC_PREFIX": "",
             "ONEWINDOW_MONGO_URL": infra.mongo_url,
             "ONEWINDOW_JWT_SECRET": secret,
             "ONEWINDOW_NOTIFIER_PUBLIC_KEY": keypair[0],
@@ -188,9 +139,8 @@ async def test_ticketing_issues_and_calls_with_its_own_principal_on_the_secured_
             called = await client.post(f"/windows/{office_id}/1/call-next", headers=operator)
             assert called.status_code == 200, called.text
             assert (await client.get("/health/ready")).json()["publishing"] == "ok"
-        found = await events_of(
-            bootstrap, secure_dir, "ticketing.ticket", issued.json()["ticket_id"], count=2
-        )
+        async with probe_of(secured, "ticketing.ticket") as events:
+            found = await events.wait_for(of(issued.json()["ticket_id"]), count=2, timeout=60)
         assert [e.event_type for e in found] == ["ticketing.TicketIssued", "ticketing.TicketCalled"]
     finally:
         mongo = connect(infra.mongo_url, app_name="tests")
@@ -198,29 +148,137 @@ async def test_ticketing_issues_and_calls_with_its_own_principal_on_the_secured_
         await mongo.close()
 
 
-async def events_of(bootstrap: str, secure_dir: Path, topic: str, aggregate_id: str, count: int) -> list[Any]:
-    """The events of one aggregate on a topic, read as the admin (a super user) from the beginning."""
-    admin = secure_dir / "credentials.env"
-    password = dict(line.split("=", 1) for line in admin.read_text().splitlines())[
-        "ONEWINDOW_KAFKA_PASSWORD_ADMIN"
-    ]
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        **admin_security("admin", password, use_ssl=True, cafile=str(secure_dir / "ca.pem")),
-    )
-    await consumer.start()
-    found: list[Any] = []
+@asynccontextmanager
+async def probe_of(secured: SecuredKafka, *topics: str) -> AsyncIterator[EventProbe]:
+    """Topics read from the beginning as the admin principal (a super user)."""
+    probe = await EventProbe(secured.bootstrap, list(topics), security=secured.client("admin")).start()
     try:
-        deadline = time.monotonic() + 60
-        while len(found) < count:
-            assert time.monotonic() < deadline, f"{len(found)} of {count} events of {aggregate_id} on {topic}"
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for record in records:
-                    envelope, _ = decode(record.value)
-                    if envelope.aggregate_id == aggregate_id:
-                        found.append(envelope)
+        yield probe
     finally:
-        await consumer.stop()
-    return found
+        await probe.stop()
+
+
+def of(aggregate_id: str, event_type: str | None = None) -> Callable[[Envelope], bool]:
+    def matches(envelope: Envelope) -> bool:
+        return envelope.aggregate_id == aggregate_id and event_type in (None, envelope.event_type)
+
+    return matches
+
+
+VISIT_TOPICS = (
+    "ticketing.ticket",
+    "appointments.appointment",
+    "feedback.feedback",
+    "notifier.notification",
+)
+# What aiokafka and the broker say when a principal may not do something (or cannot sign in).
+REFUSED = re.compile(r"AuthorizationFailed|AuthenticationFailed|not authorized|SaslAuthentication", re.I)
+
+
+async def test_a_whole_visit_runs_through_all_five_services_each_as_its_own_principal(
+    secured: SecuredKafka,
+) -> None:
+    """Booked, checked in, called, served, rated; the notifier confirms the booking and shows the
+    call: every event crosses the secured broker under the ACLs of acls.sh, and no service logs a
+    refusal (a missing ACL shows there, or as a step that never happens)."""
+    system = System(secured=secured, ticketing_replicas=1)
+    try:
+        await system.start()
+        async with httpx.AsyncClient() as client, probe_of(secured, *VISIT_TOPICS) as events:
+            api = Api(system, client)
+            office = await api.create_office()  # catalog -> ticketing, appointments, feedback, notifier
+            opened = await api.window(office, 1, "open", service_ids=[office.service_id])
+            assert opened.status_code == 200, opened.text
+
+            appointments = system.url("appointments")
+            listed = await api.call(
+                "GET",
+                f"{appointments}/offices/{office.office_id}/services/{office.service_id}/slots",
+                params={"days": 2},
+            )
+            assert listed.status_code == 200, listed.text
+            now = datetime.now(UTC)
+            slot = next(s for s in listed.json()["slots"] if datetime.fromisoformat(s["slot_start"]) > now)
+            booked = await api.call(
+                "POST",
+                f"{appointments}/appointments",
+                json={
+                    "office_id": office.office_id,
+                    "service_id": office.service_id,
+                    "slot_start": slot["slot_start"],
+                    "name": "Тестова Анна",
+                    "phone": "+79001234567",
+                },
+            )
+            assert booked.status_code == 201, booked.text
+            booking = booked.json()
+            booked_event = (
+                await events.wait_for(of(booking["appointment_id"], "appointments.AppointmentBooked"))
+            )[0]
+            checked_in = await api.call(
+                "POST",
+                f"{appointments}/checkin",
+                json={"office_id": office.office_id, "code": booking["code"]},
+            )
+            assert checked_in.status_code == 200, checked_in.text
+
+            issued = await events.wait_for(  # ticketing reads appointments.appointment
+                lambda e: (
+                    e.event_type == "ticketing.TicketIssued"
+                    and e.data.get("appointment_id") == booking["appointment_id"]
+                ),
+                timeout=60,
+            )
+            ticket_id = issued[0].data["ticket_id"]
+            called = await api.serve_next(office, 1)
+            assert called["ticket_id"] == ticket_id
+            await events.wait_for(  # appointments reads ticketing.ticket
+                of(booking["appointment_id"], "appointments.AppointmentFulfilled"), timeout=60
+            )
+
+            requested = await events.wait_for(  # feedback reads ticketing.ticket and writes its own
+                lambda e: (
+                    e.event_type == "feedback.FeedbackRequested" and e.data.get("ticket_id") == ticket_id
+                ),
+                timeout=60,
+            )
+            token = Unsealer(system.private_key).unseal(requested[0].data["token_sealed"])
+            rated = await api.call(
+                "POST",
+                f"{system.url('feedback')}/feedback/{token}",
+                json={"rating": 5},
+            )
+            assert rated.status_code == 201, rated.text
+            await events.wait_for(
+                lambda e: e.event_type == "feedback.FeedbackGiven" and e.data.get("ticket_id") == ticket_id,
+                timeout=60,
+            )
+
+            # The notifier reads appointments.appointment and writes notifier.notification ...
+            await events.wait_for(
+                lambda e: (
+                    e.event_type == "notifier.NotificationSent"
+                    and e.data["template"] == "appointment_booked"
+                    and e.data["cause_event_id"] == str(booked_event.event_id)
+                ),
+                timeout=60,
+            )
+
+            async def board_shows_the_call() -> bool:  # ... and reads ticketing.ticket
+                board = await api.call("GET", f"{system.url('notifier')}/boards/{office.office_id}")
+                return any(c["ticket_id"] == ticket_id for c in board.json().get("calls", []))
+
+            await eventually(board_shows_the_call, what="the hall board to show the call")
+
+            async def kpis_count_the_rating() -> bool:
+                kpis = await api.supervisor_get(office, "feedback", f"/offices/{office.office_id}/kpis")
+                return kpis.status_code == 200 and kpis.json()["ratings"] == 1
+
+            await eventually(kpis_count_the_rating, what="feedback's KPIs to count the rating")
+    finally:
+        system.stop()
+        await system.destroy()
+    logs = {instance.log.name: instance.log.read_text(errors="replace") for instance in system.instances}
+    assert all(logs.values()), "every service logged its start"
+    refused = {name: REFUSED.findall(text)[:3] for name, text in logs.items() if REFUSED.search(text)}
+    assert not refused, f"authorization errors in the service logs: {refused}"

@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -155,13 +155,15 @@ async def running(app: FastAPI, base_url: str = "http://test") -> AsyncIterator[
 class EventProbe:
     """Reads topics from the beginning (own group) and waits for the events a test expects."""
 
-    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+    def __init__(self, bootstrap: str, topics: list[str], security: Mapping[str, Any] | None = None) -> None:
+        """`security`: client settings of a secured broker (`contracts.topics.admin_security`)."""
         self.consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=bootstrap,
             group_id=f"probe-{uuid.uuid4().hex[:8]}",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            **(security or {}),
         )
         self.seen: list[tuple[Envelope, Any, str, bytes | None]] = []
         self.raw: list[Any] = []

@@ -3,16 +3,24 @@
 - `harness`: the whole system as processes (five services, ticketing twice) on real Kafka + store;
 - `chaos`: traffic and reconciliation around a fault;
 - `kafka_cluster`: a private three-broker KRaft cluster;
+- `secured_kafka`: a private secured broker (SASL_SSL + ACLs) and each principal's settings;
 - `browser`: the running system behind nginx for the browser tests, with a test SMS gateway;
 - `simday`: the simulated office day (routing as ticketing does it) for the what-if and city-day runs.
 """
 
+import socket
 from pathlib import Path
 
 from contracts.catalog import ServicePublished
 from contracts.samples import sample_service
 
 ROOT = Path(__file__).resolve().parents[4]  # the repository (the package is installed editable)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def two_services(office_id: str, service_id: str, other_service_id: str) -> list[ServicePublished]:

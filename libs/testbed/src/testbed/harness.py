@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,16 +27,11 @@ from pymongo import AsyncMongoClient
 from servicekit.auth import issue_token
 from servicekit.sealing import generate_keypair
 
-from testbed import ROOT, two_services
+from testbed import ROOT, free_port, two_services
 from testbed.kafka_cluster import KafkaCluster
+from testbed.secured_kafka import SecuredKafka
 
 SERVICES = ("catalog", "ticketing", "appointments", "feedback", "notifier")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -65,11 +59,17 @@ class System:
     instances: list[Instance] = field(default_factory=list)
     # A Kafka of this System's own (started by the caller): broker faults are injected there only.
     cluster: KafkaCluster | None = None
+    # A secured broker (SASL_SSL + ACLs): each service signs in as its own principal. Its topics are
+    # the unprefixed ones `infra.sh up --secure` created and the ACLs name; they go with the broker.
+    secured: SecuredKafka | None = None
 
     def __post_init__(self) -> None:
         if self.cluster is not None:
             self.kafka = self.cluster.bootstrap
         self.prefix = f"sys{self.run_id}."
+        if self.secured is not None:
+            self.kafka = self.secured.bootstrap
+            self.prefix = ""
         self.public_key, self.private_key = generate_keypair()
         self.jwt_secret = uuid.uuid4().hex * 2
         self.log_dir = ROOT / "var" / "log" / f"system-{self.run_id}"
@@ -105,6 +105,7 @@ class System:
             "TICKETING_APPOINTMENT_EARLY_MINUTES": "20",
             f"{upper}_HTTP_PORT": str(port),
             f"{upper}_MONGO_DB": self.database(service),
+            **(self.secured.env(service) if self.secured is not None else {}),
             **self.extra_env,
         }
         return env
@@ -119,7 +120,8 @@ class System:
         return issue_token(self.jwt_secret, subject=subject, role=role, office_id=office_id)  # type: ignore[arg-type]
 
     async def create_topics(self) -> None:
-        await create_topics(self.kafka, self.partitions, self.prefix)
+        if self.secured is None:  # the secured broker's topics come from `infra.sh up --secure`
+            await create_topics(self.kafka, self.partitions, self.prefix)
 
     def start_instance(self, instance: Instance) -> None:
         log = instance.log.open("ab")
@@ -184,14 +186,15 @@ class System:
         The shared broker recovers every partition after a kill -9: each topic left behind slows that."""
         if os.environ.get("ONEWINDOW_KEEP_SYSTEM"):
             return
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
-        await admin.start()
-        try:
-            mine = [topic for topic in await admin.list_topics() if topic.startswith(self.prefix)]
-            if mine:
-                await admin.delete_topics(mine)
-        finally:
-            await admin.close()
+        if self.secured is None:  # a secured broker's (unprefixed) topics go with the broker
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka)
+            await admin.start()
+            try:
+                mine = [topic for topic in await admin.list_topics() if topic.startswith(self.prefix)]
+                if mine:
+                    await admin.delete_topics(mine)
+            finally:
+                await admin.close()
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             self.mongo_url, serverSelectionTimeoutMS=5000
         )
