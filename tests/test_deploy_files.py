@@ -322,7 +322,16 @@ def test_kafka_users_carry_the_acls_of_the_security_script() -> None:
     internal = k8s_generate.acl_table("INTERNAL")
     assert set(writes) == set(reads) == set(SERVICES)
     users = _of_kind("KafkaUser")
-    assert set(users) == set(SERVICES)
+    producers = k8s_generate.acl_table("PRODUCERS")
+    assert set(users) == set(SERVICES) | set(producers)
+    # The city portal writes its one topic and nothing else: no read, no group, no cluster ACL.
+    assert producers == {"portal": ["portal.application"]}
+    assert users.pop("portal")["spec"]["authorization"]["acls"] == [
+        {
+            "resource": {"type": "topic", "name": "portal.application", "patternType": "literal"},
+            "operations": ["Write"],
+        }
+    ]
     for name, user in users.items():
         spec = user["spec"]
         assert spec["authentication"] == {"type": "scram-sha-512"}

@@ -603,6 +603,19 @@ def kafka_users() -> list[dict[str, Any]]:
                 },
             }
         )
+    # Outside producers: Write on their own topic only (acls.sh, PRODUCERS).
+    for producer, topics in acl_table("PRODUCERS").items():
+        docs.append(
+            {
+                "apiVersion": "kafka.strimzi.io/v1beta2",
+                "kind": "KafkaUser",
+                "metadata": meta(producer, {"strimzi.io/cluster": KAFKA_CLUSTER, **PART_OF}),
+                "spec": {
+                    "authentication": {"type": "scram-sha-512"},
+                    "authorization": {"type": "simple", "acls": [topic(name, "Write") for name in topics]},
+                },
+            }
+        )
     return docs
 
 

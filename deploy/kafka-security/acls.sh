@@ -14,18 +14,25 @@ ADMIN="${ADMIN_CONFIG:?client properties of an admin principal}"
 PREFIX="${ONEWINDOW_TOPIC_PREFIX:-}"
 
 declare -A WRITES=(
-  [catalog]="catalog.office catalog.service catalog.audit"
+  [catalog]="catalog.office catalog.service catalog.audit catalog.staff"
   [ticketing]="ticketing.ticket ticketing.window ticketing.queue"
   [appointments]="appointments.appointment"
   [feedback]="feedback.feedback"
   [notifier]="notifier.notification"
 )
 declare -A READS=(
-  [catalog]=""
-  [ticketing]="catalog.office catalog.service appointments.appointment"
-  [appointments]="catalog.office catalog.service ticketing.ticket"
-  [feedback]="catalog.office catalog.service ticketing.ticket ticketing.window feedback.feedback portal.application"
-  [notifier]="catalog.office catalog.service ticketing.ticket ticketing.queue appointments.appointment feedback.feedback"
+  [catalog]="catalog.audit"
+  [ticketing]="catalog.office catalog.service catalog.staff appointments.appointment"
+  [appointments]="catalog.office catalog.service catalog.staff ticketing.ticket"
+  [feedback]="catalog.office catalog.service catalog.staff ticketing.ticket ticketing.window feedback.feedback portal.application"
+  [notifier]="catalog.office catalog.service catalog.staff ticketing.ticket ticketing.queue appointments.appointment feedback.feedback"
+)
+# Outside producers (not services): a principal each, allowed to write its one topic and nothing
+# else (Write implies Describe; since KIP-679, Kafka 2.8+, Write on a topic also allows idempotent
+# producing, so no cluster ACL). The city portal reports online applications
+# (examples/portal_producer); its password: ONEWINDOW_KAFKA_PASSWORD_PORTAL.
+declare -A PRODUCERS=(
+  [portal]="portal.application"
 )
 # Topics a service keeps to itself, not events (so not in the AsyncAPI documents): ticketing's
 # ownership topic carries no records, its consumer group ("ticketing-owners") hands out the offices;
@@ -61,5 +68,15 @@ for service in "${!WRITES[@]}"; do
     --resource-pattern-type prefixed --group "$PREFIX$service"
   "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
     --allow-principal "User:$service" --operation IdempotentWrite --cluster
+done
+for producer in "${!PRODUCERS[@]}"; do
+  var="ONEWINDOW_KAFKA_PASSWORD_$(echo "$producer" | tr a-z A-Z)"
+  password="${!var:?$var is not set}"
+  "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --alter \
+    --add-config "SCRAM-SHA-512=[password=$password]" --entity-type users --entity-name "$producer"
+  for topic in ${PRODUCERS[$producer]}; do
+    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
+      --allow-principal "User:$producer" --operation Write --topic "$PREFIX$topic"
+  done
 done
 echo "acls.sh: principals and ACLs in place"

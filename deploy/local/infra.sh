@@ -281,7 +281,7 @@ prepare_secure() { # passwords, a self-signed certificate (keytool), client sett
     (umask 077
      {
        echo "ONEWINDOW_KAFKA_KEYSTORE_PASSWORD=$(random_secret)"
-       for name in admin catalog ticketing appointments feedback notifier; do
+       for name in admin catalog ticketing appointments feedback notifier portal; do
          var="ONEWINDOW_KAFKA_PASSWORD_$(echo "$name" | tr a-z A-Z)"
          echo "$var=$(random_secret)"
        done

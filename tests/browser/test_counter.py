@@ -70,8 +70,11 @@ def kiosk_page(context: BrowserContext, office: OfficeUnderTest, lang: str = "en
 def book_soonest(office: OfficeUnderTest, **body: Any) -> httpx.Response:
     """Books the soonest free slot (at most one 15-minute step away in the 24/7 office, so check-in is
     open); the next one if the soonest began between listing and booking."""
-    slots = api("GET", f"/appointments/offices/{office.office_id}/services/{office.service_id}/slots",
-                params={"days": 2}).json()["slots"]
+    slots = api(
+        "GET",
+        f"/appointments/offices/{office.office_id}/services/{office.service_id}/slots",
+        params={"days": 2},
+    ).json()["slots"]
     booked = None
     for slot in [s for s in slots if s["seats_left"] > 0][:2]:
         when = {"slot_start": slot["slot_start"]}
@@ -88,10 +91,16 @@ def serve_at_window(office: OfficeUnderTest, window_no: int, number: str) -> Non
     has been served: tickets other tests left waiting may come first."""
     operator = token_of(office.operator(window_no), office.password)
     base = f"/ticketing/windows/{office.office_id}/{window_no}"
-    opened = api("POST", "/ticketing/windows/open", operator, json={
-        "office_id": office.office_id, "window_no": window_no,
-        "service_ids": [office.service_id, office.other_service_id],
-    })
+    opened = api(
+        "POST",
+        "/ticketing/windows/open",
+        operator,
+        json={
+            "office_id": office.office_id,
+            "window_no": window_no,
+            "service_ids": [office.service_id, office.other_service_id],
+        },
+    )
     assert opened.status_code == 200, opened.text
     served: list[str] = []
     while number not in served:

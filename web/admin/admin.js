@@ -38,7 +38,7 @@ async function loadStaff() {
 
 async function act(button, path) {
   await guarded(button, () => admin(path, { method: "POST" })).catch((error) => alertError(error));
-  await Promise.all([loadStaff(), loadAudit()]);
+  await Promise.all([loadStaff(), auditSoon()]);
 }
 
 async function resetPassword(button, username) {
@@ -48,7 +48,7 @@ async function resetPassword(button, username) {
     $("new-password").hidden = false;
     $("new-password").textContent = t("ad.new_password", { user: username, password: result.password });
   }
-  await loadAudit();
+  await auditSoon();
 }
 
 function alertError(error) {
@@ -68,7 +68,7 @@ function wireStaffForm() {
         role: String(data.get("role")), office_id: state.officeId,
       } }));
       form.reset();
-      await Promise.all([loadStaff(), loadAudit()]);
+      await Promise.all([loadStaff(), auditSoon()]);
     } catch (error) {
       showErrors(form, error);
     }
@@ -132,7 +132,7 @@ function wireSettingsForm() {
     };
     try {
       await guarded(form.querySelector("[type=submit]"), () => admin(officePath(), { method: "PUT", body }));
-      await Promise.all([loadOffice(), loadAudit()]);
+      await Promise.all([loadOffice(), auditSoon()]);
       form.dataset.saved = String(Date.now());
     } catch (error) {
       showErrors(form, error);
@@ -148,7 +148,7 @@ function wireSettingsForm() {
         admin(`${officePath()}/alert-recipients`, { method: "PUT", body: { recipients: list } }));
       recipients.elements.recipients.value = saved.recipients.join("\n");
       recipients.dataset.saved = String(Date.now());
-      await loadAudit();
+      await auditSoon();
     } catch (error) {
       showErrors(recipients, error);
     }
@@ -180,6 +180,15 @@ async function loadAudit() {
     el("td", {}, new Date(entry.at).toLocaleString(lang())), el("td", {}, entry.actor),
     el("td", {}, entry.action), el("td", {}, entry.target_id),
     el("td", { class: "mono" }, shown(entry.before)), el("td", { class: "mono" }, shown(entry.after)))));
+}
+
+// The log is built from the audit stream (each entry leaves with its change, in one write): a
+// change shows up a moment later, so the table is read again a few times after one.
+let auditTimers = [];
+async function auditSoon() {
+  for (const timer of auditTimers) clearTimeout(timer);
+  auditTimers = [800, 2000, 4500].map((ms) => setTimeout(() => loadAudit().catch(() => {}), ms));
+  await loadAudit();
 }
 
 // ------------------------------------------------------------------ sign-in and office

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -182,3 +182,22 @@ class OfficeAlertRecipientsSet(EventData):
 
     office_id: Identifier
     recipients_sealed: list[Sealed] = Field(default_factory=list, max_length=20)
+
+
+class StaffAccessRevoked(EventData):
+    """Tokens a staff member holds stop working now, not at their expiry: the account was disabled,
+    its password reset or its role changed. Every service refuses (401) a token of this staff member
+    issued at or before `revoked_at` (the token's `iat_ms` claim, milliseconds); signing in again
+    gives a new one, unless the account is disabled.
+
+    The staff member travels only as `subject_ref`, an HMAC-SHA256 of the username under the JWT key
+    every service already holds (`servicekit.auth.subject_ref`): no username on the topic. The
+    topic is compacted and keyed by `subject_ref`, so it keeps each member's latest revocation.
+    """
+
+    EVENT_TYPE = "catalog.StaffAccessRevoked"
+    TOPIC = "catalog.staff"
+
+    subject_ref: str = Field(pattern=r"^[0-9a-f]{32}$", examples=["3f9a0c1e5b7d2a4c6e8f0a1b2c3d4e5f"])
+    revoked_at: datetime = Field(description="Tokens issued at or before this instant are refused")
+    reason: Literal["disabled", "password_reset", "role_changed"]

@@ -31,6 +31,8 @@ TOPICS: dict[str, TopicSpec] = {
         TopicSpec("catalog.service", compacted=True, key="aggregate"),
         # The audit log of administrative changes: keyed by office, kept (never compacted).
         TopicSpec("catalog.audit"),
+        # Staff tokens revoked before their expiry (keyed by the staff member's pseudonym, compacted).
+        TopicSpec("catalog.staff", compacted=True, key="aggregate"),
         TopicSpec("ticketing.ticket"),
         TopicSpec("ticketing.window"),
         TopicSpec("ticketing.queue", compacted=True),

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
+from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired, StaffAccessRevoked
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -18,6 +19,8 @@ from servicekit.kafka import EventRouter, Received
 from servicekit.store import Document, bulk_write_chunked
 
 CACHE_SECONDS = 5.0
+# A revocation must bite at once: a replica that did not apply the event itself sees it this late.
+REVOCATION_CACHE_SECONDS = 1.0
 CatalogEvent = OfficeConfigured | ServicePublished | ServiceRetired
 
 
@@ -25,15 +28,18 @@ class CatalogView:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.offices = db["catalog_offices"]
         self.services = db["catalog_services"]
+        # Staff tokens revoked before expiry (StaffAccessRevoked): subject_ref -> latest revoked_at.
+        self.revocations = db["catalog_staff_revocations"]
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
     def subscribe(self, router: EventRouter) -> None:
-        router.on_batch(OfficeConfigured, ServicePublished, ServiceRetired)(self.apply)
+        router.on_batch(OfficeConfigured, ServicePublished, ServiceRetired, StaffAccessRevoked)(self.apply)
 
     async def apply(self, received: Sequence[Received]) -> None:
         """A poll's catalog events in order: one read of the documents they touch and one bulk
         write of what changed, per collection (a catalog republish is thousands of events)."""
-        events = [item.data for item in received]
+        await self._apply_revocations([i.data for i in received if isinstance(i.data, StaffAccessRevoked)])
+        events = [item.data for item in received if not isinstance(item.data, StaffAccessRevoked)]
         offices = [data for data in events if isinstance(data, OfficeConfigured)]
         services = [data for data in events if isinstance(data, ServicePublished | ServiceRetired)]
         if await self._apply_to(self.offices, offices) | await self._apply_to(self.services, services):
@@ -53,6 +59,39 @@ class CatalogView:
             collection, [ReplaceOne({"_id": key}, doc, upsert=True) for key, doc in written.items()]
         )
         return bool(written)
+
+    async def _apply_revocations(self, events: Sequence[StaffAccessRevoked]) -> None:
+        latest: dict[str, datetime] = {}
+        for data in events:
+            if data.subject_ref not in latest or data.revoked_at > latest[data.subject_ref]:
+                latest[data.subject_ref] = data.revoked_at
+        if not latest:
+            return
+        stored = {
+            doc["_id"]: doc["revoked_at"]
+            async for doc in self.revocations.find({"_id": {"$in": list(latest)}})
+        }
+        newer = {ref: at for ref, at in latest.items() if ref not in stored or at > stored[ref]}
+        await bulk_write_chunked(
+            self.revocations,
+            [
+                ReplaceOne({"_id": ref}, {"_id": ref, "revoked_at": at}, upsert=True)
+                for ref, at in newer.items()
+            ],
+        )
+        for ref in newer:
+            self._cache.pop(("revoked", ref), None)
+
+    async def revoked_at(self, subject: str, ref: str) -> datetime | None:
+        """The staff member's latest revocation (servicekit.auth.Revocations), cached for a second."""
+        hit = self._cache.get(("revoked", ref))
+        if hit is not None and time.monotonic() - hit[0] < REVOCATION_CACHE_SECONDS:
+            result: datetime | None = hit[1]
+            return result
+        doc = await self.revocations.find_one({"_id": ref})
+        value = doc["revoked_at"] if doc else None
+        self._cache[("revoked", ref)] = (time.monotonic(), value)
+        return value
 
     async def _cached(self, kind: str, key: str, load: Any) -> Any:
         hit = self._cache.get((kind, key))

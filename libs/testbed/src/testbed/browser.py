@@ -287,8 +287,11 @@ def closing_soon_today(minutes: int = 30) -> dict[str, Any]:
     close = "24:00" if soon.date() != local.date() else f"{soon:%H:%M}"
     today = {"date": local.date().isoformat(), "open": "00:00", "close": close, "note": "short day"}
     # Only today's hours: tomorrow it does not open at midnight, so today's closing is a real one.
-    return {"exceptions": [today], "hours": [{"weekday": local.weekday(), "open": "00:00", "close": "24:00"}],
-            "issue_cutoff_minutes": 2 * minutes}
+    return {
+        "exceptions": [today],
+        "hours": [{"weekday": local.weekday(), "open": "00:00", "close": "24:00"}],
+        "issue_cutoff_minutes": 2 * minutes,
+    }
 
 
 def create_test_office(

@@ -9,6 +9,7 @@ CONSUMES = (
     catalog.OfficeConfigured,
     catalog.ServicePublished,
     catalog.ServiceRetired,
+    catalog.StaffAccessRevoked,
     ticketing.ServiceCompleted,
     ticketing.TicketCancelled,
     ticketing.TicketNoShow,
@@ -25,4 +26,13 @@ EMITS = (
 )
 
 # the collections of its database (the kit's `_*` ones aside)
-OWNS = ("bookings", "catalog_offices", "catalog_services", "codes", "contact_messages", "limits", "seats")
+OWNS = (
+    "bookings",
+    "catalog_offices",
+    "catalog_services",
+    "catalog_staff_revocations",
+    "codes",
+    "contact_messages",
+    "limits",
+    "seats",
+)

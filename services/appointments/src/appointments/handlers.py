@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contracts import Envelope
-from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
+from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired, StaffAccessRevoked
 from contracts.ticketing import ServiceCompleted, TicketCancelled, TicketNoShow
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import EventRouter
@@ -33,6 +33,10 @@ def build_event_router(view: CatalogView, appointments: Appointments) -> EventRo
         await catalog.dispatch(envelope, data)
         if before is not None:
             await appointments.reassess_offices([offering.office_id for offering in before.offerings])
+
+    @router.on(StaffAccessRevoked)
+    async def on_staff_access_revoked(envelope: Envelope, data: StaffAccessRevoked) -> None:
+        await catalog.dispatch(envelope, data)  # the view keeps it; servicekit.auth refuses the token
 
     @router.on(ServiceCompleted)
     async def on_service_completed(envelope: Envelope, data: ServiceCompleted) -> None:

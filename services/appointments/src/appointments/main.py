@@ -35,6 +35,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> FastAPI:
         errors=api.ERRORS,
     )
     app.state.appointments = appointments
+    app.state.revocations = view  # staff tokens revoked before expiry (servicekit.auth)
     app.state.checkin_limiter = FailureLimiter(
         settings.checkin_max_failures, settings.checkin_failure_window_seconds
     )

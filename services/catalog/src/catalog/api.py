@@ -565,6 +565,34 @@ async def reset_staff_password(username: str, catalog: CatalogDep, who: Admin) -
     return PasswordReset(username=username, password=await catalog.reset_password(username, actor=who))
 
 
+class StaffRole(BaseModel):
+    role: Role = Field(examples=["supervisor"])
+    office_id: str | None = Field(
+        default=None, examples=["kzn-kirov-moskov"], description="None: city-wide admin"
+    )
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"role": "supervisor", "office_id": "kzn-kirov-moskov"}]},
+    )
+
+
+@admin.put(
+    "/staff/{username}/role",
+    summary="Give an account another role or office: the tokens it holds stop working",
+    response_model=StaffMember,
+)
+async def change_staff_role(username: str, body: StaffRole, catalog: CatalogDep, who: Admin) -> StaffMember:
+    await _staff_in_reach(catalog, who, username)
+    if who.office_id is not None and (body.role == "admin" or body.office_id != who.office_id):
+        raise HTTPException(
+            403,
+            detail=f"an admin of office {who.office_id} gives only kiosk, operator and supervisor "
+            "roles of that office",
+        )
+    await catalog.change_role(username, body.role, body.office_id, actor=who)
+    return await _member(catalog, username)
+
+
 # An e-mail address as far as a form can tell (whether it is read is the office's business).
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 

@@ -1,6 +1,7 @@
 """The catalog's contract: what it consumes, emits and owns (checked by tests/test_service_contracts.py).
 
-The catalog is where offices and services begin: it consumes nothing.
+The catalog is where offices and services begin; it reads back only its own audit stream, the
+audit log being that stream's projection.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from contracts import catalog
 
 # the events this service's router handles
-CONSUMES = ()
+CONSUMES = (catalog.AuditRecorded,)
 
 # the events it publishes, through its outbox or its office log
 EMITS = (
@@ -17,6 +18,7 @@ EMITS = (
     catalog.OfficeConfigured,
     catalog.ServicePublished,
     catalog.ServiceRetired,
+    catalog.StaffAccessRevoked,
 )
 
 # the collections of its database (the kit's `_*` ones aside)

@@ -6,13 +6,16 @@ from fastapi import FastAPI
 from servicekit.runtime import ServiceRuntime
 
 from catalog import api
+from catalog.handlers import build_event_router
 from catalog.settings import Settings
 from catalog.store import CatalogStore
 from catalog.usecases import Catalog
 
 DESCRIPTION = (
     "Offices (zones, windows, hours, SLA targets) and the services citizens come for, with their "
-    "document checklists. Publishes OfficeConfigured, ServicePublished and ServiceRetired; consumes nothing."
+    "document checklists; staff accounts and sign-in. Publishes OfficeConfigured, ServicePublished, "
+    "ServiceRetired, StaffAccessRevoked and the audit log (AuditRecorded), which it also reads back "
+    "into the log admins search."
 )
 
 
@@ -20,10 +23,13 @@ def create_app(settings: Settings) -> FastAPI:
     runtime = ServiceRuntime(settings)
     runtime.idempotency()
     store = CatalogStore(runtime.db)
-    runtime.add_aggregates(store.offices, store.services, store.audit, store.office_settings)
+    runtime.add_aggregates(store.offices, store.services, store.staff, store.office_settings)
     runtime.on_start.append(store.ensure_indexes)
+    catalog = Catalog(store, settings)
+    runtime.consume(build_event_router(catalog))
     app = runtime.create_app(
         title="OneWindow catalog", description=DESCRIPTION, routers=api.ROUTERS, errors=api.ERRORS
     )
-    app.state.catalog = Catalog(store, settings)
+    app.state.catalog = catalog
+    app.state.revocations = catalog  # a disabled admin's token stops working here too
     return app

@@ -9,12 +9,15 @@ from typing import Any, TypeVar
 from contracts import Envelope
 from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 from servicekit.clock import SYSTEM_CLOCK
 from servicekit.store import AggregateStore, AlreadyExists, Document
 
 R = TypeVar("R")
 Decide = Callable[[R], Awaitable[Envelope]]
+# Events written in the same commit as the decided one (the change's AuditRecorded): given the
+# record as it was before and the decided event.
+Also = Callable[[R, Envelope], list[Envelope]]
 HISTORY_KEPT = 50  # past versions kept inside the aggregate; enough for any audit of a catalog entry
 
 
@@ -117,18 +120,26 @@ class CatalogStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.offices = AggregateStore(db, "offices")
         self.services = AggregateStore(db, "services")
-        self.staff = db["staff"]
-        # Append-only: entries are created (with their AuditRecorded in the outbox), never changed.
-        self.audit = AggregateStore(db, "audit")
+        # Staff accounts are aggregates: a change and its events (StaffAccessRevoked, AuditRecorded)
+        # are one write, the events in the account's outbox.
+        self.staff = AggregateStore(db, "staff")
+        # The audit log is the projection of the catalog.audit stream (catalog.handlers): every
+        # AuditRecorded leaves in the outbox of the change it records, so neither exists without
+        # the other. Append-only: entries are inserted by audit_id, never changed.
+        self.audit = db["audit"]
         # Settings kept beside the office configuration: the alert recipients (in clear, here only).
         self.office_settings = AggregateStore(db, "office_settings")
 
     async def ensure_indexes(self) -> None:
         await self.services.collection.create_index("office_ids")
         await self.services.collection.create_index("letter")
-        await self.staff.create_index("office_id")
-        await self.audit.collection.create_index([("at", -1)])
-        await self.audit.collection.create_index("office_id")
+        await self.staff.collection.create_index("office_id")
+        # Accounts written before staff became aggregates have no revision yet.
+        await self.staff.collection.update_many(
+            {"rev": {"$exists": False}}, {"$set": {"rev": 1, "outbox": []}}
+        )
+        await self.audit.create_index([("at", -1)])
+        await self.audit.create_index("office_id")
 
     # ------------------------------------------------------------ offices
 
@@ -145,13 +156,17 @@ class CatalogStore:
         doc = {"_id": event.aggregate_id, **_office_state(None, event, by)}
         return _office_record(await self.offices.create(doc, [event]))
 
-    async def change_office(self, office_id: str, decide: Decide[OfficeRecord], *, by: str) -> OfficeRecord:
-        """Load, decide the next OfficeConfigured, write it; reloads when another writer came first
-        (the outbox relay also writes the aggregate when it clears published events)."""
+    async def change_office(
+        self, office_id: str, decide: Decide[OfficeRecord], *, by: str, also: Also[OfficeRecord] | None = None
+    ) -> OfficeRecord:
+        """Load, decide the next OfficeConfigured, write it (with `also`'s events in the same write);
+        reloads when another writer came first (the outbox relay also writes the aggregate when it
+        clears published events)."""
 
         async def next_state(doc: Document) -> tuple[Document, list[Envelope]]:
-            event = await decide(_office_record(doc))
-            return _office_state(doc, event, by), [event]
+            before = _office_record(doc)
+            event = await decide(before)
+            return _office_state(doc, event, by), [event, *(also(before, event) if also else [])]
 
         return _office_record(await self.offices.change(office_id, next_state))
 
@@ -195,36 +210,46 @@ class CatalogStore:
 
     # ------------------------------------------------------------ staff
 
-    async def add_staff(self, account: Document) -> bool:
-        """Insert a staff account; False when the username is taken (the _id is the username)."""
+    async def add_staff(self, account: Document, events: list[Envelope]) -> bool:
+        """Insert a staff account with its events; False when the username is taken (_id)."""
         try:
-            await self.staff.insert_one({**account, "created_at": SYSTEM_CLOCK.now()})
-        except DuplicateKeyError:
+            await self.staff.create({**account, "created_at": SYSTEM_CLOCK.now()}, events)
+        except AlreadyExists:
             return False
         return True
 
     async def staff_account(self, username: str) -> Document | None:
-        return await self.staff.find_one({"_id": username})
+        return await self.staff.get(username)
 
     async def staff_count(self) -> int:
-        return await self.staff.count_documents({})
+        return await self.staff.collection.count_documents({})
 
     async def staff_of(self, office_id: str | None) -> list[Document]:
         """The accounts of one office (None: every account), without their password hashes."""
         query = {} if office_id is None else {"office_id": office_id}
-        hidden = {"salt": 0, "password_hash": 0, "hash_scheme": 0}
-        return [doc async for doc in self.staff.find(query, hidden).sort("_id", 1)]
+        hidden = {"salt": 0, "password_hash": 0, "hash_scheme": 0, "outbox": 0}
+        return [doc async for doc in self.staff.collection.find(query, hidden).sort("_id", 1)]
 
-    async def update_staff(self, username: str, changes: Document) -> None:
-        await self.staff.update_one({"_id": username}, {"$set": changes})
+    async def change_staff(
+        self, username: str, decide: Callable[[Document], tuple[Document, list[Envelope]]]
+    ) -> Document:
+        """Load the account, decide the changed fields and their events, write both at once."""
+        return await self.staff.change(username, decide)
 
     # ------------------------------------------------------------ audit
 
-    async def record_audit(self, entry: Document, event: Envelope) -> None:
-        await self.audit.create(entry, [event])
+    async def project_audit(self, entries: list[Document]) -> None:
+        """Insert audit entries by audit_id; one already there (a redelivery) stays as it is."""
+        if not entries:
+            return
+        try:
+            await self.audit.insert_many(entries, ordered=False)
+        except BulkWriteError as error:
+            if any(problem.get("code") != 11000 for problem in error.details.get("writeErrors", [])):
+                raise
 
     async def audit_entries(self, query: Document, limit: int) -> list[Document]:
-        cursor = self.audit.collection.find(query, {"outbox": 0, "rev": 0}).sort("at", -1).limit(limit)
+        cursor = self.audit.find(query, {"outbox": 0, "rev": 0}).sort("at", -1).limit(limit)
         return [doc async for doc in cursor]
 
     # ------------------------------------------------------------ office settings
@@ -232,12 +257,19 @@ class CatalogStore:
     async def office_settings_of(self, office_id: str) -> Document | None:
         return await self.office_settings.get(office_id)
 
-    async def save_alert_recipients(self, office_id: str, recipients: list[str], event: Envelope) -> None:
-        """The office's alert recipients and the event telling the notifier (one write, the outbox)."""
+    async def save_alert_recipients(
+        self, office_id: str, recipients: list[str], events: Callable[[Document | None], list[Envelope]]
+    ) -> None:
+        """The office's alert recipients and the events of the change (the notifier's, the audit's):
+        one write, the events in the outbox. `events` gets the settings as they were (None: none)."""
         if await self.office_settings.get(office_id) is None:
             try:
-                await self.office_settings.create({"_id": office_id, "alert_recipients": recipients}, [event])
+                await self.office_settings.create(
+                    {"_id": office_id, "alert_recipients": recipients}, events(None)
+                )
                 return
             except AlreadyExists:
                 pass  # someone created it meanwhile: change it
-        await self.office_settings.change(office_id, lambda _doc: ({"alert_recipients": recipients}, [event]))
+        await self.office_settings.change(
+            office_id, lambda doc: ({"alert_recipients": recipients}, events(doc))
+        )

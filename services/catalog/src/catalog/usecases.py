@@ -16,12 +16,13 @@ from contracts.catalog import (
     OfficeConfigured,
     ServicePublished,
     ServiceRetired,
+    StaffAccessRevoked,
 )
-from servicekit.auth import Principal, Role, issue_token
+from servicekit.auth import Principal, Role, issue_token, subject_ref
 from servicekit.events import Emitter
 from servicekit.logging import get_logger
 from servicekit.sealing import Sealer, operator_ref
-from servicekit.store import AlreadyExists
+from servicekit.store import AlreadyExists, Document
 
 from catalog import domain, staff
 from catalog.domain import OfficeSpec, ServiceSpec
@@ -72,10 +73,7 @@ class Catalog:
     async def update_office(
         self, office_id: str, spec: OfficeSpec, *, version: int, by: str, actor: Principal | None = None
     ) -> OfficeRecord:
-        before: dict[str, Any] = {}
-
         async def decide(current: OfficeRecord) -> Envelope:
-            before.update(current.office.model_dump(mode="json"))
             office = domain.configure_office(
                 office_id,
                 spec,
@@ -85,20 +83,26 @@ class Catalog:
             )
             return self._office_event(office)
 
-        record = await self.store.change_office(office_id, decide, by=by)
-        log.info("office updated", office_id=office_id, version=record.version, by=by)
-        if actor is not None:
-            after = record.office.model_dump(mode="json")
+        def audited(current: OfficeRecord, event: Envelope) -> list[Envelope]:
+            # The audit entry travels in the same write as the new configuration (its outbox).
+            if actor is None:
+                return []
+            before, after = current.office.model_dump(mode="json"), event.data
             changed = sorted(key for key in after if key != "version" and after[key] != before.get(key))
-            await self.audit(
-                actor,
-                "office.settings_changed",
-                "office",
-                office_id,
-                office_id,
-                {key: before.get(key) for key in changed},
-                {key: after[key] for key in changed},
-            )
+            return [
+                self.audit_event(
+                    actor,
+                    "office.settings_changed",
+                    "office",
+                    office_id,
+                    office_id,
+                    {key: before.get(key) for key in changed},
+                    {key: after[key] for key in changed},
+                )
+            ]
+
+        record = await self.store.change_office(office_id, decide, by=by, also=audited)
+        log.info("office updated", office_id=office_id, version=record.version, by=by)
         return record
 
     async def retire_office(self, office_id: str, *, version: int, by: str) -> OfficeRecord:
@@ -207,12 +211,15 @@ class Catalog:
             raise domain.InvalidField("office_id", f"unknown office {office_id}")
         hashed = await asyncio.to_thread(staff.hash_password, password)
         account = {"_id": username, "role": role, "office_id": office_id, **hashed.as_document()}
-        if not await self.store.add_staff(account):
+        after = {"role": role, "office_id": office_id, "disabled": False}
+        events = (
+            [self.audit_event(actor, "staff.created", "staff", username, office_id, {}, after)]
+            if actor is not None
+            else []
+        )
+        if not await self.store.add_staff(account, events):
             raise staff.UsernameTaken(f"username {username} is taken")
         log.info("staff account created", username=username, role=role, office_id=office_id, by=by)
-        if actor is not None:
-            after = {"role": role, "office_id": office_id, "disabled": False}
-            await self.audit(actor, "staff.created", "staff", username, office_id, {}, after)
 
     async def sign_in(self, username: str, password: str, *, client: str) -> SignedIn:
         self.limiter.check(username, client)
@@ -266,49 +273,98 @@ class Catalog:
             raise staff.UnknownStaff(f"no staff account {username}")
         return account
 
+    def _revoked(self, username: str, reason: str) -> tuple[datetime, Envelope]:
+        """Every token of `username` issued until now stops working (StaffAccessRevoked)."""
+        at = self.emitter.clock.now()
+        ref = subject_ref(self.settings.jwt_secret.get_secret_value(), username)
+        data = StaffAccessRevoked(subject_ref=ref, revoked_at=at, reason=reason)
+        event = self.emitter.event(
+            data, office_id=self.settings.city_id, aggregate_id=ref, aggregate_version=1, occurred_at=at
+        )
+        return at, event
+
+    async def _change_staff(
+        self,
+        username: str,
+        actor: Principal,
+        action: str,
+        change: Callable[[Document], tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None],
+        revoke: str | None,
+    ) -> Document:
+        """One write of the account: the changed fields, its StaffAccessRevoked (`revoke`: the
+        reason) and its AuditRecorded, the events in the account's outbox. `change(account)` gives
+        (fields, before, after), or None when there is nothing to change."""
+        await self.staff_member(username)
+
+        def decide(account: Document) -> tuple[Document, list[Envelope]]:
+            changed = change(account)
+            if changed is None:
+                return {}, []
+            fields, before, after = changed
+            events = []
+            if revoke is not None:
+                fields["revoked_at"], revoked = self._revoked(username, revoke)
+                events.append(revoked)
+            office_id = fields.get("office_id", account.get("office_id"))
+            events.append(self.audit_event(actor, action, "staff", username, office_id, before, after))
+            return fields, events
+
+        account = await self.store.change_staff(username, decide)
+        log.info("staff account changed", username=username, action=action, by=actor.subject)
+        return account
+
     async def set_disabled(self, username: str, disabled: bool, *, actor: Principal) -> None:
-        account = await self.staff_member(username)
         if username == actor.subject and disabled:
             raise staff.SelfLockout("you cannot disable your own account")
-        before = bool(account.get("disabled"))
-        if before == disabled:
-            return
-        await self.store.update_staff(username, {"disabled": disabled})
+
+        def change(account: Document) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
+            before = bool(account.get("disabled"))
+            if before == disabled:
+                return None
+            return {"disabled": disabled}, {"disabled": before}, {"disabled": disabled}
+
         action = "staff.disabled" if disabled else "staff.enabled"
-        log.info("staff account changed", username=username, action=action, by=actor.subject)
-        await self.audit(
-            actor,
-            action,
-            "staff",
-            username,
-            account.get("office_id"),
-            {"disabled": before},
-            {"disabled": disabled},
-        )
+        await self._change_staff(username, actor, action, change, "disabled" if disabled else None)
 
     async def reset_password(self, username: str, *, actor: Principal) -> str:
-        """A new random password for the account (shown once to the admin, never stored in clear)."""
-        account = await self.staff_member(username)
+        """A new random password for the account (shown once to the admin, never stored in clear);
+        the tokens the account holds stop working."""
         password = staff.new_password()
         hashed = await asyncio.to_thread(staff.hash_password, password)
-        await self.store.update_staff(
-            username, {**hashed.as_document(), "password_changed_at": self.emitter.clock.now()}
-        )
-        log.info("staff password reset", username=username, by=actor.subject)
-        await self.audit(
-            actor,
-            "staff.password_reset",
-            "staff",
-            username,
-            account.get("office_id"),
-            {},
-            {"password": "reset"},
-        )
+
+        def change(_: Document) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+            fields = {**hashed.as_document(), "password_changed_at": self.emitter.clock.now()}
+            return fields, {}, {"password": "reset"}
+
+        await self._change_staff(username, actor, "staff.password_reset", change, "password_reset")
         return password
+
+    async def change_role(
+        self, username: str, role: Role, office_id: str | None, *, actor: Principal
+    ) -> None:
+        """Another role or office for the account; the tokens it holds (with the old role) stop working."""
+        if role in staff.ROLES_WITH_OFFICE and not office_id:
+            raise domain.InvalidField("office_id", f"a {role} account belongs to one office")
+        if office_id is not None and await self.store.office(office_id) is None:
+            raise domain.InvalidField("office_id", f"unknown office {office_id}")
+        if username == actor.subject:
+            raise staff.SelfLockout("you cannot change your own role")
+
+        def change(account: Document) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
+            before = {"role": account["role"], "office_id": account.get("office_id")}
+            after = {"role": role, "office_id": office_id}
+            return None if before == after else (dict(after), before, after)
+
+        await self._change_staff(username, actor, "staff.role_changed", change, "role_changed")
+
+    async def revoked_at(self, subject: str, ref: str) -> datetime | None:
+        """servicekit.auth.Revocations from the accounts themselves (the catalog's own tokens)."""
+        account = await self.store.staff_account(subject)
+        return account.get("revoked_at") if account else None
 
     # ------------------------------------------------------------ the audit log
 
-    async def audit(
+    def audit_event(
         self,
         actor: Principal,
         action: str,
@@ -317,10 +373,10 @@ class Catalog:
         office_id: str | None,
         before: Mapping[str, Any],
         after: Mapping[str, Any],
-    ) -> None:
-        """Appends one entry (and its AuditRecorded, through the outbox) to the audit log."""
+    ) -> Envelope:
+        """One audit entry as its AuditRecorded: written in the outbox of the change it records, and
+        projected into the audit log from the catalog.audit topic (project_audit)."""
         audit_id = f"au-{uuid.uuid4().hex}"
-        at = self.emitter.clock.now()
         data = AuditRecorded(
             audit_id=audit_id,
             actor=actor.subject,
@@ -331,15 +387,28 @@ class Catalog:
             before=dict(before),
             after=dict(after),
         )
-        event = self.emitter.event(
+        return self.emitter.event(
             data,
             office_id=office_id or self.settings.city_id,
             aggregate_id=audit_id,
             aggregate_version=1,
-            occurred_at=at,
+            occurred_at=self.emitter.clock.now(),
         )
-        entry = {"_id": audit_id, "at": at, "office_id": office_id, **data.model_dump(exclude={"audit_id"})}
-        await self.store.record_audit(entry, event)
+
+    async def project_audit(self, events: list[tuple[Envelope, AuditRecorded]]) -> None:
+        """The audit log's entries from the catalog.audit stream (idempotent by audit_id)."""
+        city = self.settings.city_id
+        await self.store.project_audit(
+            [
+                {
+                    "_id": data.audit_id,
+                    "at": envelope.occurred_at,
+                    "office_id": None if envelope.office_id == city else envelope.office_id,
+                    **data.model_dump(exclude={"audit_id"}),
+                }
+                for envelope, data in events
+            ]
+        )
 
     async def audit_log(
         self,
@@ -384,25 +453,29 @@ class Catalog:
         if not self.settings.notifier_public_key:
             raise domain.InvalidField("recipients", "the notifier's public key is not configured here")
         wanted = list(dict.fromkeys(address.strip().lower() for address in recipients))
-        current = await self.store.office_settings_of(office_id)
-        before = list(current["alert_recipients"]) if current else []
         sealer = Sealer(self.settings.notifier_public_key)
-        event = self._event(
-            OfficeAlertRecipientsSet(office_id=office_id, recipients_sealed=[sealer.seal(a) for a in wanted]),
-            office_id=office_id,
-            aggregate_id=f"{office_id}.alert-recipients",
-            version=int(current["rev"]) + 1 if current else 1,
-        )
-        await self.store.save_alert_recipients(office_id, wanted, event)
-        await self.audit(
-            actor,
-            "office.alert_recipients_set",
-            "office",
-            office_id,
-            office_id,
-            {"alert_recipients": [_masked(a) for a in before]},
-            {"alert_recipients": [_masked(a) for a in wanted]},
-        )
+        sealed = [sealer.seal(a) for a in wanted]
+
+        def events(current: Document | None) -> list[Envelope]:
+            before = list(current["alert_recipients"]) if current else []
+            told = self._event(
+                OfficeAlertRecipientsSet(office_id=office_id, recipients_sealed=sealed),
+                office_id=office_id,
+                aggregate_id=f"{office_id}.alert-recipients",
+                version=int(current["rev"]) + 1 if current else 1,
+            )
+            audited = self.audit_event(
+                actor,
+                "office.alert_recipients_set",
+                "office",
+                office_id,
+                office_id,
+                {"alert_recipients": [_masked(a) for a in before]},
+                {"alert_recipients": [_masked(a) for a in wanted]},
+            )
+            return [told, audited]
+
+        await self.store.save_alert_recipients(office_id, wanted, events)
         return wanted
 
 

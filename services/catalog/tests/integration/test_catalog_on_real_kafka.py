@@ -420,6 +420,11 @@ async def test_an_admin_disables_an_operator_who_then_cannot_sign_in_and_the_aud
 
     staff_list = (await client.get("/admin/staff?office_id=kzn-kirov-moskov", headers=city)).json()
     assert [(s["username"], s["disabled"]) for s in staff_list] == [("op-audit-1", True)]
+    await eventually(
+        lambda: client.get("/admin/audit?target_id=op-audit-1", headers=city),
+        lambda r: len(r.json()) == 3,
+        what="the three changes projected into the audit log",
+    )
     audit = (await client.get("/admin/audit?action=staff.disabled", headers=city)).json()
     assert [(a["actor"], a["target_id"], a["before"], a["after"]) for a in audit] == [
         ("test-admin", "op-audit-1", {"disabled": False}, {"disabled": True})
@@ -463,7 +468,14 @@ async def test_office_settings_are_audited_and_alert_recipients_reach_the_notifi
     del body["office_id"]
     changed = await client.put("/admin/offices/kzn-kirov-moskov", json=body, headers=city)
     assert changed.status_code == 200, changed.text
-    audit = (await client.get("/admin/audit?office_id=kzn-kirov-moskov", headers=city)).json()
+    # The audit log is the projection of catalog.audit: the entries arrive through the stream.
+    audit = (
+        await eventually(
+            lambda: client.get("/admin/audit?office_id=kzn-kirov-moskov", headers=city),
+            lambda r: len(r.json()) == 2,
+            what="both changes in the audit log",
+        )
+    ).json()
     assert [a["action"] for a in audit] == ["office.settings_changed", "office.alert_recipients_set"]
     assert (
         audit[0]["before"]["sla"]["max_wait_minutes"] == 15

@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
         errors=api.ERRORS,
     )
     app.state.store = store
+    app.state.revocations = store.catalog  # staff tokens revoked before expiry (servicekit.auth)
     app.state.feedback = feedback
     app.state.monitoring = Monitoring(
         store, expires_days=settings.expires_days, max_export_days=settings.max_export_days, clock=clock

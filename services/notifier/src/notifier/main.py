@@ -81,6 +81,7 @@ def create_app(
     app.state.store = store
     app.state.supervision = supervision
     app.state.catalog = catalog
+    app.state.revocations = catalog  # staff tokens revoked before expiry (servicekit.auth)
     app.state.board_hub = hub
     app.state.dispatcher = dispatcher
     app.state.messenger = messenger

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pymongo.errors import PyMongoError
-from servicekit.auth import Principal, require, require_office, verify_token
+from servicekit.auth import Principal, require, require_office, staff_principal
 from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
 from servicekit.runtime import from_app_state
 
@@ -107,7 +107,7 @@ async def optional_staff(
 ) -> Principal | None:
     if credentials is None:
         return None
-    return verify_token(request.app.state.settings.jwt_secret.get_secret_value(), credentials.credentials)
+    return await staff_principal(request, credentials.credentials)
 
 
 # --------------------------------------------------------------------------- models

@@ -10,6 +10,7 @@ CONSUMES = (
     catalog.OfficeConfigured,
     catalog.ServicePublished,
     catalog.ServiceRetired,
+    catalog.StaffAccessRevoked,
 )
 
 # the events it publishes, through its outbox or its office log
@@ -34,6 +35,7 @@ EMITS = (
 OWNS = (
     "catalog_offices",
     "catalog_services",
+    "catalog_staff_revocations",
     "office_log",
     "office_owners",
     "office_published",

@@ -21,7 +21,7 @@ OWNER_WAIT_SECONDS = 60.0
 
 def build_event_router(catalog: CatalogView, desk: TicketDesk, forwarder: Forwarder) -> EventRouter:
     router = EventRouter()
-    # OfficeConfigured, ServicePublished, ServiceRetired -> the local catalog copy.
+    # OfficeConfigured, ServicePublished, ServiceRetired, StaffAccessRevoked -> the local catalog copy.
     catalog.subscribe(router)
 
     @router.on(AppointmentCheckedIn)

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     app.add_exception_handler(NotOwner, to_owner)
     app.add_exception_handler(OfficeUnavailable, retry_later)
     app.state.desk = desk
+    app.state.revocations = catalog  # staff tokens revoked before expiry (servicekit.auth)
     app.state.forwarder = forwarder
     app.state.ownership = ownership
     return app
