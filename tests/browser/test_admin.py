@@ -35,11 +35,28 @@ def test_an_admin_disables_an_operator_who_then_cannot_sign_in_and_the_audit_sho
     console.goto(f"{BASE_URL}/operator/?lang=en&office={office.office_id}")
     sign_in(console, username, password)
     expect(console.locator("#signout")).to_be_visible()  # signed in while enabled
-    console.locator("#signout").click()
+    windows = f"/api/ticketing/offices/{office.office_id}/windows"
+    ask_ticketing = """async (path) => {
+        const session = JSON.parse(sessionStorage.getItem("ow.staff.operator"));
+        const response = await fetch(path, { headers: { Authorization: `Bearer ${session.access_token}` } });
+        return { status: response.status, body: await response.json() };
+    }"""
+    assert console.evaluate(ask_ticketing, windows)["status"] == 200
 
     row.get_by_role("button", name="Disable").click()
     expect(row).to_have_attribute("data-disabled", "true")
     expect(row).to_contain_text("Disabled")
+
+    # The token the console still holds (valid for hours) is refused by ticketing within seconds:
+    # the StaffAccessRevoked of the change reaches ticketing's catalog view.
+    console.wait_for_function(
+        f"async (path) => (await ({ask_ticketing})(path)).status === 401",
+        arg=windows,
+        polling=250,
+        timeout=30_000,
+    )
+    assert console.evaluate(ask_ticketing, windows)["body"]["reason"].startswith("token revoked")
+    console.locator("#signout").click()
 
     sign_in(console, username, password)
     expect(console.locator("#signin-form .form-error")).to_contain_text("wrong username or password")
