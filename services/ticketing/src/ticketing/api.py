@@ -35,12 +35,12 @@ from ticketing.domain import (
     UnknownPriorityCategory,
     UnknownTransferTarget,
     UnknownWindow,
+    Window,
     WindowBusy,
     WindowNotOpen,
     WindowTaken,
 )
 from ticketing.forwarding import CHECK_IN_PATH, Forwarder
-from ticketing.queue import Window
 from ticketing.usecases import IssuedTicket, IssueRequest, TicketDesk
 
 ERRORS: dict[type[Exception], int] = {

@@ -181,21 +181,23 @@ class Ticket:
     def waited_seconds(self, now: datetime) -> int:
         return max(0, int((now - self.queued_at).total_seconds()))
 
-    def to_doc(self) -> dict[str, Any]:
-        doc = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        doc["_id"] = doc.pop("ticket_id")
-        doc["local_day"] = self.local_day.isoformat()
-        doc["state"] = str(self.state)
-        doc["at_window"] = self.at_window
-        doc["service_id"] = self.service_id
-        return doc
 
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> Ticket:
-        values = {name: doc[name] for name in cls.__dataclass_fields__ if name in doc and name != "ticket_id"}
-        values["local_day"] = date.fromisoformat(doc["local_day"])
-        values["state"] = TicketState(doc["state"])
-        return cls(ticket_id=str(doc["_id"]), **values)
+@dataclass
+class Window:
+    office_id: str
+    window_no: int
+    zone_id: str
+    service_ids: list[str]
+    state: str  # open | paused | closed
+    operator_subject: str
+    operator_ref: str
+    opened_at: datetime
+    ticket_id: str | None = None  # the ticket called or served here
+    rev: int = 0
+
+    @property
+    def key(self) -> str:
+        return window_key(self.office_id, self.window_no)
 
 
 def window_key(office_id: str, window_no: int) -> str:

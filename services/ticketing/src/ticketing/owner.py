@@ -47,7 +47,7 @@ from ticketing.domain import DomainError, QueueRules
 from ticketing.projections import ReadModels
 from ticketing.queue import Change, OfficeQueue
 from ticketing.settings import Settings
-from ticketing.store import LogConflict, OfficeLog, log_id
+from ticketing.store import LogConflict, OfficeLog, log_id, window_document
 
 log = structlog.get_logger("ticketing.owner")
 PRODUCER = "ticketing"
@@ -312,7 +312,7 @@ class OfficeHost:
             "at": now,
             "owner": self.parts.instance,
             "tickets": list(change.docs.values()),
-            "windows": [w.to_doc() for w in change.windows.values()],
+            "windows": [window_document(w) for w in change.windows.values()],
             "numbers": change.numbers,
             "means": {s: {"mean": m, "samples": n} for s, (m, n) in change.means.items()},
             "tokens": [{"digest": d, "ticket_id": t} for d, t in change.tokens],
@@ -430,7 +430,7 @@ class _Projector:
                 new |= change.new_tickets
             try:
                 await self.host.parts.models.project(
-                    list(docs.values()), [w.to_doc() for w in windows.values()], tokens, new
+                    list(docs.values()), [window_document(w) for w in windows.values()], tokens, new
                 )
             except Exception as error:  # committed: answer, and let a reload write the read models again
                 log.warning("read models not written; the office is reloaded", error=repr(error))

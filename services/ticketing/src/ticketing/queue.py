@@ -42,40 +42,14 @@ from ticketing.domain import (
     Ticket,
     TicketNotFound,
     TicketState,
+    Window,
     WindowBusy,
     WindowNotOpen,
     WindowTaken,
-    window_key,
 )
+from ticketing.store import ticket_document, ticket_from, window_document, window_from
 
 DEFAULT_MEAN_SECONDS = 600.0
-
-
-@dataclass
-class Window:
-    office_id: str
-    window_no: int
-    zone_id: str
-    service_ids: list[str]
-    state: str  # open | paused | closed
-    operator_subject: str
-    operator_ref: str
-    opened_at: datetime
-    ticket_id: str | None = None  # the ticket called or served here
-    rev: int = 0
-
-    @property
-    def key(self) -> str:
-        return window_key(self.office_id, self.window_no)
-
-    def to_doc(self) -> dict[str, Any]:
-        doc = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        doc["_id"] = self.key
-        return doc
-
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> Window:
-        return cls(**{name: doc[name] for name in cls.__dataclass_fields__ if name in doc})
 
 
 @dataclass
@@ -191,7 +165,7 @@ class OfficeQueue:
     def _put(self, ticket: Ticket, event: EventData | None = None, *, quiet: bool = False) -> Ticket:
         ticket = replace(ticket, rev=ticket.rev + 1)
         self.load_ticket(ticket)
-        doc = ticket.to_doc()
+        doc = ticket_document(ticket)
         if ticket.ticket_id in self.tickets:
             self.docs[ticket.ticket_id] = doc
         if quiet and ticket.ticket_id not in self.pending.tickets:
@@ -537,8 +511,8 @@ class OfficeQueue:
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "tickets": [self.docs.get(t) or self.tickets[t].to_doc() for t in self.tickets],
-            "windows": [w.to_doc() for w in self.windows.values()],
+            "tickets": [self.docs.get(t) or ticket_document(self.tickets[t]) for t in self.tickets],
+            "windows": [window_document(w) for w in self.windows.values()],
             "numbers": dict(self.numbers),
             "means": {s: {"mean": m, "samples": n} for s, (m, n) in self.means.items()},
         }
@@ -546,12 +520,12 @@ class OfficeQueue:
     def restore(self, state: Mapping[str, Any]) -> None:
         """Apply a snapshot or a log entry: the latest state of what it names."""
         for doc in state.get("tickets", ()):
-            ticket = Ticket.from_doc(doc)
+            ticket = ticket_from(doc)
             self.load_ticket(ticket)
             if ticket.ticket_id in self.tickets:
                 self.docs[ticket.ticket_id] = dict(doc)
         for doc in state.get("windows", ()):
-            window = Window.from_doc(doc)
+            window = window_from(doc)
             self.windows[window.window_no] = window
         self.numbers.update({k: int(v) for k, v in state.get("numbers", {}).items()})
         self.means.update(

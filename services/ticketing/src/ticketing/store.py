@@ -5,17 +5,25 @@
 * `office_snapshots` - one per office: its live state as of a log seq, so a takeover replays little.
 * `office_published` - per office, the last log seq whose events reached Kafka.
 * `office_owners` - per ownership partition, the replica that owns it (for forwarding requests).
-The read models written after each append live in `projections.py`.
+The read models written after each append live in `projections.py`. A ticket or a window is stored as
+the document `ticket_document` / `window_document` make (in log entries, snapshots and read models
+alike), and read back with `ticket_from` / `window_from`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import date
+from typing import Any
 
 from pymongo import DeleteOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from servicekit.store import Document, bulk_write_chunked
+
+from ticketing.domain import Ticket, TicketState, Window
 
 # Concurrent reads per round: FerretDB serves each with a pooled PostgreSQL connection, and a burst
 # larger than its pool while it creates a database was seen to deadlock it.
@@ -24,6 +32,43 @@ LOG_READ_CHUNK = 8
 
 class LogConflict(Exception):
     """Another writer appended this seq first: this process no longer owns the office."""
+
+
+# ------------------------------------------------------------------ documents
+
+TICKET_FIELDS = tuple(f.name for f in fields(Ticket))
+WINDOW_FIELDS = tuple(f.name for f in fields(Window))
+
+
+def ticket_document(ticket: Ticket) -> Document:
+    """Every field, keyed by `_id`; plus `at_window` and `service_id`, which the read models query."""
+    doc = {name: getattr(ticket, name) for name in TICKET_FIELDS}
+    doc["_id"] = doc.pop("ticket_id")
+    doc["local_day"] = ticket.local_day.isoformat()
+    doc["state"] = str(ticket.state)
+    doc["at_window"] = ticket.at_window
+    doc["service_id"] = ticket.service_id
+    return doc
+
+
+def ticket_from(doc: Mapping[str, Any]) -> Ticket:
+    values = {name: doc[name] for name in TICKET_FIELDS if name in doc and name != "ticket_id"}
+    values["local_day"] = date.fromisoformat(doc["local_day"])
+    values["state"] = TicketState(doc["state"])
+    return Ticket(ticket_id=str(doc["_id"]), **values)
+
+
+def window_document(window: Window) -> Document:
+    doc = {name: getattr(window, name) for name in WINDOW_FIELDS}
+    doc["_id"] = window.key
+    return doc
+
+
+def window_from(doc: Mapping[str, Any]) -> Window:
+    return Window(**{name: doc[name] for name in WINDOW_FIELDS if name in doc})
+
+
+# ------------------------------------------------------------------ the office log
 
 
 def log_id(office_id: str, seq: int) -> str:

@@ -45,11 +45,13 @@ from ticketing.domain import (
     UnknownPriorityCategory,
     UnknownTransferTarget,
     UnknownWindow,
+    Window,
 )
 from ticketing.owner import PRODUCER, NotOwner, OfficeHost, Offices, OfficeUnavailable
 from ticketing.projections import ReadModels
-from ticketing.queue import NewTicket, OfficeQueue, Placement, Window
+from ticketing.queue import NewTicket, OfficeQueue, Placement
 from ticketing.settings import Settings
+from ticketing.store import ticket_from
 
 log = structlog.get_logger("ticketing")
 
@@ -253,7 +255,7 @@ class TicketDesk:
         if ticket_id in host.queue.tickets:
             return host.queue.tickets[ticket_id]
         doc = await self.models.ticket_doc(ticket_id)
-        return Ticket.from_doc(doc) if doc is not None else None
+        return ticket_from(doc) if doc is not None else None
 
     def _placement_now(self, host: OfficeHost, ticket: Ticket) -> tuple[int, int]:
         if ticket.state != TicketState.WAITING or ticket.ticket_id not in host.queue.tickets:
@@ -343,7 +345,7 @@ class TicketDesk:
             doc = await self.models.ticket_doc(ticket_id)
             if doc is None or doc.get("office_id") != office_id:
                 raise TicketNotFound("the check-in has not reached the queue yet; try again in a moment")
-            ticket = Ticket.from_doc(doc)
+            ticket = ticket_from(doc)
         position, wait = 0, 0
         if ticket.state == TicketState.WAITING:
             placement = host.queue.placement(ticket, self.clock.now())
@@ -356,7 +358,7 @@ class TicketDesk:
         doc = await self.models.ticket_by_token(token_digest(token))
         if doc is None:
             raise TicketNotFound("no ticket for this link")
-        return Ticket.from_doc(doc)
+        return ticket_from(doc)
 
     async def public_status(self, token: str) -> dict[str, Any]:
         stored = await self.ticket_by_token(token)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from ticketing import domain
 from ticketing.domain import InvalidTransition, QueueRules, RecallLimitReached, Ticket, TicketState
+from ticketing.store import ticket_document, ticket_from
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 SLA = 15 * 60
@@ -155,4 +156,4 @@ def test_a_citizen_cannot_cancel_a_ticket_already_being_served() -> None:
 
 def test_a_ticket_survives_the_round_trip_through_its_document() -> None:
     original = ticket(7, 2, priority_category="veteran", service_ids=["s1", "s2"])
-    assert Ticket.from_doc(original.to_doc()) == original
+    assert ticket_from(ticket_document(original)) == original
