@@ -14,9 +14,9 @@ from servicekit.auth import Principal, require, require_office, verify_token
 from servicekit.clients import client_address
 from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
 from servicekit.runtime import from_app_state
-from servicekit.store import Document
 
 from appointments.domain import (
+    Booking,
     BookingLimitReached,
     BookingNotChangeable,
     InvalidPeriod,
@@ -34,7 +34,6 @@ from appointments.domain import (
     normalize_code,
 )
 from appointments.guard import FailureLimiter
-from appointments.store import public_fields
 from appointments.usecases import Appointments, BookingRequest
 
 ERRORS: dict[type[Exception], int] = {
@@ -257,16 +256,31 @@ class NoShowRateOut(BaseModel):
     no_show_rate: float | None = Field(description="missed / (attended + missed); null when none were due")
 
 
-def _booking_out(doc: Document) -> BookingOut:
+def _booking_out(booking: Booking) -> BookingOut:
     return BookingOut(
-        appointment_id=doc["_id"],
-        office_id=doc["office_id"],
-        service_id=doc["service_id"],
-        slot_start=doc["slot_start"],
-        slot_end=doc["slot_end"],
-        state=doc["state"],
-        code=doc["code"],
-        at_risk=doc.get("at_risk_reason") is not None,
+        appointment_id=booking.appointment_id,
+        office_id=booking.office_id,
+        service_id=booking.service_id,
+        slot_start=booking.slot_start,
+        slot_end=booking.slot_end,
+        state=booking.state,
+        code=booking.code,
+        at_risk=booking.at_risk_reason is not None,
+    )
+
+
+def _day_booking(booking: Booking) -> DayBooking:
+    """What a supervisor sees of a booking: no name, no contact, no token."""
+    return DayBooking(
+        appointment_id=booking.appointment_id,
+        code=booking.code,
+        service_id=booking.service_id,
+        slot_start=booking.slot_start,
+        slot_end=booking.slot_end,
+        state=booking.state,
+        at_risk=booking.at_risk_reason is not None,
+        at_risk_reason=booking.at_risk_reason,
+        checked_in_at=booking.checked_in_at,
     )
 
 
@@ -373,16 +387,16 @@ async def check_in(body: CheckInIn, request: Request, appointments: Service) -> 
     for limiter, key in keys:
         limiter.check(key)
     try:
-        doc, changed = await appointments.check_in(body.office_id, body.code)
+        booking, changed = await appointments.check_in(body.office_id, body.code)
     except UnknownCode:
         for limiter, key in keys:
             limiter.failed(key)
         raise
     return CheckedInOut(
-        appointment_id=doc["_id"],
-        service_id=doc["service_id"],
-        slot_start=doc["slot_start"],
-        checked_in_at=doc["checked_in_at"],
+        appointment_id=booking.appointment_id,
+        service_id=booking.service_id,
+        slot_start=booking.slot_start,
+        checked_in_at=booking.checked_in_at,
         already_checked_in=not changed,
     )
 
@@ -432,8 +446,8 @@ async def day_bookings(
         office = await appointments.view.office(office_id)
         now: datetime = appointments.clock.now()
         day = local_day(office, now) if office else now.date()
-    docs = await appointments.day_list(office_id, day)
-    return DayBookings(office_id=office_id, day=day, bookings=[DayBooking(**public_fields(d)) for d in docs])
+    bookings = await appointments.day_list(office_id, day)
+    return DayBookings(office_id=office_id, day=day, bookings=[_day_booking(b) for b in bookings])
 
 
 @router.get(

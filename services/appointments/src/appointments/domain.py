@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -95,6 +95,76 @@ class TooManyMessages(AppointmentError):
 
 class TooManyChanges(AppointmentError):
     """The booking was moved as often as one day allows (every move sends the citizen a message)."""
+
+
+# --- the booking -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moves:
+    """How often a booking was moved on one local day (ISO date): the limit is per day."""
+
+    day: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One appointment, as the use cases decide on it (its document: store.py)."""
+
+    appointment_id: str
+    office_id: str
+    service_id: str
+    timezone: str
+    slot_start: datetime
+    slot_end: datetime
+    local_day: date  # the office's day of the slot
+    pool: str
+    seat_no: int
+    seat_keys: tuple[str, ...]  # the seat claims it holds (store.py)
+    state: State
+    code: str
+    token_digest: str
+    language: str
+    booked_at: datetime
+    # What it holds of the citizen: sealed for the notifier or hashed; None once forgotten.
+    name_sealed: str | None = None
+    contact_sealed: str | None = None
+    citizen_token_sealed: str | None = None
+    contact_hash: str | None = None
+    limit_key: str | None = None  # the per-citizen limit claim it holds
+    at_risk_reason: str | None = None  # why the catalog no longer backs its seat
+    moves: Moves | None = None
+    checked_in_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    missed_at: datetime | None = None
+    fulfilled_at: datetime | None = None
+    ticket_id: str | None = None
+    outcome: str | None = None
+    closed_reason: str | None = None
+    personal_data_erased_at: datetime | None = None
+    rev: int = 0
+
+    @property
+    def personal_data(self) -> tuple[str | None, ...]:
+        return (
+            self.name_sealed,
+            self.contact_sealed,
+            self.citizen_token_sealed,
+            self.contact_hash,
+            self.limit_key,
+        )
+
+    def without_personal_data(self, now: datetime) -> Booking:
+        return replace(
+            self,
+            name_sealed=None,
+            contact_sealed=None,
+            citizen_token_sealed=None,
+            contact_hash=None,
+            limit_key=None,
+            personal_data_erased_at=now,
+        )
 
 
 # --- slots --------------------------------------------------------------------------------------
@@ -313,20 +383,20 @@ def ensure_changeable(state: str, slot_start: datetime, now: datetime) -> None:
         raise BookingNotChangeable("this appointment has already started; it can no longer be changed")
 
 
-def count_move(moves: dict[str, Any] | None, today: str, limit: int) -> dict[str, Any]:
+def count_move(moves: Moves | None, today: str, limit: int) -> Moves:
     """The booking's move count for `today` after one more move; refused past `limit` a day.
 
     Each move sends the citizen (or whoever's phone was given) a message: without a limit, moving a
     booking back and forth between two slots floods a phone with SMS.
     """
-    done = int(moves["count"]) if moves and moves.get("day") == today else 0
+    done = moves.count if moves and moves.day == today else 0
     if done >= limit:
         raise TooManyChanges(
             f"this appointment was already moved {done} times today; it can be moved again tomorrow, "
             "or cancelled and booked anew",
             moves_today=done,
         )
-    return {"day": today, "count": done + 1}
+    return Moves(today, done + 1)
 
 
 @dataclass(frozen=True)

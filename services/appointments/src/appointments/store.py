@@ -8,23 +8,51 @@ read-then-write, so nothing here is decided by an update):
 - `contact_messages`: `{contact_hash}:{day}:{n}` - the n-th message citizens' actions sent to a
   contact that day (never released; the sweeper forgets past days).
 A claim is released by deleting its `_id` (and only when it still names the booking that holds it).
+A booking is read as a `domain.Booking` and written back as the document `booking_document` makes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
+from contracts import Envelope
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
-from servicekit.store import AggregateStore, Document
+from servicekit.store import AggregateStore, ConcurrentChange, Document
 
-from appointments.domain import Slot, new_checkin_code, seat_key
+from appointments.domain import Booking, Moves, Slot, new_checkin_code, seat_key
 
 CODE_ATTEMPTS = 20
+CHANGE_ATTEMPTS = 8
+BOOKING_FIELDS = tuple(f.name for f in fields(Booking))
+# A decision on the current booking: (the booking after it, its events), or None to leave it as it is.
+Decision = tuple[Booking, Sequence[Envelope]] | None
+
+
+def booking_document(booking: Booking) -> Document:
+    """Every field but `rev` (the aggregate store counts revisions), keyed by `_id`."""
+    doc = {name: getattr(booking, name) for name in BOOKING_FIELDS if name != "rev"}
+    doc["_id"] = doc.pop("appointment_id")
+    doc["local_day"] = booking.local_day.isoformat()
+    doc["seat_keys"] = list(booking.seat_keys)
+    doc["moves"] = {"day": booking.moves.day, "count": booking.moves.count} if booking.moves else None
+    return doc
+
+
+def booking_from(doc: Mapping[str, Any]) -> Booking:
+    values = {name: doc[name] for name in BOOKING_FIELDS if name in doc and name != "appointment_id"}
+    values["local_day"] = date.fromisoformat(doc["local_day"])
+    values["seat_keys"] = tuple(doc["seat_keys"])
+    values["seat_no"] = int(doc["seat_no"])
+    values["rev"] = int(doc.get("rev", 0))
+    moves = doc.get("moves")
+    values["moves"] = Moves(str(moves["day"]), int(moves["count"])) if moves else None
+    return Booking(appointment_id=str(doc["_id"]), **values)
 
 
 class AppointmentStore:
@@ -151,14 +179,47 @@ class AppointmentStore:
 
     # --- bookings ----------------------------------------------------------------------------
 
-    async def by_token(self, digest: str) -> Document | None:
-        return await self.bookings.collection.find_one({"token_digest": digest})
+    async def booking(self, appointment_id: str) -> Booking | None:
+        doc = await self.bookings.get(appointment_id)
+        return booking_from(doc) if doc else None
 
-    async def with_contact(self, contact_hash: str) -> list[Document]:
-        return [doc async for doc in self.bookings.collection.find({"contact_hash": contact_hash})]
+    async def create(self, booking: Booking, events: Sequence[Envelope]) -> Booking:
+        """Raises servicekit.store.AlreadyExists when a booking with this id is there already."""
+        return booking_from(await self.bookings.create(booking_document(booking), events))
 
-    async def on_day(self, day: date) -> list[Document]:
-        return [doc async for doc in self.bookings.collection.find({"local_day": day.isoformat()})]
+    async def change(
+        self, appointment_id: str, decide: Callable[[Booking], Decision]
+    ) -> tuple[Booking, bool]:
+        """Load, decide, commit as the next revision (decided again on a concurrent change).
+
+        Returns (booking, changed); `decide` returning None leaves the booking as it is.
+        """
+        for attempt in range(CHANGE_ATTEMPTS):
+            doc = await self.bookings.load(appointment_id)
+            current = booking_from(doc)
+            decision = decide(current)
+            if decision is None:
+                return current, False
+            decided, events = decision
+            try:
+                return booking_from(await self.bookings.commit(doc, booking_document(decided), events)), True
+            except ConcurrentChange:
+                if attempt == CHANGE_ATTEMPTS - 1:
+                    raise
+        raise ConcurrentChange(appointment_id)
+
+    async def by_token(self, digest: str) -> Booking | None:
+        doc = await self.bookings.collection.find_one({"token_digest": digest})
+        return booking_from(doc) if doc else None
+
+    async def _find(self, query: Document) -> list[Booking]:
+        return [booking_from(doc) async for doc in self.bookings.collection.find(query)]
+
+    async def with_contact(self, contact_hash: str) -> list[Booking]:
+        return await self._find({"contact_hash": contact_hash})
+
+    async def on_day(self, day: date) -> list[Booking]:
+        return await self._find({"local_day": day.isoformat()})
 
     async def forget_contact_claims(self, contact_hash: str) -> int:
         """The per-contact limit and message claims of a contact (their ids start with its hash)."""
@@ -166,29 +227,11 @@ class AppointmentStore:
         deleted = (await self.limits.delete_many(mine)).deleted_count
         return deleted + (await self.contact_messages.delete_many(mine)).deleted_count
 
-    async def of_office_on(self, office_id: str, day: date) -> list[Document]:
-        cursor = self.bookings.collection.find({"office_id": office_id, "local_day": day.isoformat()})
-        return [doc async for doc in cursor]
+    async def of_office_on(self, office_id: str, day: date) -> list[Booking]:
+        return await self._find({"office_id": office_id, "local_day": day.isoformat()})
 
-    async def in_state_on(self, day: date, state: str) -> list[Document]:
-        cursor = self.bookings.collection.find({"local_day": day.isoformat(), "state": state})
-        return [doc async for doc in cursor]
+    async def in_state_on(self, day: date, state: str) -> list[Booking]:
+        return await self._find({"local_day": day.isoformat(), "state": state})
 
-    async def in_state_at(self, office_id: str, state: str) -> list[Document]:
-        cursor = self.bookings.collection.find({"office_id": office_id, "state": state})
-        return [doc async for doc in cursor]
-
-
-def public_fields(doc: Document) -> dict[str, Any]:
-    """What a supervisor sees of a booking: no name, no contact, no token."""
-    return {
-        "appointment_id": doc["_id"],
-        "code": doc["code"],
-        "service_id": doc["service_id"],
-        "slot_start": doc["slot_start"],
-        "slot_end": doc["slot_end"],
-        "state": doc["state"],
-        "at_risk": doc.get("at_risk_reason") is not None,
-        "at_risk_reason": doc.get("at_risk_reason"),
-        "checked_in_at": doc.get("checked_in_at"),
-    }
+    async def in_state_at(self, office_id: str, state: str) -> list[Booking]:
+        return await self._find({"office_id": office_id, "state": state})

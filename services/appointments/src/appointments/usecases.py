@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,15 +30,17 @@ from servicekit.clock import Clock
 from servicekit.events import Emitter
 from servicekit.privacy import contact_identity as identity_of
 from servicekit.sealing import Sealer, new_citizen_token, pseudonym, token_digest
-from servicekit.store import AlreadyExists, ConcurrentChange, Document
+from servicekit.store import AlreadyExists
 
 from appointments.domain import (
     AppointmentError,
+    Booking,
     BookingLimitReached,
     NoShowRate,
     Slot,
     SlotFull,
     SlotNotOffered,
+    State,
     TooLate,
     TooManyMessages,
     UnknownBooking,
@@ -59,15 +61,13 @@ from appointments.domain import (
 )
 from appointments.metrics import AppointmentMetrics
 from appointments.settings import Settings
-from appointments.store import AppointmentStore
+from appointments.store import AppointmentStore, Decision
 
 log = structlog.get_logger("appointments")
 PRODUCER = "appointments"
-# What a booking holds of the citizen (all sealed or hashed); forgotten after the visit or on request.
-PERSONAL_FIELDS = ("name_sealed", "contact_sealed", "citizen_token_sealed", "contact_hash", "limit_key")
 RETENTION_LOOKBACK_DAYS = 30
-# A decision on the current document: (new fields, events), or None when there is nothing to do.
-Decision = tuple[dict[str, Any], list[EventData]] | None
+# A decision on the current booking: (the booking after it, its events' data), or None to leave it.
+Change = tuple[Booking, list[EventData]] | None
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class BookingRequest:
 
 @dataclass(frozen=True)
 class Receipt:
-    booking: Document
+    booking: Booking
     token: str | None = None
 
 
@@ -231,7 +231,7 @@ class Appointments:
     async def _book(self, request: BookingRequest) -> Receipt:
         token = request.token or new_citizen_token()
         if request.appointment_id is not None:
-            earlier = await self.store.bookings.get(request.appointment_id)
+            earlier = await self.store.booking(request.appointment_id)
             if earlier is not None:  # a retry: the first attempt's booking, nothing sent again
                 return Receipt(earlier, token)
         office, service = await self._bookable(request.office_id, request.service_id)
@@ -258,9 +258,10 @@ class Appointments:
             undo.append(lambda: self.store.release_seats(seat_keys, appointment_id))
             code = await self.store.claim_code(office.office_id, appointment_id)
             undo.append(lambda: self.store.release_code(office.office_id, code, appointment_id))
-            doc = self._new_booking(request, office, slot, appointment_id, code, token, seat_no, seat_keys)
-            doc["limit_key"] = limit_key
-            doc["contact_hash"] = contact_hash
+            booking = self._new_booking(
+                request, office, slot, appointment_id, code, token, seat_no, seat_keys
+            )
+            booking = replace(booking, limit_key=limit_key, contact_hash=contact_hash)
             booked = AppointmentBooked(
                 appointment_id=appointment_id,
                 service_id=service.service_id,
@@ -268,11 +269,11 @@ class Appointments:
                 slot_end=slot.end,
                 local_day=local_day(office, slot.start),
                 language=request.language,
-                contact_sealed=doc["contact_sealed"],
-                citizen_token_sealed=doc["citizen_token_sealed"],
+                contact_sealed=booking.contact_sealed,
+                citizen_token_sealed=booking.citizen_token_sealed,
             )
             try:
-                created = await self.store.bookings.create(doc, [self._event(doc, booked, 1)])
+                created = await self.store.create(booking, [self._event(booking, booked, 1)])
             except AlreadyExists:
                 if request.appointment_id is None:
                     raise
@@ -285,7 +286,9 @@ class Appointments:
         if created is None:
             for step in reversed(undo):
                 await step()
-            return Receipt(await self.store.bookings.load(appointment_id), token)
+            booked_first = await self.store.booking(appointment_id)
+            assert booked_first is not None  # AlreadyExists: it is there
+            return Receipt(booked_first, token)
         log.info(
             "appointment booked",
             appointment_id=appointment_id,
@@ -306,137 +309,141 @@ class Appointments:
         token: str,
         seat_no: int,
         seat_keys: list[str],
-    ) -> Document:
+    ) -> Booking:
         contact = request.phone or request.email
-        return {
-            "_id": appointment_id,
-            "office_id": office.office_id,
-            "service_id": request.service_id,
-            "timezone": office.timezone,
-            "slot_start": slot.start,
-            "slot_end": slot.end,
-            "local_day": local_day(office, slot.start).isoformat(),
-            "pool": slot.pool,
-            "seat_no": seat_no,
-            "seat_keys": seat_keys,
-            "state": "booked",
-            "code": code,
-            "token_digest": token_digest(token),
-            "language": request.language,
+        return Booking(
+            appointment_id=appointment_id,
+            office_id=office.office_id,
+            service_id=request.service_id,
+            timezone=office.timezone,
+            slot_start=slot.start,
+            slot_end=slot.end,
+            local_day=local_day(office, slot.start),
+            pool=slot.pool,
+            seat_no=seat_no,
+            seat_keys=tuple(seat_keys),
+            state="booked",
+            code=code,
+            token_digest=token_digest(token),
+            language=request.language,
             # Only the notifier's key opens these; the clear name and contact are never stored.
-            "name_sealed": self.sealer.seal(request.name),
-            "contact_sealed": self.sealer.seal(contact) if contact else None,
-            "citizen_token_sealed": self.sealer.seal(token),
-            "booked_at": self.clock.now(),
-            "at_risk_reason": None,
-        }
+            name_sealed=self.sealer.seal(request.name),
+            contact_sealed=self.sealer.seal(contact) if contact else None,
+            citizen_token_sealed=self.sealer.seal(token),
+            booked_at=self.clock.now(),
+        )
 
-    def _event(self, doc: Document, data: EventData, version: int, cause: Envelope | None = None) -> Envelope:
+    def _event(
+        self, booking: Booking, data: EventData, version: int, cause: Envelope | None = None
+    ) -> Envelope:
         return self.emitter.event(
             data,
-            office_id=str(doc["office_id"]),
-            aggregate_id=str(doc["_id"]),
+            office_id=booking.office_id,
+            aggregate_id=booking.appointment_id,
             aggregate_version=version,
             cause=cause,
         )
 
     async def _change(
-        self, appointment_id: str, decide: Callable[[Document], Decision], cause: Envelope | None = None
-    ) -> tuple[Document, bool]:
-        """Load, decide, commit as the next revision (retried on a concurrent change).
+        self, appointment_id: str, decide: Callable[[Booking], Change], cause: Envelope | None = None
+    ) -> tuple[Booking, bool]:
+        """The store's load, decide, commit, with the decided events' envelopes (at the next revision).
 
-        Returns (document, changed); `decide` returning None leaves the booking as it is.
+        Returns (booking, changed); `decide` returning None leaves the booking as it is.
         """
-        for attempt in range(8):
-            current = await self.store.bookings.load(appointment_id)
-            decision = decide(current)
-            if decision is None:
-                return current, False
-            fields, payloads = decision
-            version = int(current["rev"]) + 1
-            events = [self._event(current, payload, version, cause) for payload in payloads]
-            try:
-                return await self.store.bookings.commit(current, fields, events), True
-            except ConcurrentChange:
-                if attempt == 7:
-                    raise
-        raise ConcurrentChange(appointment_id)
 
-    async def _booking_by_token(self, token: str) -> Document:
-        doc = await self.store.by_token(token_digest(token))
-        if doc is None:
+        def decided(current: Booking) -> Decision:
+            change = decide(current)
+            if change is None:
+                return None
+            booking, payloads = change
+            return booking, [self._event(current, data, current.rev + 1, cause) for data in payloads]
+
+        return await self.store.change(appointment_id, decided)
+
+    async def _booking_by_token(self, token: str) -> Booking:
+        booking = await self.store.by_token(token_digest(token))
+        if booking is None:
             raise UnknownBooking("no appointment behind this link")
-        return doc
+        return booking
 
-    async def by_token(self, token: str) -> Document:
+    async def by_token(self, token: str) -> Booking:
         return await self._booking_by_token(token)
 
-    async def cancel(self, token: str) -> Document:
-        doc = await self._booking_by_token(token)
+    async def cancel(self, token: str) -> Booking:
+        booking = await self._booking_by_token(token)
 
-        def decide(current: Document) -> Decision:
-            ensure_changeable(current["state"], current["slot_start"], self.clock.now())
-            return {"state": "cancelled", "cancelled_at": self.clock.now()}, [
+        def decide(current: Booking) -> Change:
+            ensure_changeable(current.state, current.slot_start, self.clock.now())
+            return replace(current, state="cancelled", cancelled_at=self.clock.now()), [
                 AppointmentCancelled(
-                    appointment_id=current["_id"],
-                    service_id=current["service_id"],
-                    slot_start=current["slot_start"],
+                    appointment_id=current.appointment_id,
+                    service_id=current.service_id,
+                    slot_start=current.slot_start,
                     by="citizen",
                 )
             ]
 
-        cancelled, _ = await self._change(doc["_id"], decide)
+        cancelled, _ = await self._change(booking.appointment_id, decide)
         await self._release_all(cancelled)
-        self.metrics.closed.labels(doc["office_id"], "cancelled").inc()
-        log.info("appointment cancelled", appointment_id=doc["_id"], office_id=doc["office_id"], by="citizen")
+        self.metrics.closed.labels(booking.office_id, "cancelled").inc()
+        log.info(
+            "appointment cancelled",
+            appointment_id=booking.appointment_id,
+            office_id=booking.office_id,
+            by="citizen",
+        )
         return cancelled
 
-    async def reschedule(self, token: str, slot_start: datetime) -> Document:
-        doc = await self._booking_by_token(token)
-        ensure_changeable(doc["state"], doc["slot_start"], self.clock.now())
-        if doc["slot_start"] == slot_start:
-            return doc
-        office, service = await self._bookable(doc["office_id"], doc["service_id"])
+    async def reschedule(self, token: str, slot_start: datetime) -> Booking:
+        booking = await self._booking_by_token(token)
+        ensure_changeable(booking.state, booking.slot_start, self.clock.now())
+        if booking.slot_start == slot_start:
+            return booking
+        office, service = await self._bookable(booking.office_id, booking.service_id)
         today = local_day(office, self.clock.now()).isoformat()
-        count_move(doc.get("moves"), today, self.settings.max_moves_per_day)  # refuse before claiming
-        if doc.get("contact_hash"):
-            await self._count_message(doc["contact_hash"], office)
+        count_move(booking.moves, today, self.settings.max_moves_per_day)  # refuse before claiming
+        if booking.contact_hash:
+            await self._count_message(booking.contact_hash, office)
         slot = await self._slot_or_alternatives(office, service, slot_start)
-        seat_no, seat_keys = await self._claim_seat_or_alternatives(office, service, slot, doc["_id"])
+        seat_no, seat_keys = await self._claim_seat_or_alternatives(
+            office, service, slot, booking.appointment_id
+        )
 
-        def decide(current: Document) -> Decision:
-            ensure_changeable(current["state"], current["slot_start"], self.clock.now())
-            fields = {
-                "slot_start": slot.start,
-                "slot_end": slot.end,
-                "pool": slot.pool,
-                "seat_no": seat_no,
-                "seat_keys": seat_keys,
-                "local_day": local_day(office, slot.start).isoformat(),
-                "at_risk_reason": None,
-                "moves": count_move(current.get("moves"), today, self.settings.max_moves_per_day),
-            }
-            return fields, [
+        def decide(current: Booking) -> Change:
+            ensure_changeable(current.state, current.slot_start, self.clock.now())
+            moved = replace(
+                current,
+                slot_start=slot.start,
+                slot_end=slot.end,
+                pool=slot.pool,
+                seat_no=seat_no,
+                seat_keys=tuple(seat_keys),
+                local_day=local_day(office, slot.start),
+                at_risk_reason=None,
+                moves=count_move(current.moves, today, self.settings.max_moves_per_day),
+            )
+            return moved, [
                 AppointmentRescheduled(
-                    appointment_id=current["_id"],
-                    service_id=current["service_id"],
+                    appointment_id=current.appointment_id,
+                    service_id=current.service_id,
                     slot_start=slot.start,
                     slot_end=slot.end,
-                    previous_start=current["slot_start"],
+                    previous_start=current.slot_start,
                 )
             ]
 
         try:
-            moved, _ = await self._change(doc["_id"], decide)
+            moved, _ = await self._change(booking.appointment_id, decide)
         except BaseException:
-            await self.store.release_seats(seat_keys, doc["_id"])
+            await self.store.release_seats(seat_keys, booking.appointment_id)
             raise
-        previous = [key for key in doc["seat_keys"] if key not in seat_keys]
-        await self.store.release_seats(previous, doc["_id"])
+        previous = [key for key in booking.seat_keys if key not in seat_keys]
+        await self.store.release_seats(previous, booking.appointment_id)
         log.info(
             "appointment rescheduled",
-            appointment_id=doc["_id"],
-            office_id=doc["office_id"],
+            appointment_id=booking.appointment_id,
+            office_id=booking.office_id,
             slot_start=slot.start.isoformat(),
         )
         return moved
@@ -452,10 +459,10 @@ class Appointments:
                 "please try again tomorrow or call the office"
             )
 
-    async def _release_all(self, doc: Document) -> None:
-        await self.store.release_seats(doc["seat_keys"], doc["_id"])
-        await self.store.release_code(doc["office_id"], doc["code"], doc["_id"])
-        await self.store.release_limit(doc.get("limit_key"), doc["_id"])
+    async def _release_all(self, booking: Booking) -> None:
+        await self.store.release_seats(booking.seat_keys, booking.appointment_id)
+        await self.store.release_code(booking.office_id, booking.code, booking.appointment_id)
+        await self.store.release_limit(booking.limit_key, booking.appointment_id)
 
     # --- personal data ---------------------------------------------------------------------------
 
@@ -467,8 +474,8 @@ class Appointments:
         per-contact limits forget it (the bookings themselves stay, without anyone to message)."""
         contact_hash = self.contact_hash(identity)
         bookings = 0
-        for doc in await self.store.with_contact(contact_hash):
-            bookings += await self._forget_personal(str(doc["_id"]))
+        for booking in await self.store.with_contact(contact_hash):
+            bookings += await self._forget_personal(booking.appointment_id)
         claims = await self.store.forget_contact_claims(contact_hash)
         return {"bookings": bookings, "claims": claims}
 
@@ -478,124 +485,126 @@ class Appointments:
         newest = (self.clock.now() - timedelta(days=self.settings.contact_retention_days + 1)).date()
         forgotten = 0
         for back in range(RETENTION_LOOKBACK_DAYS):
-            for doc in await self.store.on_day(newest - timedelta(days=back)):
-                if any(doc.get(field) is not None for field in PERSONAL_FIELDS):
-                    forgotten += await self._forget_personal(str(doc["_id"]))
+            for booking in await self.store.on_day(newest - timedelta(days=back)):
+                if any(value is not None for value in booking.personal_data):
+                    forgotten += await self._forget_personal(booking.appointment_id)
         if forgotten:
             log.info("contacts of past bookings forgotten", bookings=forgotten)
         return forgotten
 
     async def _forget_personal(self, appointment_id: str) -> int:
-        def decide(current: Document) -> Decision:
-            if all(current.get(field) is None for field in PERSONAL_FIELDS):
+        def decide(current: Booking) -> Change:
+            if all(value is None for value in current.personal_data):
                 return None
-            return {**dict.fromkeys(PERSONAL_FIELDS), "personal_data_erased_at": self.clock.now()}, []
+            return current.without_personal_data(self.clock.now()), []
 
         _, changed = await self._change(appointment_id, decide)
         return int(changed)
 
     # --- check-in ------------------------------------------------------------------------------
 
-    async def check_in(self, office_id: str, typed_code: str) -> tuple[Document, bool]:
+    async def check_in(self, office_id: str, typed_code: str) -> tuple[Booking, bool]:
         """(booking, newly checked in); a repeated check-in of the same booking answers the same."""
         try:
-            doc, changed = await self._check_in(office_id, typed_code)
+            booking, changed = await self._check_in(office_id, typed_code)
         except AppointmentError as error:
             self.metrics.check_ins.labels(await self.office_label(office_id), type(error).__name__).inc()
             raise
         self.metrics.check_ins.labels(office_id, "checked_in" if changed else "repeated").inc()
-        return doc, changed
+        return booking, changed
 
-    async def _check_in(self, office_id: str, typed_code: str) -> tuple[Document, bool]:
+    async def _check_in(self, office_id: str, typed_code: str) -> tuple[Booking, bool]:
         code = normalize_code(typed_code)
         appointment_id = await self.store.appointment_for_code(office_id, code)
-        doc = await self.store.bookings.get(appointment_id) if appointment_id else None
-        if doc is None or doc["office_id"] != office_id or doc["state"] in ("cancelled", "fulfilled"):
+        booking = await self.store.booking(appointment_id) if appointment_id else None
+        if booking is None or booking.office_id != office_id or booking.state in ("cancelled", "fulfilled"):
             raise UnknownCode("no appointment with this code today: check the code or ask at the reception")
-        if doc["state"] == "missed":
+        if booking.state == "missed":
             raise TooLate(
                 "the grace period of your appointment is over; you can take a regular ticket",
                 offer="walk_in_ticket",
             )
-        if doc["state"] == "checked_in":
-            return doc, False
+        if booking.state == "checked_in":
+            return booking, False
 
-        def decide(current: Document) -> Decision:
-            if current["state"] != "booked":
+        def decide(current: Booking) -> Change:
+            if current.state != "booked":
                 return None
             now = self.clock.now()
             check_in_window(
-                current["slot_start"],
+                current.slot_start,
                 now,
                 early_minutes=self.settings.checkin_early_minutes,
                 grace_minutes=self.settings.checkin_grace_minutes,
             )
-            return {"state": "checked_in", "checked_in_at": now}, [
+            return replace(current, state="checked_in", checked_in_at=now), [
                 AppointmentCheckedIn(
-                    appointment_id=current["_id"],
-                    service_id=current["service_id"],
-                    slot_start=current["slot_start"],
+                    appointment_id=current.appointment_id,
+                    service_id=current.service_id,
+                    slot_start=current.slot_start,
                     checked_in_at=now,
-                    language=current["language"],
-                    contact_sealed=current["contact_sealed"],
-                    citizen_token_sealed=current["citizen_token_sealed"],
+                    language=current.language,
+                    contact_sealed=current.contact_sealed,
+                    citizen_token_sealed=current.citizen_token_sealed,
                 )
             ]
 
-        checked_in, changed = await self._change(doc["_id"], decide)
+        checked_in, changed = await self._change(booking.appointment_id, decide)
         if changed:
             # No longer a *future* booking: the citizen may book this service again.
-            await self.store.release_limit(checked_in.get("limit_key"), checked_in["_id"])
-            log.info("appointment checked in", appointment_id=doc["_id"], office_id=office_id)
+            await self.store.release_limit(checked_in.limit_key, checked_in.appointment_id)
+            log.info("appointment checked in", appointment_id=booking.appointment_id, office_id=office_id)
         return checked_in, changed
 
     # --- events from ticketing ------------------------------------------------------------------
 
     async def fulfil(self, cause: Envelope, appointment_id: str, ticket_id: str, outcome: str) -> None:
-        if await self.store.bookings.get(appointment_id) is None:
+        if await self.store.booking(appointment_id) is None:
             log.warning("service completed for an unknown appointment", appointment_id=appointment_id)
             return
 
-        def decide(current: Document) -> Decision:
-            if current["state"] in ("fulfilled", "cancelled"):
+        def decide(current: Booking) -> Change:
+            if current.state in ("fulfilled", "cancelled"):
                 return None
-            return {
-                "state": "fulfilled",
-                "ticket_id": ticket_id,
-                "outcome": outcome,
-                "fulfilled_at": cause.occurred_at,
-            }, [
+            fulfilled = replace(
+                current,
+                state="fulfilled",
+                ticket_id=ticket_id,
+                outcome=outcome,
+                fulfilled_at=cause.occurred_at,
+            )
+            return fulfilled, [
                 AppointmentFulfilled(
-                    appointment_id=current["_id"],
-                    service_id=current["service_id"],
-                    slot_start=current["slot_start"],
+                    appointment_id=current.appointment_id,
+                    service_id=current.service_id,
+                    slot_start=current.slot_start,
                     ticket_id=ticket_id,
                     outcome=outcome,
                 )
             ]
 
-        doc, changed = await self._change(appointment_id, decide, cause)
+        booking, changed = await self._change(appointment_id, decide, cause)
         if changed:
-            await self._release_all(doc)
-            self.metrics.closed.labels(doc["office_id"], "fulfilled").inc()
+            await self._release_all(booking)
+            self.metrics.closed.labels(booking.office_id, "fulfilled").inc()
 
-    async def close_after_ticket(self, appointment_id: str, state: str, reason: str) -> None:
+    async def close_after_ticket(self, appointment_id: str, state: State, reason: str) -> None:
         """The appointment ticket was not served (no-show at the window, cancelled): record it.
 
         No appointment event: ticketing's own event already told everyone (no double messages).
         """
-        if await self.store.bookings.get(appointment_id) is None:
+        if await self.store.booking(appointment_id) is None:
             return
 
-        def decide(current: Document) -> Decision:
-            if current["state"] != "checked_in":
+        def decide(current: Booking) -> Change:
+            if current.state != "checked_in":
                 return None
-            return {"state": state, "closed_reason": reason}, []
+            return replace(current, state=state, closed_reason=reason), []
 
-        doc, changed = await self._change(appointment_id, decide)
+        booking, changed = await self._change(appointment_id, decide)
         if changed:
-            await self._release_all(doc)
-            self.metrics.closed.labels(doc["office_id"], state).inc()
+            await self._release_all(booking)
+            self.metrics.closed.labels(booking.office_id, state).inc()
 
     # --- catalog changes ----------------------------------------------------------------------
 
@@ -610,30 +619,30 @@ class Appointments:
             return 0
         changed = 0
         now = self.clock.now()
-        for doc in await self.store.in_state_at(office_id, "booked"):
-            if doc["slot_start"] <= now:
+        for booking in await self.store.in_state_at(office_id, "booked"):
+            if booking.slot_start <= now:
                 continue
             reason = still_offered(
                 office,
-                await self.view.service(doc["service_id"]),
-                slot_start=doc["slot_start"],
-                pool=doc["pool"],
-                seat_no=int(doc["seat_no"]),
+                await self.view.service(booking.service_id),
+                slot_start=booking.slot_start,
+                pool=booking.pool,
+                seat_no=booking.seat_no,
                 shared_grid_minutes=self.settings.shared_grid_minutes,
             )
-            if reason == doc.get("at_risk_reason"):
+            if reason == booking.at_risk_reason:
                 continue
 
-            def decide(current: Document, reason: str | None = reason) -> Decision:
-                if current["state"] != "booked" or current.get("at_risk_reason") == reason:
+            def decide(current: Booking, reason: str | None = reason) -> Change:
+                if current.state != "booked" or current.at_risk_reason == reason:
                     return None
-                return {"at_risk_reason": reason}, []
+                return replace(current, at_risk_reason=reason), []
 
-            await self._change(doc["_id"], decide)
+            await self._change(booking.appointment_id, decide)
             changed += 1
             log.info(
                 "booking at risk" if reason else "booking no longer at risk",
-                appointment_id=doc["_id"],
+                appointment_id=booking.appointment_id,
                 office_id=office_id,
                 why=reason,
             )
@@ -651,51 +660,48 @@ class Appointments:
         today_utc = now.date()
         missed = 0
         for day in (today_utc + timedelta(days=offset) for offset in range(-3, 2)):
-            for doc in await self.store.in_state_on(day, "booked"):
-                if grace_over(doc["slot_start"], now, self.settings.checkin_grace_minutes):
-                    missed += await self._mark_missed(doc["_id"])
+            for booking in await self.store.in_state_on(day, "booked"):
+                if grace_over(booking.slot_start, now, self.settings.checkin_grace_minutes):
+                    missed += await self._mark_missed(booking.appointment_id)
             for state in ("missed", "checked_in"):
-                for doc in await self.store.in_state_on(day, state):
-                    if (
-                        date.fromisoformat(doc["local_day"])
-                        < now.astimezone(zone_named(doc["timezone"])).date()
-                    ):
+                for booking in await self.store.in_state_on(day, state):
+                    if booking.local_day < now.astimezone(zone_named(booking.timezone)).date():
                         # The day is over: "too late" is no longer a useful answer, free the code.
-                        await self.store.release_code(doc["office_id"], doc["code"], doc["_id"])
+                        await self.store.release_code(booking.office_id, booking.code, booking.appointment_id)
         await self.store.forget_contact_messages_before(today_utc - timedelta(days=2))
         return missed
 
     async def _mark_missed(self, appointment_id: str) -> int:
-        def decide(current: Document) -> Decision:
-            if current["state"] != "booked":
+        def decide(current: Booking) -> Change:
+            if current.state != "booked":
                 return None
-            if not grace_over(current["slot_start"], self.clock.now(), self.settings.checkin_grace_minutes):
+            if not grace_over(current.slot_start, self.clock.now(), self.settings.checkin_grace_minutes):
                 return None
-            return {"state": "missed", "missed_at": self.clock.now()}, [
+            return replace(current, state="missed", missed_at=self.clock.now()), [
                 AppointmentMissed(
-                    appointment_id=current["_id"],
-                    service_id=current["service_id"],
-                    slot_start=current["slot_start"],
+                    appointment_id=current.appointment_id,
+                    service_id=current.service_id,
+                    slot_start=current.slot_start,
                 )
             ]
 
-        doc, changed = await self._change(appointment_id, decide)
+        booking, changed = await self._change(appointment_id, decide)
         if changed:
-            await self.store.release_seats(doc["seat_keys"], doc["_id"])
-            await self.store.release_limit(doc.get("limit_key"), doc["_id"])
-            self.metrics.closed.labels(doc["office_id"], "missed").inc()
-            log.info("appointment missed", appointment_id=appointment_id, office_id=doc["office_id"])
+            await self.store.release_seats(booking.seat_keys, booking.appointment_id)
+            await self.store.release_limit(booking.limit_key, booking.appointment_id)
+            self.metrics.closed.labels(booking.office_id, "missed").inc()
+            log.info("appointment missed", appointment_id=appointment_id, office_id=booking.office_id)
         return int(changed)
 
     # --- supervisor ---------------------------------------------------------------------------
 
-    async def day_list(self, office_id: str, day: date) -> list[Document]:
-        return sorted(await self.store.of_office_on(office_id, day), key=lambda doc: doc["slot_start"])
+    async def day_list(self, office_id: str, day: date) -> list[Booking]:
+        return sorted(await self.store.of_office_on(office_id, day), key=lambda booking: booking.slot_start)
 
     async def no_shows(self, office_id: str, first: date, last: date) -> NoShowRate:
         states: list[str] = []
         day = first
         while day <= last:
-            states += [doc["state"] for doc in await self.store.of_office_on(office_id, day)]
+            states += [booking.state for booking in await self.store.of_office_on(office_id, day)]
             day += timedelta(days=1)
         return no_show_rate(states)

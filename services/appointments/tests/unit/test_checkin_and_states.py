@@ -8,6 +8,7 @@ import pytest
 from appointments.domain import (
     CODE_ALPHABET,
     BookingNotChangeable,
+    Moves,
     TooEarly,
     TooLate,
     TooManyAttempts,
@@ -97,4 +98,4 @@ def test_a_booking_moves_at_most_the_daily_limit_and_the_count_starts_again_the_
     with pytest.raises(TooManyChanges) as refused:
         count_move(moves, "2026-11-30", limit=3)
     assert refused.value.details["moves_today"] == 3
-    assert count_move(moves, "2026-12-01", limit=3) == {"day": "2026-12-01", "count": 1}
+    assert count_move(moves, "2026-12-01", limit=3) == Moves("2026-12-01", 1)

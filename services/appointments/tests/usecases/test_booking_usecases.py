@@ -61,14 +61,14 @@ async def test_a_booking_takes_a_seat_and_its_cancellation_gives_it_back(
     appointments, _ = desk
     [slot, *_] = await appointments.free_slots(OFFICE, SERVICE, None, 1)
     receipt = await appointments.book(request(slot))
-    assert receipt.booking["state"] == "booked" and receipt.token
+    assert receipt.booking.state == "booked" and receipt.token
     after = {
         s["slot_start"]: s["seats_left"] for s in await appointments.free_slots(OFFICE, SERVICE, None, 1)
     }
     assert after.get(slot["slot_start"], 0) == slot["seats_left"] - 1
 
     cancelled = await appointments.cancel(receipt.token)
-    assert cancelled["state"] == "cancelled"
+    assert cancelled.state == "cancelled"
     again = {
         s["slot_start"]: s["seats_left"] for s in await appointments.free_slots(OFFICE, SERVICE, None, 1)
     }
