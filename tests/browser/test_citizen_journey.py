@@ -112,7 +112,11 @@ def test_a_citizens_visit_from_kiosk_to_feedback_reaches_the_dashboard(
     rate.locator("label", has_text="2").first.click()
     rate.get_by_text("Waiting time").click()
     rate.get_by_label("Comment (optional)").fill("Долго ждал у окна")
-    rate.get_by_role("button", name="Send").click()
+    with rate.expect_request(lambda r: r.method == "POST" and "/feedback/" in r.url) as rating:
+        rate.get_by_role("button", name="Send").click()
+    assert re.fullmatch(r"[0-9a-f]{32}", rating.value.headers.get("idempotency-key", "")), (
+        "a retry is one rating"
+    )
     expect(rate.get_by_role("heading", name="Thank you for your rating!")).to_be_visible()
 
     dashboard = desktop.new_page()

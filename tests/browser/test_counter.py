@@ -198,7 +198,11 @@ def test_a_checked_in_citizen_gets_a_number_and_rates_once_at_the_window_or_from
     expect(hall.locator("body")).to_have_attribute("data-chimes", re.compile(r"^[1-9]"))
     expect(tablet.get_by_role("heading", name=f"Ticket {number}: how were you served?")).to_be_visible()
     shoot(tablet, "rate-window")
-    tablet.locator("#stars [data-rating='5']").click()
+    with tablet.expect_request(lambda r: r.method == "POST" and "/rating" in r.url) as rating:
+        tablet.locator("#stars [data-rating='5']").click()
+    assert re.fullmatch(r"[0-9a-f]{32}", rating.value.headers.get("idempotency-key", "")), (
+        "a retry is one rating"
+    )
     expect(tablet.get_by_role("heading", name="Thank you for your rating!")).to_be_visible()
 
     # The same visit from the ticket's QR: already rated, and a second rating is refused.
@@ -234,7 +238,11 @@ def test_a_walk_in_rates_from_the_qr_on_its_ticket_and_the_window_screen_then_ha
     rate.goto(rate_link.replace(BASE_URL, ""))
     rate.locator("label", has_text="4").first.click()
     shoot(rate, "feedback-from-ticket")
-    rate.get_by_role("button", name="Send").click()
+    with rate.expect_request(lambda r: r.method == "POST" and "/by-ticket/" in r.url) as rating:
+        rate.get_by_role("button", name="Send").click()
+    assert re.fullmatch(r"[0-9a-f]{32}", rating.value.headers.get("idempotency-key", "")), (
+        "a retry is one rating"
+    )
     expect(rate.get_by_role("heading", name="Thank you for your rating!")).to_be_visible()
     operator = token_of(office.operator(7), office.password)
     offered = api("GET", f"/feedback/offices/{office.office_id}/windows/7/rating", operator)

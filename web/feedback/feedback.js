@@ -3,7 +3,7 @@
 
 import { api, ApiError } from "/assets/api.js";
 import { initI18n, onLangChange, pick, t } from "/assets/i18n.js";
-import { clearErrors, el, guarded, showErrors, showScreen, tokenFromPath } from "/assets/ui.js";
+import { clearErrors, el, guarded, newIntent, showErrors, showScreen, tokenFromPath } from "/assets/ui.js";
 
 const token = tokenFromPath();
 // The link printed on the ticket carries the ticket's own token: feedback finds the visit by it.
@@ -54,8 +54,9 @@ $("feedback-form").addEventListener("submit", async (event) => {
   }
   const body = { rating: Number(data.get("rating")), tags: data.getAll("tags"), comment: String(data.get("comment") || "") };
   try {
-    await guarded($("send"), async () => {
-      await api("feedback", path, { method: "POST", body });
+    // The key makes a retry after a lost connection the same rating, answered as the first time.
+    await guarded($("send"), async (idempotencyKey) => {
+      await api("feedback", path, { method: "POST", body, idempotencyKey });
       showScreen("thanks");
     });
   } catch (error) {
@@ -63,6 +64,9 @@ $("feedback-form").addEventListener("submit", async (event) => {
     if (error instanceof ApiError && error.status === 409) showScreen("thanks");
   }
 });
+
+// A changed answer is a new intent (its own key), not a retry of the one that got lost.
+$("feedback-form").addEventListener("input", () => newIntent($("send")));
 
 initI18n("feedback");
 onLangChange(() => page && !page.answered && renderForm());

@@ -54,9 +54,10 @@ async function poll() {
 
 async function rate(button, rating) {
   try {
-    await guarded(button, async () => {
+    // Each star button keeps its key across a lost connection: the retry is the same rating.
+    await guarded(button, async (idempotencyKey) => {
       await api("feedback", path(), {
-        method: "POST", token: state.session.access_token, body: { request_id: state.offered.request_id, rating },
+        method: "POST", token: state.session.access_token, body: { request_id: state.offered.request_id, rating }, idempotencyKey,
       });
       $("thanks-note").textContent = "";
     });

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -140,8 +141,22 @@ async def feedback_page_by_ticket(token: str, store: Store, feedback: UseCases) 
     status_code=201,
     response_model=FeedbackAccepted,
 )
-async def give_feedback_by_ticket(token: str, body: GiveFeedback, feedback: UseCases) -> FeedbackAccepted:
-    return _accepted(await feedback.give_by_ticket(token, body.answer()))
+async def give_feedback_by_ticket(
+    token: str,
+    body: GiveFeedback,
+    feedback: UseCases,
+    keys: Keys,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> FeedbackAccepted:
+    digest = token_digest(token)
+    return await _rate_once(
+        keys,
+        idempotency_key,
+        body,
+        ("by-ticket", digest),
+        earlier=lambda: feedback.store.request_by_ticket_token_digest(digest),
+        give=lambda: feedback.give_by_ticket(token, body.answer()),
+    )
 
 
 class WindowRating(BaseModel):
@@ -199,16 +214,53 @@ async def window_rating(
     response_model=FeedbackAccepted,
 )
 async def give_window_rating(
-    office_id: str, window_no: WindowNo, body: WindowRatingGiven, screen: WindowScreen, feedback: UseCases
+    office_id: str,
+    window_no: WindowNo,
+    body: WindowRatingGiven,
+    screen: WindowScreen,
+    feedback: UseCases,
+    keys: Keys,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> FeedbackAccepted:
     require_office(screen, office_id)
-    return _accepted(await feedback.give_at_window(office_id, window_no, body.request_id, body.answer()))
+    return await _rate_once(
+        keys,
+        idempotency_key,
+        body,
+        ("window", office_id, str(window_no)),
+        earlier=lambda: feedback.store.requests.get(body.request_id),
+        give=lambda: feedback.give_at_window(office_id, window_no, body.request_id, body.answer()),
+    )
 
 
 def _accepted(answered: Document) -> FeedbackAccepted:
-    return FeedbackAccepted(
-        request_id=answered["_id"], rating=answered["rating"], answered_at=answered["answered_at"]
+    at: datetime = answered["answered_at"]
+    return FeedbackAccepted(  # to the millisecond, as stored: a keyed retry reads the same answer back
+        request_id=answered["_id"],
+        rating=answered["rating"],
+        answered_at=at.replace(microsecond=at.microsecond // 1000 * 1000),
     )
+
+
+async def _rate_once(
+    keys: Keys,
+    idempotency_key: str | None,
+    body: GiveFeedback,
+    route: tuple[str, ...],
+    *,
+    earlier: Callable[[], Awaitable[Document | None]],
+    give: Callable[[], Awaitable[Document]],
+) -> FeedbackAccepted:
+    """A rating, once per visit. Under an Idempotency-Key, a retry of a rating that was given (its
+    answer lost on the way) gets that first answer again (201), not "already rated"; the same key
+    with another rating or route is a 422. Without a key, or when the first attempt never got
+    through, the rating is given now."""
+    if idempotency_key is not None:
+        claim = await keys.claim("feedback", idempotency_key, request_digest(*route, body.model_dump_json()))
+        answered = await earlier() if claim.seen_before else None
+        if answered is not None and answered.get("state") == "answered" and answered["rating"] == body.rating:
+            return _accepted(answered)
+    return _accepted(await give())
 
 
 @citizens.post(
@@ -224,13 +276,15 @@ async def give_feedback(
     keys: Keys,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> FeedbackAccepted:
-    if idempotency_key is not None:
-        digest = token_digest(token)
-        claim = await keys.claim("feedback", idempotency_key, request_digest(digest, body.model_dump_json()))
-        earlier = await feedback.store.request_by_token_digest(digest) if claim.seen_before else None
-        if earlier is not None and earlier.get("state") == "answered":
-            return _accepted(earlier)  # a retry of the answer that was given: the same answer again
-    return _accepted(await feedback.give(token, body.answer()))
+    digest = token_digest(token)
+    return await _rate_once(
+        keys,
+        idempotency_key,
+        body,
+        ("link", digest),
+        earlier=lambda: feedback.store.request_by_token_digest(digest),
+        give=lambda: feedback.give(token, body.answer()),
+    )
 
 
 # ---------------------------------------------------------------- supervisors: alerts
