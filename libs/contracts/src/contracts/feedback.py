@@ -56,4 +56,15 @@ class FeedbackAlertResolved(_FeedbackEvent):
 
     alert_id: Identifier
     resolved_by: str
-    note: str = Field(default="", max_length=2000)
+    has_note: bool = Field(
+        default=False,
+        description="The supervisor wrote a note; the note itself stays in feedback (personal data)",
+    )
+    note: str = Field(
+        default="",
+        max_length=2000,
+        description=(
+            "Always empty: a supervisor's free text may name the citizen, so it never travels in "
+            "events (docs/privacy.md). Kept so consumers of the first schema still read the event."
+        ),
+    )

@@ -373,7 +373,7 @@ class Feedback:
                     service_id=current["service_id"],
                     alert_id=current["_id"],
                     resolved_by=by,
-                    note=note,
+                    has_note=bool(note.strip()),  # the note stays here (personal data, 90 days)
                 ),
                 office_id=current["office_id"],
                 aggregate_id=current["_id"],

@@ -228,5 +228,8 @@ async def test_a_low_rating_raises_an_alert_with_the_visit_timeline_for_the_offi
         again = await client.post(f"/alerts/{alert.alert_id}/resolve", json=note, headers=mine)
         assert again.status_code == 409
         event = (await feedback_topic.wait_for(lambda e: e.event_type == "feedback.FeedbackAlertResolved"))[0]
-        assert event.data["resolved_by"] == "supervisor-1" and event.data["note"] == note["note"]
+        assert event.data["resolved_by"] == "supervisor-1" and event.data["has_note"] is True
+        raw = [r.value for r in feedback_topic.raw if b"FeedbackAlertResolved" in r.value]
+        assert raw and not any(b"Called the visitor back" in value for value in raw)  # the note stays here
+        assert resolved.json()["note"] == note["note"]
         assert await get_json(client, f"/offices/{OFFICE}/alerts?state=open", mine) == []
