@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -33,3 +34,15 @@ class NotificationFailed(_NotificationEvent):
 
     attempts: int = Field(ge=1)
     error: str
+
+
+class NotificationWithheld(_NotificationEvent):
+    """A citizen message that was not sent, on purpose: the recipient had all the messages one
+    office-local day allows (`daily_cap`). It is not sent later either: a call, a reminder or a
+    confirmation is stale by the next day, and a flood would only move to the next morning."""
+
+    EVENT_TYPE = "notifier.NotificationWithheld"
+
+    reason: Literal["daily_cap"]
+    day: date = Field(description="The office-local day whose cap was reached")
+    allowed: int = Field(ge=0, description="Messages one recipient may get that day")

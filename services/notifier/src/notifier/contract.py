@@ -31,7 +31,7 @@ CONSUMES = (
 )
 
 # the events it publishes, through its outbox or its office log
-EMITS = (notifier.NotificationFailed, notifier.NotificationSent)
+EMITS = (notifier.NotificationFailed, notifier.NotificationSent, notifier.NotificationWithheld)
 
 # the collections of its database (the kit's `_*` ones aside)
 OWNS = (

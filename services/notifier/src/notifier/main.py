@@ -34,7 +34,9 @@ def create_app(
     store = NotifierStore(runtime.db)
     catalog = CatalogView(runtime.db)
     keys = Keys(settings)
-    dispatcher = Dispatcher(store, settings, channels or build_channels(settings), clock, keys)
+    dispatcher = Dispatcher(
+        store, settings, channels or build_channels(settings), clock, keys, registry=runtime.registry
+    )
     messenger = Messenger(store, dispatcher, catalog, settings, clock, keys)
     board_writer = BoardWriter(store, catalog, settings.board_calls_kept)
     hub = BoardHub(store, settings.board_poll_seconds, settings.sse_client_queue)

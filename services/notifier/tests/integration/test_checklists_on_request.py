@@ -31,7 +31,27 @@ async def test_a_checklist_goes_by_sms_with_its_printable_link_a_few_times_a_day
         second = await client.post("/checklists/send", json={**request, "contact": "+7 (999) 123-45-67"})
         third = await client.post("/checklists/send", json=request)
         assert second.status_code == 202 and third.status_code == 429, third.text
+        assert third.json()["error"] == "TooManyChecklists" and "ask again tomorrow" in third.json()["reason"]
         unknown = await client.post("/checklists/send", json={**request, "service_id": "moon-landing"})
         assert unknown.status_code == 404 and unknown.json()["error"] == "ChecklistNotOffered"
         malformed = await client.post("/checklists/send", json={**request, "contact": "call me"})
         assert malformed.status_code == 422 and malformed.json()["fields"][0]["field"] == "contact"
+
+
+async def test_a_checklist_past_the_contact_s_daily_message_cap_is_a_429_with_the_reason(
+    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway, max_messages_per_recipient_per_day=1)
+    await publish_catalog(publisher)
+    request = {"office_id": OFFICE, "service_id": "housing-certificate", "contact": PHONE, "language": "ru"}
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as client:
+
+        async def catalog_known() -> bool:
+            return (await client.post("/checklists/send", json=request)).status_code == 202
+
+        await eventually(catalog_known)
+        capped = await client.post("/checklists/send", json=request)
+        assert capped.status_code == 429, capped.text
+        assert capped.json()["error"] == "TooManyChecklists"
+        assert "all 1 messages one day allows" in capped.json()["reason"]
+        assert len(await eventually(lambda: sms_gateway.texts_to(PHONE))) == 1

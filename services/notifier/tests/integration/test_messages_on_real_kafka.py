@@ -255,8 +255,14 @@ async def _scheduled_template(app: Any, template: str) -> list[Any]:
 
 
 async def test_one_phone_gets_at_most_the_daily_cap_of_messages_whatever_causes_them(
-    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+    infra: Infra,
+    make_settings: Any,
+    keypair: tuple[str, str],
+    sms_gateway: SmsGateway,
+    publisher: Publisher,
 ) -> None:
+    """Past the cap a message is withheld, visibly: recorded with its reason, NotificationWithheld
+    on the topic, counted on /metrics; and not sent later."""
     settings = settings_for(make_settings, keypair, sms_gateway, max_messages_per_recipient_per_day=2)
     sealer = Sealer(keypair[0])
     other = "+79990001122"
@@ -264,11 +270,28 @@ async def test_one_phone_gets_at_most_the_daily_cap_of_messages_whatever_causes_
     for n in (81, 82, 83):
         await publisher.event(issued(f"t{n}", f"А0{n}", sealer, position=n))
     await publisher.event(issued("t84", "А084", sealer, position=84, contact=other))
-    async with serving(create_app(settings)):
+    app = create_app(settings)
+    async with (
+        probe(infra, settings.topic("notifier.notification")) as topic,
+        serving(app) as url,
+        httpx.AsyncClient(base_url=url) as client,
+    ):
         # One office's events arrive in order: once the other phone's confirmation went out, the
-        # third one to PHONE was decided (and refused) before it.
+        # third one to PHONE was decided (and withheld) before it.
         await eventually(lambda: sms_gateway.texts_to(other))
         await eventually(lambda: len(sms_gateway.texts_to(PHONE)) == 2)
+        withheld = (await topic.wait_for(lambda e: e.event_type == "notifier.NotificationWithheld"))[0]
+        assert withheld.data["reason"] == "daily_cap" and withheld.data["allowed"] == 2
+        assert withheld.data["recipient_ref"] == app.state.keys.ref(PHONE)
+        records = [d async for d in app.state.store.deliveries.collection.find({"status": "withheld"})]
+        assert [(r["reason"], r["address_sealed"], r["text_sealed"]) for r in records] == [
+            ("daily_cap", None, None)
+        ]
+        metrics = (await client.get("/metrics")).text
+        labels = 'channel="sms",reason="daily_cap",template="ticket_issued"'
+        counted = f"onewindow_notifications_withheld_total{{{labels}}} 1.0"
+        assert counted in metrics, [line for line in metrics.splitlines() if "withheld" in line]
+        await app.state.dispatcher.sweep()  # nothing is kept to be sent later
         assert len(sms_gateway.texts_to(PHONE)) == 2
 
 

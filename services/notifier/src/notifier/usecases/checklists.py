@@ -64,7 +64,9 @@ class ChecklistSender:
         per_day = self.settings.checklists_per_contact_per_day
         # Its own daily allowance (unique-insert claims, like the general cap below)...
         if not await self.store.claim_recipient_message(f"checklist:{self.keys.ref(contact)}", day, per_day):
-            raise TooManyChecklists(f"at most {per_day} checklists a day to one contact")
+            raise TooManyChecklists(
+                f"at most {per_day} checklists a day to one contact; it was not sent: ask again tomorrow"
+            )
         titles = [item.title.get(language) for item in service.checklist]
         items = "; ".join(titles[:ITEMS_IN_TEXT]) + ("; …" if len(titles) > ITEMS_IN_TEXT else "")
         params = {
@@ -79,6 +81,9 @@ class ChecklistSender:
         if not await self.dispatcher.request(
             Outgoing(request_id, request_id, office_id, TEMPLATE, channel, contact, text), capped_day=day
         ):
-            raise TooManyChecklists("this contact has had all its messages for today")
+            raise TooManyChecklists(
+                f"this contact has had all {self.settings.max_messages_per_recipient_per_day} messages "
+                "one day allows; it was not sent and will not be sent later: ask again tomorrow"
+            )
         log.info("checklist queued", office_id=office_id, service_id=service_id, channel=channel)
         return channel

@@ -11,10 +11,11 @@ import asyncio
 import base64
 import contextlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
-from contracts.notifier import NotificationFailed, NotificationSent
+from contracts.notifier import NotificationFailed, NotificationSent, NotificationWithheld
 from nacl.public import PrivateKey
+from prometheus_client import CollectorRegistry, Counter
 from servicekit.clock import Clock
 from servicekit.events import Emitter
 from servicekit.logging import get_logger
@@ -74,7 +75,14 @@ class Dispatcher:
         clock: Clock,
         keys: Keys,
         workers: int = 4,
+        registry: CollectorRegistry | None = None,
     ) -> None:
+        self.withheld = Counter(
+            "onewindow_notifications_withheld_total",
+            "Citizen messages not sent on purpose (reason: daily_cap), by template and channel",
+            ["reason", "template", "channel"],
+            registry=registry if registry is not None else CollectorRegistry(),  # tests: one of its own
+        )
         self.store = store
         self.settings = settings
         self.channels = channels
@@ -103,45 +111,56 @@ class Dispatcher:
         """Claim the delivery and queue it; False when this delivery was claimed before (redelivery).
 
         With `capped_day` (the office-local day of a citizen message) the message also counts against
-        the recipient's daily cap, and past it is not sent.
+        the recipient's daily cap. Past it the message is withheld, not sent later: the delivery is
+        recorded as `withheld` with NotificationWithheld (reason `daily_cap`), and counted on
+        /metrics (`onewindow_notifications_withheld_total`); False, as for a redelivery.
         """
         recipient_ref = self.keys.ref(message.address)
         key = delivery_id(message.cause_event_id, message.channel, message.template, recipient_ref)
+        record = {
+            "_id": key,
+            "notification_id": notification_id(key),
+            "office_id": message.office_id,
+            "template": message.template,
+            "channel": message.channel,
+            "cause_event_id": message.cause_event_id,
+            "correlation_id": message.correlation_id,
+            "recipient_ref": recipient_ref,
+            "created_at": self.clock.now(),
+        }
         if capped_day is not None:
             if await self.store.delivery(key) is not None:
                 return False  # a redelivered event: counted and claimed the first time
             allowed = self.settings.max_messages_per_recipient_per_day
             if not await self.store.claim_recipient_message(recipient_ref, capped_day, allowed):
-                log.warning(
-                    "daily message cap reached, message not sent",
-                    template=message.template,
-                    channel=message.channel,
-                    recipient_ref=recipient_ref,
-                    allowed=allowed,
-                )
+                await self._withhold(record, date.fromisoformat(capped_day), allowed)
                 return False
-        claimed = await self.store.claim_delivery(
-            {
-                "_id": key,
-                "notification_id": notification_id(key),
-                "office_id": message.office_id,
-                "template": message.template,
-                "channel": message.channel,
-                "cause_event_id": message.cause_event_id,
-                "correlation_id": message.correlation_id,
-                "recipient_ref": recipient_ref,
-                "address_sealed": self.keys.seal(message.address),
-                "text_sealed": self.keys.seal(message.text),
-                "status": "pending",
-                "attempts": 0,
-                "created_at": self.clock.now(),
-            }
-        )
+        sealed = {
+            "address_sealed": self.keys.seal(message.address),
+            "text_sealed": self.keys.seal(message.text),
+        }
+        claimed = await self.store.claim_delivery({**record, **sealed, "status": "pending", "attempts": 0})
         if claimed is None:
             log.info("delivery already claimed", template=message.template, channel=message.channel)
             return False
         self._queue.put_nowait(key)
         return True
+
+    async def _withhold(self, record: Document, day: date, allowed: int) -> None:
+        """The delivery recorded as withheld (no address, no text) with its reason in the event."""
+        claimed = await self.store.claim_delivery({**record, "status": "withheld", "attempts": 0})
+        if claimed is None:
+            return  # a redelivery raced the first decision: recorded once
+        event = NotificationWithheld(**self._payload(claimed), reason="daily_cap", day=day, allowed=allowed)
+        await self._finish(claimed, event, {"status": "withheld", "reason": "daily_cap"})
+        self.withheld.labels("daily_cap", record["template"], record["channel"]).inc()
+        log.warning(
+            "daily message cap reached, message withheld",
+            template=record["template"],
+            channel=record["channel"],
+            recipient_ref=record["recipient_ref"],
+            allowed=allowed,
+        )
 
     async def sweep(self) -> int:
         """Queue what a crash left behind: pending deliveries and sends whose lease lapsed."""
@@ -168,7 +187,7 @@ class Dispatcher:
 
     async def deliver(self, key: str) -> None:
         doc = await self.store.delivery(key)
-        if doc is None or doc["status"] in ("sent", "failed"):
+        if doc is None or doc["status"] in ("sent", "failed", "withheld"):
             return
         if doc["status"] == "sending" and doc["lease_until"] > self.clock.now():
             return
@@ -240,7 +259,10 @@ class Dispatcher:
         )
 
     async def _finish(
-        self, doc: Document, data: NotificationSent | NotificationFailed, state: dict[str, object]
+        self,
+        doc: Document,
+        data: NotificationSent | NotificationFailed | NotificationWithheld,
+        state: dict[str, object],
     ) -> None:
         """The delivery's last revision, with its outcome event; address and text erased."""
         event = self.emitter.event(

@@ -46,7 +46,7 @@ class ContactEraser:
         for key in scheduled:
             await store.unschedule(str(key))
         ref = self.keys.ref_of(identity)
-        finished = {"recipient_ref": ref, "status": {"$in": ["sent", "failed"]}}
+        finished = {"recipient_ref": ref, "status": {"$in": ["sent", "failed", "withheld"]}}
         deliveries = (await store.deliveries.collection.delete_many(finished)).deleted_count
         counts = 0
         for prefix in (ref, f"checklist:{ref}"):
