@@ -1,5 +1,6 @@
 """The public operations of every service (what nginx's public listener passes on), fuzzed from
-the service's OpenAPI with schemathesis: no 5xx, and every 2xx answer fits the documented schema.
+the service's OpenAPI with schemathesis: no 5xx, and every answer fits the documented schema, 2xx
+bodies and the error bodies ({reason, error, fields}, documented once in servicekit.runtime) alike.
 Each service runs on real Kafka and the store; requests go anonymous or with a city-wide admin token
 (who passes every role check), a bounded number of examples each.
 

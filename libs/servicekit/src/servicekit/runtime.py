@@ -224,6 +224,7 @@ class ServiceRuntime:
         )
         limit_body_size(app, self.settings.max_body_bytes)
         self._instrument(app)
+        document_errors(app)
         return app
 
     def _operations_router(self) -> APIRouter:
@@ -350,6 +351,58 @@ def limit_body_size(app: FastAPI, limit: int) -> None:
             await self.app(scope, counted, send)
 
     app.add_middleware(LimitBody)
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "description": (
+        "Every refusal, whatever the service: `reason` in words for a person, `error` for a program "
+        "(a domain error's name, `validation_error`, `http_error`, ...), `fields` naming each invalid "
+        "field of a 422. Some errors add details of their own."
+    ),
+    "type": "object",
+    "required": ["reason", "error"],
+    "properties": {
+        "reason": {"type": "string", "examples": ["this needs the role operator"]},
+        "error": {"type": "string", "examples": ["validation_error"]},
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Every operation's OpenAPI answers document the error body the handlers below write: its 422
+    (FastAPI's own shape replaced) and any other 4xx, so clients and the fuzz test check them too."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        schemas["Error"] = ERROR_SCHEMA
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = {
+                        "description": "Invalid request: `fields` names each problem",
+                        "content": body,
+                    }
+                responses["4XX"] = {"description": "Refused, with the reason", "content": body}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_error_handlers(app: FastAPI, errors: Mapping[type[Exception], int]) -> None:
