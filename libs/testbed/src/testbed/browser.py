@@ -414,21 +414,13 @@ def retire_test_office(office: OfficeUnderTest) -> None:
             return
         admin = token.json()["access_token"]
         for service_id in (office.service_id, office.other_service_id):
-            current = _api(client, "GET", f"/catalog/services/{service_id}")
-            if current.status_code == 200:
-                _api(
-                    client,
-                    "POST",
-                    f"/catalog/admin/services/{service_id}/retire",
-                    admin,
-                    json={"version": current.json()["version"], "reason": "browser test finished"},
-                )
-        current = _api(client, "GET", f"/catalog/offices/{office.office_id}")
-        if current.status_code == 200:
-            _api(
-                client,
-                "POST",
-                f"/catalog/admin/offices/{office.office_id}/retire",
-                admin,
-                json={"version": current.json()["version"]},
-            )
+            _retire(client, admin, f"services/{service_id}", reason="browser test finished")
+        _retire(client, admin, f"offices/{office.office_id}")
+
+
+def _retire(client: httpx.Client, admin: str, entry: str, **body: str) -> None:
+    """Retires a catalog entry (`services/{id}`, `offices/{id}`) at its current version, if it is there."""
+    current = _api(client, "GET", f"/catalog/{entry}")
+    if current.status_code == 200:
+        version = current.json()["version"]
+        _api(client, "POST", f"/catalog/admin/{entry}/retire", admin, json={"version": version, **body})

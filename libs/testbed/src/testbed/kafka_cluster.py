@@ -90,20 +90,22 @@ class KafkaCluster:
             "ONEWINDOW_READY_TIMEOUT": str(self.ready_timeout),
         }
 
-    async def _infra(self, *args: str) -> str:
+    async def _run(self, *command: str) -> tuple[int, str]:
+        """(exit code, stdout and stderr) of a command run in the repository with this cluster's env."""
         process = await asyncio.create_subprocess_exec(
-            str(INFRA),
-            *args,
-            "--kafka-only",
+            *command,
             cwd=ROOT,
             env=self.env(),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await process.communicate()
-        text = output.decode(errors="replace")
-        if process.returncode != 0:
-            raise RuntimeError(f"infra.sh {' '.join(args)} failed ({process.returncode}): {text[-3000:]}")
+        return int(process.returncode or 0), output.decode(errors="replace")
+
+    async def _infra(self, *args: str) -> str:
+        returncode, text = await self._run(str(INFRA), *args, "--kafka-only")
+        if returncode != 0:
+            raise RuntimeError(f"infra.sh {' '.join(args)} failed ({returncode}): {text[-3000:]}")
         return text
 
     async def start(self) -> float:
@@ -216,7 +218,7 @@ class KafkaCluster:
 
     async def quorum_leader(self) -> int:
         """Node id of the active KRaft controller (kafka-metadata-quorum describe --status)."""
-        process = await asyncio.create_subprocess_exec(
+        _, text = await self._run(
             str(ROOT / "deploy" / "local" / "kafka-cli.sh"),
             "class",
             "org.apache.kafka.tools.MetadataQuorumCommand",
@@ -224,16 +226,11 @@ class KafkaCluster:
             self.bootstrap,
             "describe",
             "--status",
-            cwd=ROOT,
-            env=self.env(),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
         )
-        output, _ = await process.communicate()
-        for line in output.decode().splitlines():
+        for line in text.splitlines():
             if line.startswith("LeaderId:"):
                 return int(line.split(":", 1)[1])
-        raise RuntimeError(f"no LeaderId in: {output.decode()[-1000:]}")
+        raise RuntimeError(f"no LeaderId in: {text[-1000:]}")
 
     async def wait_fully_replicated(self, topics: Iterable[str], timeout: float = 120) -> float:
         """Wait until every partition has all its replicas in sync again; seconds it took."""
