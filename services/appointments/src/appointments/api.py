@@ -16,7 +16,6 @@ from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
 from servicekit.runtime import from_app_state
 
 from appointments.domain import (
-    Booking,
     BookingLimitReached,
     BookingNotChangeable,
     InvalidPeriod,
@@ -107,6 +106,7 @@ class BookIn(BaseModel):
 
 class BookingOut(BaseModel):
     model_config = ConfigDict(
+        from_attributes=True,  # read from a domain.Booking
         json_schema_extra={
             "examples": [
                 {
@@ -120,7 +120,7 @@ class BookingOut(BaseModel):
                     "at_risk": False,
                 }
             ]
-        }
+        },
     )
 
     appointment_id: str
@@ -189,6 +189,9 @@ class CheckedInOut(BaseModel):
 
 
 class DayBooking(BaseModel):
+    # What a supervisor sees of a booking: no name, no contact, no token.
+    model_config = ConfigDict(from_attributes=True)  # read from a domain.Booking
+
     appointment_id: str
     code: str
     service_id: str
@@ -256,34 +259,6 @@ class NoShowRateOut(BaseModel):
     no_show_rate: float | None = Field(description="missed / (attended + missed); null when none were due")
 
 
-def _booking_out(booking: Booking) -> BookingOut:
-    return BookingOut(
-        appointment_id=booking.appointment_id,
-        office_id=booking.office_id,
-        service_id=booking.service_id,
-        slot_start=booking.slot_start,
-        slot_end=booking.slot_end,
-        state=booking.state,
-        code=booking.code,
-        at_risk=booking.at_risk_reason is not None,
-    )
-
-
-def _day_booking(booking: Booking) -> DayBooking:
-    """What a supervisor sees of a booking: no name, no contact, no token."""
-    return DayBooking(
-        appointment_id=booking.appointment_id,
-        code=booking.code,
-        service_id=booking.service_id,
-        slot_start=booking.slot_start,
-        slot_end=booking.slot_end,
-        state=booking.state,
-        at_risk=booking.at_risk_reason is not None,
-        at_risk_reason=booking.at_risk_reason,
-        checked_in_at=booking.checked_in_at,
-    )
-
-
 # --- citizens ------------------------------------------------------------------------------------
 
 
@@ -339,7 +314,9 @@ async def book(
             )
     token = receipt.token or ""
     return BookedOut(
-        **_booking_out(receipt.booking).model_dump(), token=token, manage_path=f"/appointments/manage/{token}"
+        **BookingOut.model_validate(receipt.booking).model_dump(),
+        token=token,
+        manage_path=f"/appointments/manage/{token}",
     )
 
 
@@ -350,7 +327,7 @@ async def book(
     tags=["citizen"],
 )
 async def by_token(token: str, appointments: Service) -> BookingOut:
-    return _booking_out(await appointments.by_token(token))
+    return BookingOut.model_validate(await appointments.by_token(token))
 
 
 @router.post(
@@ -360,7 +337,7 @@ async def by_token(token: str, appointments: Service) -> BookingOut:
     tags=["citizen"],
 )
 async def cancel(token: str, appointments: Service) -> BookingOut:
-    return _booking_out(await appointments.cancel(token))
+    return BookingOut.model_validate(await appointments.cancel(token))
 
 
 @router.post(
@@ -370,7 +347,7 @@ async def cancel(token: str, appointments: Service) -> BookingOut:
     tags=["citizen"],
 )
 async def reschedule(token: str, body: RescheduleIn, appointments: Service) -> BookingOut:
-    return _booking_out(await appointments.reschedule(token, body.slot_start))
+    return BookingOut.model_validate(await appointments.reschedule(token, body.slot_start))
 
 
 # --- kiosk ---------------------------------------------------------------------------------------
@@ -447,7 +424,9 @@ async def day_bookings(
         now: datetime = appointments.clock.now()
         day = local_day(office, now) if office else now.date()
     bookings = await appointments.day_list(office_id, day)
-    return DayBookings(office_id=office_id, day=day, bookings=[_day_booking(b) for b in bookings])
+    return DayBookings(
+        office_id=office_id, day=day, bookings=[DayBooking.model_validate(b) for b in bookings]
+    )
 
 
 @router.get(

@@ -146,6 +146,10 @@ class Booking:
     rev: int = 0
 
     @property
+    def at_risk(self) -> bool:
+        return self.at_risk_reason is not None
+
+    @property
     def personal_data(self) -> tuple[str | None, ...]:
         return (
             self.name_sealed,
