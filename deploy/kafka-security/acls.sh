@@ -41,42 +41,45 @@ declare -A INTERNAL=(
   [ticketing]="ticketing.commands"
 )
 
-for service in "${!WRITES[@]}"; do
-  var="ONEWINDOW_KAFKA_PASSWORD_$(echo "$service" | tr a-z A-Z)"
+# One kafka-acls.sh run per principal and kind of grant, all its topics at once (each run starts a
+# JVM: one per topic made this script take minutes).
+acl() {
+  "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add "$@"
+}
+scram_user() {
+  local var password
+  var="ONEWINDOW_KAFKA_PASSWORD_$(echo "$1" | tr a-z A-Z)"
   password="${!var:?$var is not set}"
   "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --alter \
-    --add-config "SCRAM-SHA-512=[password=$password]" --entity-type users --entity-name "$service"
-  for topic in ${WRITES[$service]}; do
-    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-      --allow-principal "User:$service" --operation Write --operation Describe --topic "$PREFIX$topic"
-  done
+    --add-config "SCRAM-SHA-512=[password=$password]" --entity-type users --entity-name "$1"
+}
+
+for service in "${!WRITES[@]}"; do
+  scram_user "$service"
+  writable=() readable=() internal=()
+  for topic in ${WRITES[$service]}; do writable+=(--topic "$PREFIX$topic"); done
   # Every consumer may dead-letter what it cannot handle into the dead-letter topic of what it reads.
   for topic in ${READS[$service]}; do
-    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-      --allow-principal "User:$service" --operation Read --operation Describe --topic "$PREFIX$topic"
-    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-      --allow-principal "User:$service" --operation Write --operation Describe --topic "$PREFIX$topic.dlt"
+    readable+=(--topic "$PREFIX$topic")
+    writable+=(--topic "$PREFIX$topic.dlt")
   done
-  for topic in ${INTERNAL[$service]:-}; do
-    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-      --allow-principal "User:$service" --operation Read --operation Describe --operation Create \
-      --topic "$PREFIX$topic"
-  done
+  for topic in ${INTERNAL[$service]:-}; do internal+=(--topic "$PREFIX$topic"); done
+  acl --allow-principal "User:$service" --operation Write --operation Describe "${writable[@]}"
+  if ((${#readable[@]})); then
+    acl --allow-principal "User:$service" --operation Read --operation Describe "${readable[@]}"
+  fi
+  if ((${#internal[@]})); then
+    acl --allow-principal "User:$service" --operation Read --operation Describe --operation Create "${internal[@]}"
+  fi
   # Groups by prefix: a service may run more than one group (e.g. ticketing-owners).
-  "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-    --allow-principal "User:$service" --operation Read --operation Describe \
+  acl --allow-principal "User:$service" --operation Read --operation Describe \
     --resource-pattern-type prefixed --group "$PREFIX$service"
-  "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-    --allow-principal "User:$service" --operation IdempotentWrite --cluster
+  acl --allow-principal "User:$service" --operation IdempotentWrite --cluster
 done
 for producer in "${!PRODUCERS[@]}"; do
-  var="ONEWINDOW_KAFKA_PASSWORD_$(echo "$producer" | tr a-z A-Z)"
-  password="${!var:?$var is not set}"
-  "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --alter \
-    --add-config "SCRAM-SHA-512=[password=$password]" --entity-type users --entity-name "$producer"
-  for topic in ${PRODUCERS[$producer]}; do
-    "$BIN/kafka-acls.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --add \
-      --allow-principal "User:$producer" --operation Write --topic "$PREFIX$topic"
-  done
+  scram_user "$producer"
+  writable=()
+  for topic in ${PRODUCERS[$producer]}; do writable+=(--topic "$PREFIX$topic"); done
+  acl --allow-principal "User:$producer" --operation Write "${writable[@]}"
 done
 echo "acls.sh: principals and ACLs in place"

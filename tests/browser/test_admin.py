@@ -82,6 +82,44 @@ def test_an_admin_disables_an_operator_who_then_cannot_sign_in_and_the_audit_sho
     expect(audit.locator("tr[data-action='office.settings_changed']").first).to_contain_text(
         '"appointment_max_wait_minutes":6'
     )
+
+    # A window with a schedule of its own, set on the screen: audited, and ticketing refuses to open
+    # it outside that schedule (no day ticked: the window is off every day).
+    windows_form = page.locator("#windows-form")
+    last = windows_form.locator(".window-row").last
+    window_no = int(last.get_attribute("data-window") or "0")
+    last.get_by_label("own schedule").check()
+    for day in ("Mon", "Tue", "Wed", "Thu", "Fri"):
+        last.get_by_label(day, exact=True).uncheck()
+    last.get_by_label(f"Window {window_no}: Opens").fill("09:00")
+    last.get_by_label(f"Window {window_no}: Closes").fill("13:00")
+    last.get_by_label("Breaks").fill("11:00-11:15")
+    windows_form.get_by_role("button", name="Save").click()
+    expect(windows_form).to_have_attribute("data-saved", re.compile(r"\d+"))
+    page.locator("#audit-form").get_by_role("button", name="Show").click()
+    expect(audit.locator("tr[data-action='office.settings_changed']").first).to_contain_text(
+        f'"window_schedules":[{{"window_no":{window_no},"days":[]}}]'
+    )
+    refused = page.wait_for_function(
+        """async ([office, window, service]) => {
+            const session = JSON.parse(sessionStorage.getItem("ow.staff.admin"));
+            const response = await fetch("/api/ticketing/windows/open", {
+                method: "POST",
+                headers: {
+                    Authorization: `Bearer ${session.access_token}`,
+                    "Content-Type": "application/json",
+                },
+                body: JSON.stringify({ office_id: office, window_no: window, service_ids: [service] }),
+            });
+            return response.status === 409 ? (await response.json()).reason : false;
+        }""",
+        arg=[office.office_id, window_no, office.service_id],
+        polling=500,
+        timeout=30_000,
+    ).json_value()
+    assert f"window {window_no} cannot be opened now" in refused
+    screenshot(page.locator("section[aria-labelledby='windows-title']"), "admin-window-schedules.png")
+
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "admin.png")
     context.close()

@@ -100,7 +100,58 @@ function renderSettings() {
       el("input", { id: `breaks-${weekday}`, name: `breaks-${weekday}`, value: day ? breaksText(day) : "", placeholder: "13:00-14:00", size: 14 }));
   }));
   $("cutoff").textContent = String(office.issue_cutoff_minutes ?? 0);
+  renderWindowSchedules();
   $("windows").textContent = office.zones.map((zone) => `${pick(zone.name)}: ${t("ad.windows")} ${zone.windows.join(", ") || "—"}`).join(" · ");
+}
+
+// Windows with their own hours: one row per window, the same hours and breaks on the days ticked.
+function renderWindowSchedules() {
+  const office = state.office.configuration;
+  const numbers = office.zones.flatMap((zone) => zone.windows).sort((a, b) => a - b);
+  const schedules = new Map((office.window_schedules || []).map((s) => [s.window_no, s]));
+  $("window-schedules").replaceChildren(...numbers.map((n) => {
+    const schedule = schedules.get(n);
+    const first = schedule?.days[0];
+    const on = new Set((schedule?.days || []).map((d) => d.weekday));
+    return el("div", { class: "row window-row", dataset: { window: n } },
+      el("span", { class: "window-name" }, t("ad.window_n", { n })),
+      el("label", { for: `ws-on-${n}` },
+        el("input", { id: `ws-on-${n}`, name: `ws-on-${n}`, type: "checkbox", checked: Boolean(schedule) }), " ", t("ad.own_schedule")),
+      el("span", { class: "weekdays" }, ...DAYS.map((name, weekday) => el("label", { for: `ws-${n}-${weekday}` },
+        el("input", { id: `ws-${n}-${weekday}`, name: `ws-${n}-${weekday}`, type: "checkbox", checked: schedule ? on.has(weekday) : weekday < 5 }),
+        t(`ad.day.${name}`)))),
+      el("label", { class: "visually-hidden", for: `ws-open-${n}` }, `${t("ad.window_n", { n })}: ${t("ad.opens")}`),
+      el("input", { id: `ws-open-${n}`, name: `ws-open-${n}`, value: first?.open || "", placeholder: "09:00", size: 5 }),
+      "–",
+      el("label", { class: "visually-hidden", for: `ws-close-${n}` }, `${t("ad.window_n", { n })}: ${t("ad.closes")}`),
+      el("input", { id: `ws-close-${n}`, name: `ws-close-${n}`, value: first?.close || "", placeholder: "18:00", size: 5 }),
+      el("label", { for: `ws-breaks-${n}` }, t("ad.breaks")),
+      el("input", { id: `ws-breaks-${n}`, name: `ws-breaks-${n}`, value: first ? breaksText(first) : "", placeholder: "13:00-14:00", size: 14 }));
+  }));
+}
+
+function breaksFrom(text) {
+  return String(text).split(",").map((s) => s.trim()).filter(Boolean)
+    .map((range) => { const [start, end] = range.split("-").map((s) => s.trim()); return { start, end }; });
+}
+
+function windowSchedulesFromForm(form) {
+  return [...form.querySelectorAll(".window-row")].filter((row) => form.elements[`ws-on-${row.dataset.window}`].checked)
+    .map((row) => {
+      const n = Number(row.dataset.window);
+      const open = String(form.elements[`ws-open-${n}`].value).trim();
+      const close = String(form.elements[`ws-close-${n}`].value).trim();
+      const breaks = breaksFrom(form.elements[`ws-breaks-${n}`].value);
+      const days = DAYS.map((_, weekday) => weekday).filter((weekday) => form.elements[`ws-${n}-${weekday}`].checked)
+        .map((weekday) => ({ weekday, open, close, breaks }));
+      return { window_no: n, days };
+    });
+}
+
+// The office as the catalog takes it back (PUT): the current configuration with `changes`.
+function officeBody(changes) {
+  const { office_id: _id, version, retired: _retired, ...spec } = state.office.configuration;
+  return { ...spec, version, ...changes };
 }
 
 function hoursFromForm(form) {
@@ -109,8 +160,7 @@ function hoursFromForm(form) {
     const open = String(form.elements[`open-${weekday}`].value).trim();
     const close = String(form.elements[`close-${weekday}`].value).trim();
     if (!open && !close) continue;
-    const breaks = String(form.elements[`breaks-${weekday}`].value).split(",").map((s) => s.trim()).filter(Boolean)
-      .map((range) => { const [start, end] = range.split("-").map((s) => s.trim()); return { start, end }; });
+    const breaks = breaksFrom(form.elements[`breaks-${weekday}`].value);
     hours.push({ weekday, open, close, breaks });
   }
   return hours;
@@ -122,20 +172,30 @@ function wireSettingsForm() {
     event.preventDefault();
     clearErrors(form);
     const office = state.office.configuration;
-    const { office_id: _id, version, retired: _retired, ...spec } = office;
-    const body = {
-      ...spec,
-      version,
+    const body = officeBody({
       sla: { ...office.sla, max_wait_minutes: Number(form.elements.max_wait_minutes.value),
         appointment_max_wait_minutes: Number(form.elements.appointment_max_wait_minutes.value) },
       hours: hoursFromForm(form),
-    };
+    });
     try {
       await guarded(form.querySelector("[type=submit]"), () => admin(officePath(), { method: "PUT", body }));
       await Promise.all([loadOffice(), auditSoon()]);
       form.dataset.saved = String(Date.now());
     } catch (error) {
       showErrors(form, error);
+    }
+  });
+  const windows = $("windows-form");
+  windows.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(windows);
+    const body = officeBody({ window_schedules: windowSchedulesFromForm(windows) });
+    try {
+      await guarded(windows.querySelector("[type=submit]"), () => admin(officePath(), { method: "PUT", body }));
+      await Promise.all([loadOffice(), auditSoon()]);
+      windows.dataset.saved = String(Date.now());
+    } catch (error) {
+      showErrors(windows, error);
     }
   });
   const recipients = $("recipients-form");

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contracts.catalog import OfficeConfigured
+from contracts.catalog import DayHours, OfficeConfigured, WindowSchedule
 
 # Where OneWindow started (Kazan): the zone used when an office's own cannot be found.
 # Until the catalog told a service an office's zone and language: where OneWindow started (Kazan).
@@ -151,12 +151,46 @@ def next_opening(office: OfficeConfigured, at: datetime, horizon_days: int = 14)
     return None
 
 
-def describe_week(office: OfficeConfigured) -> str:
+def window_schedule(office: OfficeConfigured, window_no: int) -> WindowSchedule | None:
+    return next((s for s in office.window_schedules if s.window_no == window_no), None)
+
+
+def window_on_duty(office: OfficeConfigured, window_no: int, at: datetime) -> bool:
+    """Whether the window works at `at`: always for a window without a schedule of its own (the
+    office's hours apply as before); else within its hours of the local weekday, outside its
+    breaks, and not on a holiday."""
+    schedule = window_schedule(office, window_no)
+    if schedule is None:
+        return True
+    local = local_now(office, at)
+    day = local.date()
+    exception = next((e for e in office.exceptions if e.date == day), None)
+    hours = next((h for h in schedule.days if h.weekday == day.weekday()), None)
+    if hours is None or (exception is not None and exception.closed):
+        return False
+    opening = DayOpening(
+        day,
+        datetime.combine(day, _t(hours.open), local.tzinfo),
+        datetime.combine(day, _t(hours.close), local.tzinfo),
+        tuple(
+            (datetime.combine(day, _t(b.start), local.tzinfo), datetime.combine(day, _t(b.end), local.tzinfo))
+            for b in hours.breaks
+        ),
+    )
+    return opening.is_open_at(at)
+
+
+def describe_days(days: list[DayHours]) -> str:
     """'Mon 08:00-20:00 (break 13:00-14:00); ...' for error messages and pages."""
     parts = []
-    for hours in sorted(office.hours, key=lambda h: h.weekday):
+    for hours in sorted(days, key=lambda h: h.weekday):
         text = f"{WEEKDAYS_EN[hours.weekday]} {hours.open}-{hours.close}"
         if hours.breaks:
             text += " (break " + ", ".join(f"{b.start}-{b.end}" for b in hours.breaks) + ")"
         parts.append(text)
-    return "; ".join(parts)
+    return "; ".join(parts) or "no day"
+
+
+def describe_week(office: OfficeConfigured) -> str:
+    """'Mon 08:00-20:00 (break 13:00-14:00); ...' for error messages and pages."""
+    return describe_days(office.hours) if office.hours else ""

@@ -74,6 +74,15 @@ class GeoPoint(_Frozen):
     lon: float = Field(ge=-180, le=180, examples=[49.1403])
 
 
+class WindowSchedule(_Frozen):
+    """When one window works: its own hours and breaks per weekday (a weekday not listed: the window
+    is off that day). A window without a schedule works whenever the office is open. Holidays
+    (`exceptions` closed) close every window."""
+
+    window_no: int = Field(ge=1, le=999, examples=[3])
+    days: list[DayHours] = Field(default_factory=list, max_length=7)
+
+
 class OfficeConfigured(EventData):
     EVENT_TYPE = "catalog.OfficeConfigured"
     TOPIC = "catalog.office"
@@ -97,6 +106,9 @@ class OfficeConfigured(EventData):
     )
     # Additive (v1 stays compatible): where the office is; nearby offices are suggested by distance.
     location: GeoPoint | None = None
+    # Additive (v1 stays compatible): windows with hours and breaks of their own; ticketing refuses
+    # to open or call at a window outside them (409).
+    window_schedules: list[WindowSchedule] = Field(default_factory=list)
     # Additive (v1 stays compatible): a closed office keeps its last configuration, marked retired.
     retired: bool = Field(default=False, description="The office no longer serves visitors")
 

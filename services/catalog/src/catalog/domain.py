@@ -20,6 +20,7 @@ from contracts.catalog import (
     ServicePublished,
     ServiceRetired,
     SlaTargets,
+    WindowSchedule,
     Zone,
 )
 from contracts.common import LocalizedText
@@ -100,6 +101,9 @@ class OfficeSpec(BaseModel):
         default=0, ge=0, le=600, examples=[15], description="Kiosks stop issuing this long before closing"
     )
     location: GeoPoint | None = Field(default=None, description="Where the office is (nearby suggestions)")
+    window_schedules: list[WindowSchedule] = Field(
+        default_factory=list, description="Windows with hours and breaks of their own"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -139,6 +143,22 @@ def _minutes(value: str) -> int:
     return hours * 60 + minutes
 
 
+def _validate_days(where: str, days: Sequence[DayHours]) -> None:
+    """One entry per weekday, closing after opening, breaks within the hours."""
+    weekdays: set[int] = set()
+    for index, day in enumerate(days):
+        if day.weekday in weekdays:
+            raise InvalidField(f"{where}.{index}.weekday", f"weekday {day.weekday} is listed twice")
+        weekdays.add(day.weekday)
+        if _minutes(day.open) >= _minutes(day.close):
+            raise InvalidField(f"{where}.{index}.close", "closing time must be after opening time")
+        for b_index, pause in enumerate(day.breaks):
+            if not _minutes(day.open) <= _minutes(pause.start) < _minutes(pause.end) <= _minutes(day.close):
+                raise InvalidField(
+                    f"{where}.{index}.breaks.{b_index}", "a break must lie within the opening hours"
+                )
+
+
 def validate_office(spec: OfficeSpec) -> None:
     """Internal consistency of an office: unique zones, windows, weekdays, sane hours."""
     for index, (zone_id, count) in enumerate(Counter(z.zone_id for z in spec.zones).items()):
@@ -155,18 +175,19 @@ def validate_office(spec: OfficeSpec) -> None:
                     f"window {window} already belongs to zone {seen_windows[window]}",
                 )
             seen_windows[window] = zone.zone_id
-    weekdays: set[int] = set()
-    for index, day in enumerate(spec.hours):
-        if day.weekday in weekdays:
-            raise InvalidField(f"hours.{index}.weekday", f"weekday {day.weekday} is listed twice")
-        weekdays.add(day.weekday)
-        if _minutes(day.open) >= _minutes(day.close):
-            raise InvalidField(f"hours.{index}.close", "closing time must be after opening time")
-        for b_index, pause in enumerate(day.breaks):
-            if not _minutes(day.open) <= _minutes(pause.start) < _minutes(pause.end) <= _minutes(day.close):
-                raise InvalidField(
-                    f"hours.{index}.breaks.{b_index}", "a break must lie within the opening hours"
-                )
+    _validate_days("hours", spec.hours)
+    scheduled: set[int] = set()
+    for index, schedule in enumerate(spec.window_schedules):
+        if schedule.window_no not in seen_windows:
+            raise InvalidField(
+                f"window_schedules.{index}.window_no", f"the office has no window {schedule.window_no}"
+            )
+        if schedule.window_no in scheduled:
+            raise InvalidField(
+                f"window_schedules.{index}.window_no", f"window {schedule.window_no} has two schedules"
+            )
+        scheduled.add(schedule.window_no)
+        _validate_days(f"window_schedules.{index}.days", schedule.days)
     dates: set[object] = set()
     for index, exception in enumerate(spec.exceptions):
         if exception.date in dates:

@@ -132,6 +132,22 @@ def test_closing_before_opening_is_refused() -> None:
         domain.validate_office(office_spec(office, hours=hours))
 
 
+def test_window_schedules_name_known_windows_once_with_sane_hours() -> None:
+    office = sample_office()
+    day = {"weekday": 0, "open": "09:00", "close": "13:00", "breaks": [{"start": "11:00", "end": "11:15"}]}
+    fine = office_spec(office, window_schedules=[{"window_no": 2, "days": [day]}])
+    domain.validate_office(fine)
+    with pytest.raises(domain.InvalidField, match=r"window_schedules\.0\.window_no") as unknown:
+        domain.validate_office(office_spec(office, window_schedules=[{"window_no": 99, "days": [day]}]))
+    assert "no window 99" in str(unknown.value)
+    twice = [{"window_no": 2, "days": [day]}, {"window_no": 2, "days": []}]
+    with pytest.raises(domain.InvalidField, match="two schedules"):
+        domain.validate_office(office_spec(office, window_schedules=twice))
+    outside = {**day, "breaks": [{"start": "14:00", "end": "14:30"}]}
+    with pytest.raises(domain.InvalidField, match=r"window_schedules\.0\.days\.0\.breaks\.0"):
+        domain.validate_office(office_spec(office, window_schedules=[{"window_no": 2, "days": [outside]}]))
+
+
 def test_removing_a_zone_that_still_handles_services_is_refused() -> None:
     office = sample_office()
     in_z4 = sample_service("ready-documents", zone_id="z4")

@@ -39,6 +39,7 @@ from ticketing.domain import (
     Window,
     WindowBusy,
     WindowNotOpen,
+    WindowOffDuty,
     WindowTaken,
 )
 from ticketing.forwarding import CHECK_IN_PATH, Forwarder
@@ -55,6 +56,7 @@ ERRORS: dict[type[Exception], int] = {
     WindowBusy: 409,
     WindowTaken: 409,
     WindowNotOpen: 409,
+    WindowOffDuty: 409,
     NotYourWindow: 403,
     UnknownPriorityCategory: 422,
     UnknownTransferTarget: 422,

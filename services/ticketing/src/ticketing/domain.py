@@ -90,6 +90,10 @@ class WindowNotOpen(DomainError):
     pass
 
 
+class WindowOffDuty(DomainError):
+    """The window has a schedule of its own (office settings) and does not work now."""
+
+
 class NotYourWindow(DomainError):
     pass
 

@@ -46,6 +46,7 @@ from ticketing.domain import (
     UnknownTransferTarget,
     UnknownWindow,
     Window,
+    WindowOffDuty,
 )
 from ticketing.owner import PRODUCER, NotOwner, OfficeHost, Offices, OfficeUnavailable
 from ticketing.projections import ReadModels
@@ -408,11 +409,23 @@ class TicketDesk:
             raise UnknownWindow(f"office {office.office_id} has no window {window_no}")
         return zone.zone_id
 
+    def _on_duty(self, office: OfficeConfigured, window_no: int, doing: str) -> None:
+        """A window with a schedule of its own (office settings) works only within it."""
+        if not calendar.window_on_duty(office, window_no, self.clock.now()):
+            schedule = calendar.window_schedule(office, window_no)
+            assert schedule is not None
+            raise WindowOffDuty(
+                f"window {window_no} cannot {doing} now: it works "
+                f"{calendar.describe_days(schedule.days)} (office time, {office.timezone})",
+                window_no=window_no,
+            )
+
     async def open_window(
         self, principal: Principal, office_id: str, window_no: int, service_ids: list[str]
     ) -> Window:
         office = await self.office(office_id)
         zone_id = self._window_zone(office, window_no)
+        self._on_duty(office, window_no, "be opened")
         expected: dict[str, float] = {}
         for service_id in service_ids:
             try:
@@ -434,6 +447,8 @@ class TicketDesk:
     async def set_window_state(
         self, principal: Principal, office_id: str, window_no: int, target: str, reason: str | None = None
     ) -> Window:
+        if target == "open":
+            self._on_duty(await self.office(office_id), window_no, "be resumed")
         host = await self.host(office_id)
         window = await host.run(
             lambda queue, now: queue.set_window_state(principal.subject, window_no, target, reason)
@@ -459,6 +474,7 @@ class TicketDesk:
     # ------------------------------------------------------------------ calling
 
     async def call_next(self, principal: Principal, office_id: str, window_no: int) -> Ticket:
+        self._on_duty(await self.office(office_id), window_no, "call")
         host = await self.host(office_id)
         ref = self.operator_ref(principal.subject)
         ticket = await host.run(lambda queue, now: queue.call_next(principal.subject, ref, window_no, now))
