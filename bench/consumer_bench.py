@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 from run_all import RESULTS, pipeline_events, produce, wait_lag_zero
 from testbed.harness import System
@@ -76,6 +76,48 @@ async def raw_consume(
     }
 
 
+class Outbox:
+    """Feedback's outbox as the run goes: markers left and FeedbackRequested events on the topic."""
+
+    def __init__(self, system: System, ticket_topic: str, tickets: int) -> None:
+        self.system = system
+        self.tickets = tickets
+        self.topic = ticket_topic.replace("ticketing.ticket", "feedback.feedback")
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.mongo_url)
+        self.probe = AIOKafkaConsumer(bootstrap_servers=system.kafka)
+        self.seen: dict[str, dict[str, int]] = {}
+
+    async def start(self) -> None:
+        await self.probe.start()
+
+    async def stop(self) -> None:
+        await self.probe.stop()
+        await self.client.close()
+
+    async def published(self) -> int:
+        partitions = [TopicPartition(self.topic, p) for p in range(self.system.partitions)]
+        return sum((await self.probe.end_offsets(partitions)).values())
+
+    async def at_zero(self, name: str) -> None:
+        if name != "feedback":
+            return
+        db = self.client[self.system.database("feedback")]
+        self.seen[name] = {
+            "outbox_markers": await db["_outbox_pending"].count_documents({}),
+            "feedback_events_published": await self.published(),
+            "feedback_requests": await db["feedback_requests"].count_documents({}),
+        }
+
+    async def all_requests_published(self, started: float, limit_s: float) -> float | None:
+        """Seconds from the first send until one FeedbackRequested per ticket is on the topic
+        (polled alongside the lag probe)."""
+        while time.monotonic() - started < limit_s:
+            if await self.published() >= self.tickets:
+                return round(time.monotonic() - started, 2)
+            await asyncio.sleep(0.1)
+        return None
+
+
 async def measure(tickets: int) -> dict[str, Any]:
     system = System(ticketing_replicas=0, extra_env={"ONEWINDOW_LOG_LEVEL": "WARNING"})
     system.instances = [i for i in system.instances if i.service in ("feedback", "notifier")]
@@ -88,12 +130,23 @@ async def measure(tickets: int) -> dict[str, Any]:
         await produce(system.kafka, system.prefix, events[:2])
         await asyncio.sleep(3)
         groups = {"feedback": f"{system.prefix}feedback", "notifier": f"{system.prefix}notifier"}
+        outbox = Outbox(system, ticket_topic, tickets)
+        await outbox.start()
         started = time.monotonic()
         await produce(system.kafka, system.prefix, events[2:])
         produced = time.monotonic() - started
+        requests_out = asyncio.create_task(outbox.all_requests_published(started, limit_s=900))
         done = await wait_lag_zero(
-            system.kafka, groups, ticket_topic, system.partitions, started, limit_s=900
+            system.kafka,
+            groups,
+            ticket_topic,
+            system.partitions,
+            started,
+            limit_s=900,
+            at_zero=outbox.at_zero,
         )
+        requests_published = await requests_out
+        await outbox.stop()
     finally:
         system.stop()
     floors = {
@@ -114,6 +167,9 @@ async def measure(tickets: int) -> dict[str, Any]:
         "partitions": system.partitions,
         "produce_seconds": round(produced, 2),
         **floors,
+        # feedback's outbox when its consumer reached lag 0, and when its requests were all out
+        "feedback_outbox_at_lag_0": outbox.seen.get("feedback"),
+        "feedback_requests_all_published_after_s": requests_published,
     }
     for name, seconds in done.items():
         rate = round(on_ticket_topic / seconds, 1) if seconds else None

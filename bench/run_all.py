@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -158,8 +158,15 @@ async def group_lag(
 
 
 async def wait_lag_zero(
-    kafka: str, groups: dict[str, str], topic: str, partition_count: int, started: float, limit_s: float
+    kafka: str,
+    groups: dict[str, str],
+    topic: str,
+    partition_count: int,
+    started: float,
+    limit_s: float,
+    at_zero: Callable[[str], Awaitable[None]] | None = None,
 ) -> dict[str, float | None]:
+    """Seconds from `started` until each group's lag is 0; `at_zero(name)` runs right then."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
     probe = AIOKafkaConsumer(bootstrap_servers=kafka)
     await admin.start()
@@ -170,6 +177,8 @@ async def wait_lag_zero(
             for name, group in groups.items():
                 if done[name] is None and await group_lag(admin, probe, group, topic, partition_count) == 0:
                     done[name] = time.monotonic() - started
+                    if at_zero is not None:
+                        await at_zero(name)
             await asyncio.sleep(0.1)
     finally:
         await probe.stop()

@@ -11,9 +11,10 @@ import asyncio
 import contextlib
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -30,6 +31,8 @@ from prometheus_client.registry import Collector
 
 from servicekit.kafka_security import aiokafka_security, faststream_security
 from servicekit.settings import ServiceSettings
+
+V = TypeVar("V")
 
 log = structlog.get_logger("servicekit.kafka")
 
@@ -218,6 +221,77 @@ class Received:
 BatchHandler = Callable[[Sequence[Received]], Awaitable[None]]
 
 
+class PartitionMemory(Generic[V]):
+    """What a batch handler keeps between polls of the partitions it owns, by key, at most
+    `capacity` entries (the least recently used go first). A partition's entries are dropped when
+    it is revoked or assigned (`router.on_partitions_moved(memory.forget)`), so they only ever hold
+    what this consumer itself wrote while it owned the partition; a miss reads the store again."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[str, tuple[tuple[str, int], V]] = OrderedDict()
+        self._horizons: dict[tuple[str, int], int] = {}
+
+    def get(self, key: str) -> V | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keep(self, partition: tuple[str, int], key: str, value: V) -> None:
+        self._entries[key] = (partition, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+    def drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def forget(self, partitions: set[tuple[str, int]]) -> None:
+        for key in [k for k, (p, _) in self._entries.items() if p in partitions]:
+            del self._entries[key]
+        for partition in partitions:
+            self._horizons.pop(partition, None)
+
+    def assigned_at(self, ends: dict[tuple[str, int], int]) -> None:
+        """The end offsets of partitions just assigned (`router.on_partitions_assigned_at`)."""
+        self._horizons.update(ends)
+
+    def first_read_here(self, item: Received) -> bool:
+        """True when no earlier owner of the partition can have read this record: it came after
+        the end offset at the assignment (a crash replay or a rebalance hand-over lies before)."""
+        record = item.record
+        if record is None:
+            return False
+        horizon = self._horizons.get((str(record.topic), int(record.partition)))
+        return horizon is not None and int(record.offset) >= horizon
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+NO_PARTITION = ("", -1)
+
+
+def position_of(item: Received) -> str | None:
+    """ "topic:partition:offset" of a received record; None for one handed over without a record."""
+    record = item.record
+    return None if record is None else f"{record.topic}:{record.partition}:{record.offset}"
+
+
+def partition_of(item: Received) -> tuple[str, int]:
+    """(topic, partition) of a received record; NO_PARTITION for one handed over without a record."""
+    record = item.record
+    return NO_PARTITION if record is None else (str(record.topic), int(record.partition))
+
+
 @dataclass(frozen=True)
 class _Route:
     model: type[EventData]
@@ -234,6 +308,29 @@ class EventRouter:
     def __init__(self) -> None:
         self._routes: dict[str, _Route] = {}
         self.consumer: BatchConsumer | None = None
+        self._moved: list[Callable[[set[tuple[str, int]]], None]] = []
+        self._assigned_at: list[Callable[[dict[tuple[str, int], int]], None]] = []
+
+    def on_partitions_moved(self, listener: Callable[[set[tuple[str, int]]], None]) -> None:
+        """`listener({(topic, partition), ...})` when partitions are revoked from or assigned to
+        this consumer: state a handler keeps in memory for a partition between polls must be
+        dropped then (another replica may have written meanwhile, or will)."""
+        self._moved.append(listener)
+
+    def on_partitions_assigned_at(self, listener: Callable[[dict[tuple[str, int], int]], None]) -> None:
+        """`listener({(topic, partition): end offset})` when partitions are assigned: records from
+        that offset on were never read by an earlier owner (no state of theirs can be in the store)."""
+        self._assigned_at.append(listener)
+
+    def partitions_moved(self, partitions: Iterable[Any]) -> None:
+        moved = {(tp.topic, tp.partition) for tp in partitions}
+        if moved:
+            for listener in self._moved:
+                listener(moved)
+
+    def partitions_assigned_at(self, ends: dict[tuple[str, int], int]) -> None:
+        for listener in self._assigned_at:
+            listener(ends)
 
     def on(self, model: type[EventData]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -614,8 +711,10 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             self.owner._lock.release()
         for tp in revoked:
             self.owner.committed.pop(tp, None)
+        self.owner.router.partitions_moved(revoked)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.owner.router.partitions_moved(assigned)
         consumer = self.owner.consumer
         if consumer is None:
             return
@@ -623,3 +722,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             with contextlib.suppress(Exception):
                 committed = await consumer.committed(tp)
                 self.owner.committed[tp] = committed or 0
+        with contextlib.suppress(Exception):  # unknown: every record counts as possibly read before
+            ends = await consumer.end_offsets(list(assigned))
+            self.owner.router.partitions_assigned_at(
+                {(tp.topic, tp.partition): end for tp, end in ends.items()}
+            )

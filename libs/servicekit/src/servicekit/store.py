@@ -34,6 +34,11 @@ CLAIMS = "_claims"
 # instead of querying every aggregate collection for pending outboxes.
 PENDING = "_outbox_pending"
 STALE_CLAIM = timedelta(seconds=10)
+# The events an aggregate was created with by `create_many(publish_all=...)`, kept to publish again
+# when the input that created it is replayed.
+CREATED_EVENTS = "created_events"
+# Where the input that created it was read (`servicekit.kafka.position_of`), set by the caller.
+CREATED_FROM = "created_from"
 # Where the claim sweeper stopped, per aggregate collection (one small document each).
 SWEEPS = "_sweeps"
 
@@ -57,6 +62,7 @@ class NotFound(Exception):
 MAX_CONNECTIONS = 24
 READ_CONCURRENCY = 4
 T = TypeVar("T")
+PublishAll = Callable[[Sequence[Envelope]], Awaitable[None]]
 
 
 def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
@@ -172,28 +178,78 @@ class AggregateStore:
         self._notify(new)
         return new
 
-    async def create_many(self, items: Sequence[tuple[Document, Sequence[Envelope]]]) -> list[Document]:
+    async def create_many(
+        self,
+        items: Sequence[tuple[Document, Sequence[Envelope]]],
+        *,
+        publish_all: PublishAll | None = None,
+    ) -> list[Document]:
         """Create several aggregates in one round trip per collection; the ones that already
-        existed (a redelivery) are left as they are and not returned."""
+        existed (a redelivery) are left as they are and not returned.
+
+        With `publish_all` (a consumer creating aggregates from a poll), the events are not left
+        to the relay: they are kept in each new document (`created_events`, not its outbox) and
+        published here, in one call, before this returns. The caller acknowledges its input only
+        afterwards (the consumer commits its offsets after the batch), so a crash in between
+        replays the input, which finds the aggregates there and publishes their stored creation
+        events again (same event ids) when the document says it was created by the same record
+        (`created_from`, which the caller sets). No outbox marker, no clearing write, no relay lag.
+        """
         if not items:
             return []
+        if publish_all is not None:
+            return await self._create_many_and_publish(items, publish_all)
         new_docs = [{**doc, "rev": 1, "outbox": [_outbox_entry(e) for e in events]} for doc, events in items]
         markers = [_marker(self.name, str(doc["_id"])) for doc in new_docs if doc["outbox"]]
         if markers:
             with contextlib.suppress(BulkWriteError):  # markers already there: fine
                 await self.pending.insert_many(markers, ordered=False)
+        failed = await self._insert_new(new_docs)
+        created = [doc for n, doc in enumerate(new_docs) if n not in failed]
+        for doc in created:
+            self._notify(doc)
+        return created
+
+    async def _create_many_and_publish(
+        self,
+        items: Sequence[tuple[Document, Sequence[Envelope]]],
+        publish_all: PublishAll,
+    ) -> list[Document]:
+        new_docs = [
+            {**doc, "rev": 1, "outbox": [], CREATED_EVENTS: [_outbox_entry(e) for e in events]}
+            for doc, events in items
+        ]
+        failed = await self._insert_new(new_docs)
+        created = [doc for n, doc in enumerate(new_docs) if n not in failed]
+        events = [e for n, (_, evs) in enumerate(items) if n not in failed for e in evs]
+        if failed:
+            # Created before. By this very input (the same record, replayed after a crash before
+            # its commit): its creation events go out again, they may never have. By another
+            # record (an upstream duplicate): they went out with that one, nothing to send.
+            positions = [new_docs[n].get(CREATED_FROM) for n in sorted(failed)]
+            stored = await gather_bounded(self.get(str(new_docs[n]["_id"])) for n in sorted(failed))
+            again = [
+                Envelope.model_validate(entry["event"])
+                for doc, position in zip(stored, positions, strict=True)
+                if doc is not None and position is not None and doc.get(CREATED_FROM) == position
+                for entry in doc.get(CREATED_EVENTS, [])
+            ]
+            events = again + events
+        if events:
+            await publish_all(events)
+        return created
+
+    async def _insert_new(self, docs: list[Document]) -> set[int]:
+        """Insert; the positions of the documents that were there already."""
         failed: set[int] = set()
         try:
-            await self.collection.insert_many(new_docs, ordered=False)
+            await self.collection.insert_many(docs, ordered=False)
         except BulkWriteError as error:
             for problem in error.details.get("writeErrors", []):
                 if problem.get("code") != 11000:
                     raise
                 failed.add(int(problem["index"]))
-        created = [doc for n, doc in enumerate(new_docs) if n not in failed]
-        for doc in created:
-            self._notify(doc)
-        return created
+        return failed
 
     async def change(
         self,

@@ -12,11 +12,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from contracts import Envelope, new_event
 from contracts.ticketing import WindowOpened, WindowPaused
 from prometheus_client import CollectorRegistry
+from servicekit.fakes import RecordingProducer
 from servicekit.kafka import EventRouter
 from servicekit.outbox import OutboxRelay
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from servicekit.store import AggregateStore, ConcurrentChange
+from servicekit.store import CREATED_FROM, AggregateStore, ConcurrentChange
 from servicekit.testing import Infra, probe
 
 
@@ -280,3 +281,31 @@ async def test_readiness_fails_while_publishing_keeps_failing(make_settings: Any
         runtime.producer.consecutive_failures = 3
         answer = await client.get("/health/ready")
         assert answer.status_code == 503 and answer.json()["publishing"] == "failing"
+
+
+async def test_created_by_a_consumer_its_events_go_out_with_the_poll_and_again_only_on_its_replay(
+    make_settings: Any,
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    runtime = ServiceRuntime(settings)
+    windows = AggregateStore(runtime.db, "windows")
+    producer = RecordingProducer()
+    events = [window_event("o8", n) for n in range(3)]
+    items = [({"_id": f"o8:{n}", CREATED_FROM: f"t:0:{n}"}, [events[n]]) for n in range(3)]
+
+    created = await windows.create_many(items[:2], publish_all=producer.publish_all)
+    assert [doc["_id"] for doc in created] == ["o8:0", "o8:1"] and producer.sent == events[:2]
+    assert await windows.backlog() == 0 and all(not doc["outbox"] for doc in created)  # no relay, no marker
+
+    # The same records replayed (a crash before the commit) with a new one: theirs go out again.
+    producer.sent.clear()
+    created = await windows.create_many(items, publish_all=producer.publish_all)
+    assert [doc["_id"] for doc in created] == ["o8:2"]
+    assert sorted(str(e.event_id) for e in producer.sent) == sorted(str(e.event_id) for e in events)
+
+    # An upstream duplicate (another record) makes nothing: the first one published already.
+    producer.sent.clear()
+    duplicate = ({"_id": "o8:0", CREATED_FROM: "t:0:99"}, [window_event("o8", 0)])
+    assert await windows.create_many([duplicate], publish_all=producer.publish_all) == []
+    assert producer.sent == []
+    await runtime.mongo.close()

@@ -10,7 +10,17 @@ from aiokafka.structs import ConsumerRecord
 from contracts import Envelope, new_event
 from contracts.ticketing import WindowClosed, WindowOpened, WindowPaused
 from prometheus_client import CollectorRegistry
-from servicekit.kafka import BatchConsumer, ConsumerHealth, ConsumerMetrics, EventRouter, Received
+from servicekit.kafka import (
+    BatchConsumer,
+    ConsumerHealth,
+    ConsumerMetrics,
+    EventRouter,
+    PartitionMemory,
+    Received,
+    _Rebalance,
+    partition_of,
+    position_of,
+)
 from servicekit.settings import ServiceSettings
 
 TOPIC = "ticketing.window"
@@ -168,3 +178,27 @@ async def test_when_even_the_dead_letter_fails_the_partition_is_rewound_to_that_
     assert applied == [1]  # window 3 waits behind window 2: nothing is skipped
     assert done == 101  # commit up to window 1 only
     assert setup.kafka.seeks == [(TP, 101)]
+
+
+async def test_what_a_handler_keeps_of_a_partition_is_dropped_when_the_partition_moves() -> None:
+    router = EventRouter()
+    memory: PartitionMemory[int] = PartitionMemory(capacity=3)
+    router.on_partitions_moved(memory.forget)
+    setup = Setup(router)
+    received = [
+        Received(Envelope.model_validate_json(r.value), None, r) for r in records(event(WindowOpened, 1))
+    ]
+    assert partition_of(received[0]) == (TOPIC, 0) and position_of(received[0]) == f"{TOPIC}:0:100"
+    memory.keep((TOPIC, 0), "a", 1)
+    memory.keep((TOPIC, 1), "b", 2)
+    for key, value in (("c", 3), ("d", 4)):  # over capacity: the least recently used goes
+        memory.keep((TOPIC, 1), key, value)
+    assert "a" not in memory and memory.get("b") == 2 and len(memory) == 3
+
+    await _Rebalance(setup.consumer).on_partitions_revoked({TopicPartition(TOPIC, 1)})
+    assert len(memory) == 0
+    memory.keep((TOPIC, 0), "a", 1)
+    await _Rebalance(setup.consumer).on_partitions_assigned(
+        {TopicPartition(TOPIC, 0)}
+    )  # written by another meanwhile
+    assert memory.get("a") is None

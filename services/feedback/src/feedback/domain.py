@@ -112,6 +112,9 @@ def resolve(alert: Mapping[str, Any], *, by: str, note: str, now: datetime) -> D
 
 # ---------------------------------------------------------------- the visits projection
 
+# A visit in one of these is over: later events for it are late duplicates or rare corrections.
+FINISHED_STATUSES = ("done", "no_show", "cancelled")
+
 # Ticket event type -> status it leaves the ticket in (None: no change).
 _STATUS_AFTER = {
     "ticketing.TicketIssued": "waiting",

@@ -38,6 +38,7 @@ def build_event_router(feedback: Feedback) -> EventRouter:
     router = EventRouter()
     feedback.store.catalog.subscribe(router)  # OfficeConfigured, ServicePublished, ServiceRetired
     router.on_batch(*TICKET_EVENTS)(feedback.record_ticket_events)  # a poll's events at a time
+    router.on_partitions_moved(feedback.store.open_visits.forget)  # what it kept in memory of them
     for window_event in (WindowOpened, WindowPaused, WindowResumed, WindowClosed):
         router.on(window_event)(feedback.record_window)
     router.on(FeedbackGiven)(feedback.record_rating)

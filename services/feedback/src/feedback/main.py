@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     store = FeedbackStore(runtime.db)
     runtime.add_aggregates(store.requests, store.alerts)
     runtime.on_start.append(store.ensure_indexes)
-    feedback = Feedback(store, settings, clock)
+    feedback = Feedback(store, settings, clock, publish_all=runtime.producer.publish_all)
     runtime.consume(build_event_router(feedback), group_id=settings.consumer_group or None)
     runtime.every(3600, feedback.forget_old_texts)
     app = runtime.create_app(

@@ -9,7 +9,11 @@ from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from servicekit.catalog_view import CatalogView
+from servicekit.kafka import PartitionMemory
 from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded
+
+# At most this many open visits kept in memory (about 2 KB each); the least recently used go first.
+OPEN_VISITS_KEPT = 5000
 
 
 class FeedbackStore:
@@ -31,6 +35,9 @@ class FeedbackStore:
         # retention job reads a few days by equality, never the whole requests collection.
         self.text_markers = db["text_markers"]
         self.catalog = CatalogView(db)
+        # The open visits of the partitions this replica's consumer owns, as it last wrote them
+        # (dropped when partitions move): a poll reads no visit it wrote itself.
+        self.open_visits: PartitionMemory[Document] = PartitionMemory(OPEN_VISITS_KEPT)
 
     async def mark_text(self, kind: str, aggregate_id: str, written: date) -> None:
         marker = {"_id": f"{kind}:{aggregate_id}", "kind": kind, "day": written.isoformat()}
@@ -87,21 +94,25 @@ class FeedbackStore:
         found = await gather_bounded(self.visit(ticket_id) for ticket_id in ticket_ids)
         return {doc["_id"]: doc for doc in found if doc is not None}
 
-    async def save_visits(self, visits: list[Document], stored: set[str]) -> None:
-        """New visits in one insert, known ones replaced in bulk; the consumer of the office's
-        partition is the visits' only writer."""
-        new = [v for v in visits if v["_id"] not in stored]
-        ops = [ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in visits if v["_id"] in stored]
-        if new:
-            try:
-                await self.visits.insert_many(new, ordered=False)
-            except BulkWriteError as error:  # a replay raced a write of the same visit: replace it
-                problems = error.details.get("writeErrors", [])
-                if any(p.get("code") != 11000 for p in problems):
-                    raise
-                ops += [ReplaceOne({"_id": new[p["index"]]["_id"]}, new[p["index"]]) for p in problems]
-        if ops:
-            await bulk_write_chunked(self.visits, ops)
+    async def insert_visits(self, visits: list[Document]) -> set[str]:
+        """Insert visits taken for new, in one insert; the ids that were stored already (taken)."""
+        if not visits:
+            return set()
+        try:
+            await self.visits.insert_many(visits, ordered=False)
+        except BulkWriteError as error:
+            problems = error.details.get("writeErrors", [])
+            if any(p.get("code") != 11000 for p in problems):
+                raise
+            return {str(visits[p["index"]]["_id"]) for p in problems}
+        return set()
+
+    async def replace_visits(self, visits: list[Document]) -> None:
+        """Known visits replaced in chunks; the consumer of the office's partition is their only writer."""
+        if visits:
+            await bulk_write_chunked(
+                self.visits, [ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in visits]
+            )
 
     async def visits_on(self, office_id: str, day: date) -> list[Document]:
         cursor = self.visits.find({"office_id": office_id, "local_day": day.isoformat()})

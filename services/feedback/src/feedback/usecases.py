@@ -7,10 +7,11 @@ Routes (`api.py`) and handlers (`handlers.py`) only translate to these calls.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -29,10 +30,10 @@ from contracts.ticketing import (
 from servicekit.catalog_view import CatalogView
 from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.events import Emitter
-from servicekit.kafka import Received
+from servicekit.kafka import NO_PARTITION, Received, partition_of, position_of
 from servicekit.logging import get_logger
 from servicekit.sealing import Sealer, new_citizen_token, token_digest
-from servicekit.store import AlreadyExists, Document, NotFound
+from servicekit.store import CREATED_FROM, AlreadyExists, Document, NotFound, PublishAll
 
 from feedback import domain
 from feedback.settings import Settings
@@ -61,8 +62,18 @@ class Answer:
 
 
 class Feedback:
-    def __init__(self, store: FeedbackStore, settings: Settings, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        store: FeedbackStore,
+        settings: Settings,
+        clock: Clock = SYSTEM_CLOCK,
+        *,
+        publish_all: PublishAll | None = None,
+    ) -> None:
         self.store = store
+        # The consumer publishes the feedback requests of a poll itself, before its offsets are
+        # committed (AggregateStore.create_many); without it they go through the outbox relay.
+        self.publish_all = publish_all
         self.settings = settings
         self.clock = clock
         self.emitter = Emitter(settings.service_name, clock)
@@ -71,46 +82,90 @@ class Feedback:
     # ------------------------------------------------------------ from the event stream
 
     async def record_ticket_events(self, received: Sequence[Received]) -> None:
-        """A poll's ticket events land in the visits' facts (idempotent per event_id): one
-        parallel read of the visits it touches, one bulk write, one insert of the feedback requests."""
+        """A poll's ticket events land in the visits' facts (idempotent per event_id), with no read
+        in the usual case: the open visits of the partitions this consumer owns are kept in memory
+        between polls (`store.open_visits`), and a ticket first seen by its TicketIssued is taken
+        for new and inserted (insert-first: if it was stored after all, a replay, it is read and
+        the poll's events are applied again on it). One insert and one chunked bulk replace per
+        poll, one insert of the feedback requests."""
         store = self.store
-        ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
-        visits = await store.visits_by_id(ticket_ids)
-        stored = set(visits)
-        changed: dict[str, dict[str, object]] = {}
-        requests = []
+        by_ticket: dict[str, list[Received]] = {}
         for item in received:
-            envelope, data = item.envelope, item.data
-            fact = domain.TicketFact(
-                event_id=str(envelope.event_id),
-                event_type=envelope.event_type,
-                occurred_at=envelope.occurred_at,
-                office_id=envelope.office_id,
-                aggregate_version=envelope.aggregate_version,
-                data=envelope.data,
-                local_day=await office_day(store.catalog, envelope.office_id, envelope.occurred_at),
-            )
-            ticket_id = str(envelope.data["ticket_id"])
-            visit = domain.apply_ticket_event(visits.get(ticket_id), fact)
-            if visit is not None:
-                if isinstance(data, TicketIssued) and data.citizen_token_digest:
-                    # The rating link printed on the ticket carries the ticket's token.
-                    visit["ticket_token_digest"] = data.citizen_token_digest
-                visits[ticket_id] = changed[ticket_id] = visit
-            if (
-                isinstance(data, ServiceCompleted)
-                and data.next_service_id is None
-                and self.sealer is not None
-            ):
-                issued = visits.get(ticket_id) or {}
-                request = await self._feedback_request(
-                    envelope, data, self.sealer, issued.get("ticket_token_digest")
-                )
-                if request is not None:
-                    requests.append(request)
-        await store.save_visits(list(changed.values()), stored)
+            by_ticket.setdefault(str(item.envelope.data["ticket_id"]), []).append(item)
+        base: dict[str, Document | None] = {}
+        to_read: list[str] = []
+        for ticket_id, items in by_ticket.items():
+            kept = store.open_visits.get(ticket_id)
+            if kept is not None:
+                base[ticket_id] = kept
+            elif items[0].envelope.event_type == TicketIssued.EVENT_TYPE:
+                base[ticket_id] = None  # taken for new: checked by the insert
+            else:
+                to_read.append(ticket_id)
+        base.update(await store.visits_by_id(to_read))
+        visits, requests = await self._apply_to_visits(by_ticket, base)
+        new = [visits[t] for t in visits if base.get(t) is None]
+        known = [visits[t] for t in visits if base.get(t) is not None]
+        # Three independent writes at once (each one statement, or chunks of 16 replaces).
         # Redelivered: the first request (and its token) stands, the duplicate insert is dropped.
-        await store.requests.create_many(requests)
+        taken, _, _ = await asyncio.gather(
+            store.insert_visits(new),
+            store.replace_visits(known),
+            store.requests.create_many(requests, publish_all=self.publish_all),
+        )
+        if taken:  # stored before (a replay after a restart or a rebalance): apply on what is stored
+            stored = await store.visits_by_id(sorted(taken))
+            again, _ = await self._apply_to_visits({t: by_ticket[t] for t in stored}, dict(stored))
+            await store.replace_visits(list(again.values()))
+            visits.update(again)
+        # Written: kept for the next polls while open and the partition ours (records handed over
+        # without one, as by `dispatch`, are not kept); a finished visit rarely changes again.
+        for ticket_id, visit in visits.items():
+            partition = partition_of(by_ticket[ticket_id][0])
+            if visit.get("status") in domain.FINISHED_STATUSES or partition == NO_PARTITION:
+                store.open_visits.drop(ticket_id)
+            else:
+                store.open_visits.keep(partition, ticket_id, visit)
+
+    async def _apply_to_visits(
+        self, by_ticket: Mapping[str, Sequence[Received]], base: Mapping[str, Document | None]
+    ) -> tuple[dict[str, Document], list[tuple[dict[str, object], list[Envelope]]]]:
+        """The visits these events change (ticket id -> new document) and the feedback requests
+        their completions make; `base` is not changed."""
+        changed: dict[str, Document] = {}
+        requests = []
+        for ticket_id, items in by_ticket.items():
+            visit = base.get(ticket_id)
+            for item in items:
+                envelope, data = item.envelope, item.data
+                fact = domain.TicketFact(
+                    event_id=str(envelope.event_id),
+                    event_type=envelope.event_type,
+                    occurred_at=envelope.occurred_at,
+                    office_id=envelope.office_id,
+                    aggregate_version=envelope.aggregate_version,
+                    data=envelope.data,
+                    local_day=await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at),
+                )
+                after = domain.apply_ticket_event(visit, fact)
+                if after is not None:
+                    if isinstance(data, TicketIssued) and data.citizen_token_digest:
+                        # The rating link printed on the ticket carries the ticket's token.
+                        after["ticket_token_digest"] = data.citizen_token_digest
+                    visit = changed[ticket_id] = after
+                if (
+                    isinstance(data, ServiceCompleted)
+                    and data.next_service_id is None
+                    and self.sealer is not None
+                ):
+                    issued = visit or {}
+                    request = await self._feedback_request(
+                        envelope, data, self.sealer, issued.get("ticket_token_digest")
+                    )
+                    if request is not None:
+                        request[0][CREATED_FROM] = position_of(item)  # a replay of it publishes again
+                        requests.append(request)
+        return changed, requests
 
     async def _feedback_request(
         self, envelope: Envelope, data: ServiceCompleted, sealer: Sealer, ticket_token_digest: str | None

@@ -54,6 +54,10 @@ def build_event_router(reactions: Reactions, catalog: CatalogView) -> EventRoute
     async def on_ticket_events(received: Sequence[Received]) -> None:
         await reactions.in_one_batch(received, by_type)
 
+    # What the ticket batches keep in memory is for the partitions this replica owns.
+    router.on_partitions_moved(reactions.store.kept.forget)
+    router.on_partitions_assigned_at(reactions.store.kept.assigned_at)
+
     router.on(QueueStatus)(reactions.queue_status)
     router.on(OfficeAlertRecipientsSet)(reactions.alert_recipients_set)  # the office's settings screen
     router.on(FeedbackAlertRaised)(reactions.feedback_alert_raised)

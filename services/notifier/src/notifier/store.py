@@ -7,7 +7,7 @@ collections are projections written by the consumer of the office's partition, o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,9 +16,13 @@ from typing import Any
 from pymongo import ASCENDING, DeleteOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+from servicekit.kafka import PartitionMemory
+from servicekit.logging import get_logger
 from servicekit.store import AggregateStore, AlreadyExists, Document, bulk_write_chunked, gather_bounded
 
 from notifier.domain import TicketProgress, WaitingTicket
+
+log = get_logger("notifier.store")
 
 
 @dataclass
@@ -63,6 +67,20 @@ class _Batch:
     progress: _View = field(default_factory=_View)
     contacts: _View = field(default_factory=_View)
     queried: set[tuple[str, str]] = field(default_factory=set)
+    presumed_new: set[str] = field(default_factory=set)  # ticket ids taken for new without a read
+
+
+# What the ticket consumer keeps of a ticket between polls, as it last wrote it (None: not in the
+# store). Kept for the partitions it owns, dropped when they move (servicekit PartitionMemory).
+@dataclass(frozen=True)
+class KeptTicket:
+    waiting: Document | None
+    progress: Document | None
+    contact: Document | None
+
+
+# At most this many tickets kept in memory (a few hundred bytes each); the least recently used go.
+TICKETS_KEPT = 10_000
 
 
 # The batch of the consumer task that is applying one (HTTP handlers and jobs never see it).
@@ -85,6 +103,7 @@ class NotifierStore:
         self.deliveries = AggregateStore(db, "deliveries")
         # One document per citizen message to a recipient on a day (unique inserts: the daily cap).
         self.recipient_messages = db["recipient_messages"]
+        self.kept: PartitionMemory[KeptTicket] = PartitionMemory(TICKETS_KEPT)
 
     async def ensure_indexes(self) -> None:
         await self.waiting.create_index([("office_id", ASCENDING), ("service_id", ASCENDING)])
@@ -99,31 +118,75 @@ class NotifierStore:
     # --- batches ----------------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def batch(self, ticket_ids: Iterable[str], contact_keys: Iterable[str]) -> AsyncIterator[None]:
-        """Apply a poll's ticket events in memory, then write them back in one bulk write each."""
-        unit = _Batch()
+    async def batch(
+        self,
+        ticket_ids: Iterable[str],
+        contact_keys: Iterable[str],
+        *,
+        presumed_new: Iterable[str] = (),
+        partitions: Mapping[str, tuple[str, int]] | None = None,
+    ) -> AsyncIterator[None]:
+        """Apply a poll's ticket events in memory, then write them back in one bulk write each.
+
+        A ticket kept from an earlier poll (`kept`) is not read; one in `presumed_new` (first met
+        by its TicketIssued in a record no earlier owner read) is taken for absent, unread; the
+        others are read. `partitions` (ticket id -> partition) keeps the written state for the
+        next polls."""
+        unit = _Batch(presumed_new=set(presumed_new))
+        ticket_ids = list(ticket_ids)
         token = _batch.set(unit)
         try:
-            await self._prefetch(unit, list(ticket_ids), list(contact_keys))
+            await self._prefetch(unit, ticket_ids, list(contact_keys))
             yield
             await self._write_back(unit)
+        except BaseException:
+            for ticket_id in ticket_ids:  # maybe written in part: read them again
+                self.kept.drop(ticket_id)
+            raise
         finally:
             _batch.reset(token)
+        if partitions:
+            self._keep(unit, partitions)
 
     async def _prefetch(self, unit: _Batch, ticket_ids: list[str], contact_keys: list[str]) -> None:
         # Parallel reads by _id: `$in` would be filtered after fetching the whole collection.
         async def read(view: _View, collection: Any, key: str) -> None:
             view.loaded(key, await collection.find_one({"_id": key}))
 
-        await gather_bounded(
-            [
-                *(read(unit.waiting, self.waiting, key) for key in ticket_ids),
-                *(read(unit.progress, self.ticket_progress, key) for key in ticket_ids),
-                *(read(unit.contacts, self.contacts, key) for key in contact_keys),
+        contact_of = {key.removeprefix("ticket:"): key for key in contact_keys}
+        to_read: list[tuple[_View, Any, str]] = []
+        for ticket_id in ticket_ids:
+            known = self.kept.get(ticket_id)
+            if known is None and ticket_id in unit.presumed_new:
+                known = KeptTicket(None, None, None)
+            if known is not None:
+                unit.waiting.loaded(ticket_id, known.waiting)
+                unit.progress.loaded(ticket_id, known.progress)
+                if ticket_id in contact_of:
+                    unit.contacts.loaded(contact_of.pop(ticket_id), known.contact)
+                continue
+            to_read += [
+                (unit.waiting, self.waiting, ticket_id),
+                (unit.progress, self.ticket_progress, ticket_id),
             ]
-        )
+        to_read += [(unit.contacts, self.contacts, key) for key in contact_of.values()]
+        await gather_bounded(read(view, collection, key) for view, collection, key in to_read)
+
+    def _keep(self, unit: _Batch, partitions: Mapping[str, tuple[str, int]]) -> None:
+        """What a batch wrote, for the next polls: only tickets whose three documents it knows."""
+        for ticket_id, partition in partitions.items():
+            contact_key = f"ticket:{ticket_id}"
+            views = (unit.waiting, unit.progress)
+            if any(ticket_id not in view.docs for view in views) or contact_key not in unit.contacts.docs:
+                self.kept.drop(ticket_id)
+                continue
+            kept = KeptTicket(
+                unit.waiting.docs[ticket_id], unit.progress.docs[ticket_id], unit.contacts.docs[contact_key]
+            )
+            self.kept.keep(partition, ticket_id, kept)
 
     async def _write_back(self, unit: _Batch) -> None:
+        # Progress last: a crash half-way leaves the events to be applied again in full.
         for collection, view in (
             (self.waiting, unit.waiting),
             (self.ticket_progress, unit.progress),
@@ -137,11 +200,34 @@ class NotifierStore:
                     taken = [p for p in error.details.get("writeErrors", []) if p.get("code") == 11000]
                     if len(taken) != len(error.details.get("writeErrors", [])):
                         raise
-                    ops += [
-                        ReplaceOne({"_id": inserts[p["index"]]["_id"]}, inserts[p["index"]]) for p in taken
-                    ]
+                    docs = [inserts[p["index"]] for p in taken]
+                    if view is unit.progress:
+                        docs = await self._presumed_wrongly(unit, docs)
+                    ops += [ReplaceOne({"_id": doc["_id"]}, doc) for doc in docs]
             if ops:
                 await bulk_write_chunked(collection, ops, ordered=False)
+
+    async def _presumed_wrongly(self, unit: _Batch, docs: list[Document]) -> list[Document]:
+        """Progress inserts that met a stored one: the ones of tickets taken for new were not new
+        (a TicketIssued sent again long after, its ticket no longer kept here). The stored
+        progress wins unless this batch moved the ticket further; a ticket that had finished gets
+        no waiting entry nor contact back from the duplicate. Returns the progress to replace."""
+        replace = [doc for doc in docs if doc["_id"] not in unit.presumed_new]
+        for doc in docs:
+            ticket_id = str(doc["_id"])
+            if ticket_id not in unit.presumed_new:
+                continue
+            stored = await self.ticket_progress.find_one({"_id": ticket_id})
+            log.warning("a ticket taken for new was known: stored progress kept", ticket_id=ticket_id)
+            unit.progress.docs[ticket_id] = stored
+            if stored is None or int(doc["version"]) > int(stored["version"]):
+                replace.append(doc)
+                unit.progress.docs[ticket_id] = doc
+            elif stored.get("finished"):
+                await self.waiting.delete_one({"_id": ticket_id})
+                await self.contacts.delete_one({"_id": f"ticket:{ticket_id}"})
+                unit.waiting.docs[ticket_id] = unit.contacts.docs[f"ticket:{ticket_id}"] = None
+        return replace
 
     async def _read(self, view_of: str, collection: Any, key: str) -> Document | None:
         unit = _batch.get()

@@ -13,7 +13,7 @@ from contracts.catalog import OfficeAlertRecipientsSet
 from contracts.feedback import FeedbackAlertRaised, FeedbackRequested
 from servicekit.catalog_view import CatalogView
 from servicekit.clock import Clock
-from servicekit.kafka import Received
+from servicekit.kafka import NO_PARTITION, Received, partition_of
 from servicekit.logging import get_logger
 from servicekit.store import Document
 
@@ -252,8 +252,26 @@ class Reactions:
             if item.envelope.event_type == ticketing.TicketIssued.EVENT_TYPE
         }
         keys = [ticket_key(ticket_id) for ticket_id in ticket_ids if ticket_id not in issued_here]
+        # Not read at all: tickets kept from earlier polls, and those first met here by their
+        # TicketIssued in a record no earlier owner of the partition read (insert-first: a
+        # duplicate sent long after is caught by the progress insert, see NotifierStore).
+        first: dict[str, Received] = {}
+        for item in received:
+            first.setdefault(str(item.envelope.data["ticket_id"]), item)
+        kept = self.store.kept
+        presumed_new = {
+            ticket_id
+            for ticket_id, item in first.items()
+            if item.envelope.event_type == ticketing.TicketIssued.EVENT_TYPE and kept.first_read_here(item)
+        }
+        partitions = {
+            ticket_id: partition_of(item)
+            for ticket_id, item in first.items()
+            if partition_of(item) != NO_PARTITION
+        }
         # The board's batch inside the store's: written first when the batch ends (the hall first).
-        async with self.store.batch(ticket_ids, keys), self.board.batch():
+        batch = self.store.batch(ticket_ids, keys, presumed_new=presumed_new, partitions=partitions)
+        async with batch, self.board.batch():
             for item in received:
                 await reactions[item.envelope.event_type](item.envelope, item.data)
 
