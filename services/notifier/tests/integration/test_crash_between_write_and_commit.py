@@ -54,14 +54,15 @@ def lag_zero(app: FastAPI) -> bool:
 
 async def state_of(app: FastAPI) -> dict[str, Any]:
     store = app.state.store
-    board = await store.boards.get(OFFICE)
-    assert board is not None
+    board = await store.boards.get(OFFICE) or {}  # not there yet: unlike the clean run's
     waiting = sorted([d["_id"] async for d in store.waiting.find({})])
-    deliveries = sorted([d["_id"] async for d in store.deliveries.collection.find({})])
+    deliveries = [d async for d in store.deliveries.collection.find({})]
     return {
-        "board": {k: board[k] for k in ("rev", "calls", "announcements", "dropped_through", "waiting")},
+        "board": {k: board.get(k) for k in ("rev", "calls", "announcements", "dropped_through", "waiting")},
         "waiting": waiting,
-        "deliveries": deliveries,
+        "deliveries": sorted(d["_id"] for d in deliveries),
+        # past the contact's daily cap a message is recorded as withheld, not sent
+        "to_send": sorted(d["_id"] for d in deliveries if d.get("status") != "withheld"),
     }
 
 
@@ -102,9 +103,9 @@ async def test_a_replayed_batch_after_a_crash_before_the_commit_leaves_board_and
 
         # Nothing committed, so no lag to wait for: the crashing run's writes must come to the same.
         await eventually(same_as_clean, within=90)
-        await eventually(lambda: len(sms_gateway.requests) >= 2 * len(expected["deliveries"]), within=60)
+        await eventually(lambda: len(sms_gateway.requests) >= 2 * len(expected["to_send"]), within=60)
     sent_by_both = len(sms_gateway.requests)
-    assert commits > 0 and sent_by_both == 2 * len(expected["deliveries"])
+    assert commits > 0 and sent_by_both == 2 * len(expected["to_send"])
     assert expected["board"]["announcements"] == announcements
     assert len(expected["waiting"]) == 3  # issued, never called
 
