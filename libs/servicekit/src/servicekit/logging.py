@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import sys
@@ -22,7 +23,8 @@ _PHONE = re.compile(
 # Paths whose last segments are citizen capability tokens (whoever holds one can cancel the ticket or
 # booking): access logs keep the path with the token replaced.
 _TOKEN_PATH = re.compile(
-    r"(/(?:t|a|feedback|appointments/manage|tickets/by-token|appointments/by-token)/)[^/?#\s\"]+"
+    r"(/(?:t|r|a|feedback/by-ticket|feedback|appointments/manage|tickets/by-token|appointments/by-token)/)"
+    r"[^/?#\s\"]+"
 )
 _NEVER_MASKED = {"timestamp", "event_id", "correlation_id", "causation_id", "level", "service"}
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
@@ -76,6 +78,11 @@ def _mask_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
+    # A line is in the log when the call returns, into a file or a pipe too (Python buffers those by
+    # blocks): a crash loses nothing, and whoever reads the log reads everything written so far.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
     structlog.configure(
         processors=[

@@ -1,6 +1,11 @@
 """Personal data never reaches a log line in clear."""
 
 import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from servicekit.logging import configure_logging, mask_email, mask_phone, mask_text
@@ -50,3 +55,37 @@ def test_access_log_lines_hide_citizen_tokens_and_phones(caplog: pytest.LogCaptu
     assert not any(token in line or "9171234567" in line for line in lines), lines
     assert '"GET /appointments/by-token/***/cancel HTTP/1.1" 200' in lines[1]
     assert "/feedback/***?lang=en" in lines[2]
+
+
+def test_the_ticket_token_of_a_rating_link_is_masked_too() -> None:
+    from servicekit.logging import mask_token_paths
+
+    token = "I7Ihy77CPf183gz1QanjU3V-f5q_IfD2irH4E97WHoU"
+    for path in (f"/feedback/by-ticket/{token}", f"/r/{token}?lang=en", f"/feedback/{token}"):
+        masked = mask_token_paths(f'"GET {path} HTTP/1.1" 200')
+        assert token not in masked and "***" in masked, masked
+
+
+def test_a_service_s_log_line_is_in_its_file_as_soon_as_it_is_logged(tmp_path: Path) -> None:
+    """Into a file Python buffers stdout by blocks: a line could wait there while a check (or an
+    operator) reads the log, or be lost in a crash. structlog and logging flush each record; the kit
+    makes stdout line-buffered, so whatever else writes there (a print, a library) is written at once."""
+    log = tmp_path / "service.log"
+    program = (
+        "import sys, time; from servicekit.logging import configure_logging, get_logger; "
+        "configure_logging('probe'); get_logger().info('logged'); print('ready for reading'); time.sleep(60)"
+    )
+    with log.open("wb") as out:
+        environment = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+        process = subprocess.Popen(
+            [sys.executable, "-c", program], stdout=out, stderr=subprocess.STDOUT, env=environment
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "ready for reading" not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the line stayed in the process's buffer"
+            time.sleep(0.05)
+    finally:
+        process.kill()
+        process.wait()
