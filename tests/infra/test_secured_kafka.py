@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -191,27 +190,7 @@ async def test_a_whole_visit_runs_through_all_five_services_each_as_its_own_prin
             assert opened.status_code == 200, opened.text
 
             appointments = system.url("appointments")
-            listed = await api.call(
-                "GET",
-                f"{appointments}/offices/{office.office_id}/services/{office.service_id}/slots",
-                params={"days": 2},
-            )
-            assert listed.status_code == 200, listed.text
-            now = datetime.now(UTC)
-            slot = next(s for s in listed.json()["slots"] if datetime.fromisoformat(s["slot_start"]) > now)
-            booked = await api.call(
-                "POST",
-                f"{appointments}/appointments",
-                json={
-                    "office_id": office.office_id,
-                    "service_id": office.service_id,
-                    "slot_start": slot["slot_start"],
-                    "name": "Тестова Анна",
-                    "phone": "+79001234567",
-                },
-            )
-            assert booked.status_code == 201, booked.text
-            booking = booked.json()
+            booking = await api.book_next_slot(office, "Тестова Анна", "+79001234567")
             booked_event = (
                 await events.wait_for(of(booking["appointment_id"], "appointments.AppointmentBooked"))
             )[0]

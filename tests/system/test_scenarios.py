@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -92,27 +91,7 @@ async def test_appointment_ticket_is_called_before_walk_ins_and_fulfils_the_book
     office = await api.create_office()
     await api.window(office, 1, "open", service_ids=[office.service_id])
     appointments = system.url("appointments")
-    listed = await api.call(
-        "GET",
-        f"{appointments}/offices/{office.office_id}/services/{office.service_id}/slots",
-        params={"days": 2},
-    )
-    assert listed.status_code == 200, listed.text
-    now = datetime.now(UTC)
-    slot = next(s for s in listed.json()["slots"] if datetime.fromisoformat(s["slot_start"]) > now)
-    booked = await api.call(
-        "POST",
-        f"{appointments}/appointments",
-        json={
-            "office_id": office.office_id,
-            "service_id": office.service_id,
-            "slot_start": slot["slot_start"],
-            "name": "Иванова Анна",
-            "phone": "+79001234567",
-        },
-    )
-    assert booked.status_code == 201, booked.text
-    booking = booked.json()
+    booking = await api.book_next_slot(office, "Иванова Анна", "+79001234567")
     walk_in = await api.issue(office)  # in the queue before the citizen with the appointment arrives
 
     checked_in = await api.call(

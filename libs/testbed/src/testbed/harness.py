@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -393,6 +394,33 @@ class Api:
         assert response.status_code == 201, response.text
         self.issued.append(response.json()["ticket_id"])
         return dict(response.json())
+
+    # -- appointments
+
+    async def book_next_slot(self, office: Office, name: str, phone: str) -> dict[str, Any]:
+        """Books the next slot still to come (check-in opens before it in the 24/7 office)."""
+        appointments = self.system.url("appointments")
+        listed = await self.call(
+            "GET",
+            f"{appointments}/offices/{office.office_id}/services/{office.service_id}/slots",
+            params={"days": 2},
+        )
+        assert listed.status_code == 200, listed.text
+        now = datetime.now(UTC)
+        slot = next(s for s in listed.json()["slots"] if datetime.fromisoformat(s["slot_start"]) > now)
+        booked = await self.call(
+            "POST",
+            f"{appointments}/appointments",
+            json={
+                "office_id": office.office_id,
+                "service_id": office.service_id,
+                "slot_start": slot["slot_start"],
+                "name": name,
+                "phone": phone,
+            },
+        )
+        assert booked.status_code == 201, booked.text
+        return dict(booked.json())
 
     async def window(self, office: Office, window_no: int, action: str, **body: Any) -> httpx.Response:
         """An operator's action at the window it works at (open, call-next, start, complete, ...)."""
