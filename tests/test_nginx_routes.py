@@ -104,6 +104,7 @@ PUBLIC_PATHS = [
     "/api/appointments/checkin",
     "/api/feedback/offices/kzn/kpis",
     "/api/feedback/alerts/a1/resolve",
+    "/api/feedback/city/digital-share?from=2025-03-03&to=2025-03-09",
     "/api/notifier/boards/kzn",
     "/api/notifier/boards/kzn/stream",
     "/api/notifier/offices/kzn/sla",

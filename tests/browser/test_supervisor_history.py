@@ -95,4 +95,20 @@ def test_the_supervisor_picks_last_week_sees_its_figures_and_downloads_its_csv(
     assert len(office_rows) == 7 and office_rows[str(tuesday)]["visits"] == "3"
     assert office_rows[str(tuesday)]["wait_p90_seconds"] == "1200"
     screenshot(page.locator("#history"), "supervisor-history.png")
+
+    # The city's view: the same week across every office (other offices of the shared system may
+    # add their own). This office: 6 online vs 3 in the office (both services) = 67%; its online
+    # service (its own id): 6 vs 2 = 75%, as on the office's own table.
+    city = page.locator("#city-form")
+    city.get_by_label("From").fill(str(monday))
+    city.get_by_label("To").fill(str(sunday))
+    city.get_by_role("button", name="Show").click()
+    expect(city).to_have_attribute("data-shown", f"{monday}..{sunday}")
+    mine = page.locator(f"[data-table=city-offices] tr[data-key='{office.office_id}']")
+    expect(mine).to_contain_text("67%")
+    expect(page.locator(f"[data-table=city-services] tr[data-key='{office.service_id}']")).to_contain_text(
+        "75%"
+    )
+    expect(page.locator("#city .city-summary")).to_contain_text("against a goal of 78%")
+    screenshot(page.locator("#city"), "city-digital-share.png")
     context.close()

@@ -6,6 +6,7 @@ import { api, ApiError } from "/assets/api.js";
 import { initI18n, lang, onLangChange, pick, t } from "/assets/i18n.js";
 import { forgetStaff, staffSession, staffSignIn } from "/assets/signin.js";
 import { clearErrors, el, guarded, showErrors } from "/assets/ui.js";
+import { wireCityShare } from "/assets/city-share.js";
 
 const SCOPE = "admin";
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -282,6 +283,7 @@ async function begin(session) {
   $("who").textContent = session.username;
   await pickOffice();
   showScreens(true);
+  wireCityShare({ form: $("city-form"), body: $("city-body"), token: () => state.session.access_token });
   await showOffice();
 }
 

@@ -7,6 +7,7 @@ import { forgetStaff, staffSession, staffSignIn } from "/assets/signin.js";
 import { clearErrors, clock, el, guarded, showErrors } from "/assets/ui.js";
 import { lineChart, barChart } from "/supervisor/charts.js";
 import { staffNames, wireHistory } from "/supervisor/history.js";
+import { wireCityShare } from "/assets/city-share.js";
 import { openStream } from "/assets/sse.js";
 
 const SCOPE = "supervisor";
@@ -296,6 +297,7 @@ async function begin(session) {
   showDashboard(true);
   openSlaFeed();
   await wireHistory({ token: () => state.session.access_token, officeId: () => state.session.office_id, title });
+  wireCityShare({ form: $("city-form"), body: $("city-body"), token: () => state.session.access_token });
   await refresh();
 }
 

@@ -528,6 +528,8 @@ def waiting_now(visits: Iterable[Mapping[str, Any]], now: datetime) -> tuple[int
 # ---------------------------------------------------------------- the digital share
 
 DIGITAL_SHARE_GOAL = 0.78
+# The counts of a digital-share row, summed over services, offices and the city.
+SHARE_COUNTS = ("online", "in_office", "could_have_been_online", "sent_online", "online_after_office_visit")
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -577,17 +579,53 @@ def compute_digital_share(
         figures["online"] += 1
         figures["online_after_office_visit"] += bool(application.get("after_office_visit"))
     services = [_with_share(rows[key], goal) for key in sorted(rows)]
-    totals = {
-        key: sum(int(r[key]) for r in services)
-        for key in (
-            "online",
-            "in_office",
-            "could_have_been_online",
-            "sent_online",
-            "online_after_office_visit",
+    return {"goal": goal, **_with_share(_summed(services), goal), "services": services}
+
+
+def _summed(rows: Iterable[Mapping[str, Any]]) -> Doc:
+    listed = list(rows)
+    return {key: sum(int(row[key]) for row in listed) for key in SHARE_COUNTS}
+
+
+def compute_city_digital_share(
+    offices: Mapping[str, Mapping[str, Any]], goal: float = DIGITAL_SHARE_GOAL
+) -> Doc:
+    """The city across its offices, from each office's `compute_digital_share` over one period:
+
+    - the city's totals and share against the goal;
+    - per office: its totals, share, `meets_goal`, and how many of its services with an online
+      alternative (and any applications) are below the goal (`services_below_goal`);
+    - per service, summed over the offices: the same counts, share and `meets_goal`, and in how
+      many offices it had applications (`offices`).
+    """
+    services: dict[str, Doc] = {}
+    office_rows = []
+    for office_id in sorted(offices):
+        figures = offices[office_id]
+        office_rows.append(
+            {
+                "office_id": office_id,
+                **_with_share(_summed([figures]), goal),
+                "services_below_goal": sum(1 for row in figures["services"] if row["meets_goal"] is False),
+            }
         )
+        for row in figures["services"]:
+            city_row = services.setdefault(
+                str(row["service_id"]),
+                {"service_id": row["service_id"], "has_online_alternative": False, "offices": 0}
+                | dict.fromkeys(SHARE_COUNTS, 0),
+            )
+            city_row["has_online_alternative"] |= bool(row["has_online_alternative"])
+            city_row["offices"] += 1
+            for key in SHARE_COUNTS:
+                city_row[key] += int(row[key])
+    service_rows = [_with_share(services[key], goal) for key in sorted(services)]
+    return {
+        "goal": goal,
+        **_with_share(_summed(office_rows), goal),
+        "offices": office_rows,
+        "services": service_rows,
     }
-    return {"goal": goal, **_with_share(totals, goal), "services": services}
 
 
 def _with_share(figures: Doc, goal: float) -> Doc:

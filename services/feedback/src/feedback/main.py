@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.runtime import ServiceRuntime
 
-from feedback import api
+from feedback import api, city
 from feedback.handlers import build_event_router
 from feedback.settings import Settings
 from feedback.store import FeedbackStore
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     app = runtime.create_app(
         title="OneWindow feedback",
         description="Visit ratings, low-rating alerts and the office's numbers, built from the event stream.",
-        routers=[api.citizens, api.supervisors],
+        routers=[api.citizens, api.supervisors, city.router],
         errors=api.ERRORS,
     )
     app.state.store = store

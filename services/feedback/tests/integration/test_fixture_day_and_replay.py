@@ -242,6 +242,16 @@ async def test_the_api_figures_of_a_fixture_day_match_the_hand_computed_ones(
         assert subset(share, EXPECTED_DIGITAL_SHARE) == EXPECTED_DIGITAL_SHARE
         service_a = next(row for row in share["services"] if row["service_id"] == A)
         assert (service_a["online"], service_a["in_office"], service_a["share_online"]) == (12, 4, 0.75)
+        # The city's view (feedback.city): the one office with figures is the city's whole share.
+        city = await get_json(client, f"/city/digital-share?from={DAY}&to={DAY}", headers)
+        (office_row,) = [row for row in city["offices"] if row["office_id"] == OFFICE]
+        assert (office_row["online"], office_row["in_office"]) == (share["online"], share["in_office"])
+        assert (city["online"], city["share_online"], city["goal"]) == (
+            share["online"],
+            share["share_online"],
+            0.78,
+        )
+        assert next(row for row in city["services"] if row["service_id"] == A)["title"]["ru"]
 
 
 async def test_replaying_the_topics_into_an_empty_store_gives_the_same_numbers_and_duplicates_change_nothing(
