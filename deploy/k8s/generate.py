@@ -592,31 +592,24 @@ def kafka_users() -> list[dict[str, Any]]:
             }
         )
         acls.append({"resource": {"type": "cluster"}, "operations": ["IdempotentWrite"]})
-        docs.append(
-            {
-                "apiVersion": "kafka.strimzi.io/v1beta2",
-                "kind": "KafkaUser",
-                "metadata": meta(service, {"strimzi.io/cluster": KAFKA_CLUSTER, **PART_OF}),
-                "spec": {
-                    "authentication": {"type": "scram-sha-512"},
-                    "authorization": {"type": "simple", "acls": acls},
-                },
-            }
-        )
+        docs.append(kafka_user(service, acls))
     # Outside producers: Write on their own topic only (acls.sh, PRODUCERS).
     for producer, topics in acl_table("PRODUCERS").items():
-        docs.append(
-            {
-                "apiVersion": "kafka.strimzi.io/v1beta2",
-                "kind": "KafkaUser",
-                "metadata": meta(producer, {"strimzi.io/cluster": KAFKA_CLUSTER, **PART_OF}),
-                "spec": {
-                    "authentication": {"type": "scram-sha-512"},
-                    "authorization": {"type": "simple", "acls": [topic(name, "Write") for name in topics]},
-                },
-            }
-        )
+        docs.append(kafka_user(producer, [topic(name, "Write") for name in topics]))
     return docs
+
+
+def kafka_user(name: str, acls: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Strimzi KafkaUser signing in with SCRAM-SHA-512, allowed `acls`."""
+    return {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaUser",
+        "metadata": meta(name, {"strimzi.io/cluster": KAFKA_CLUSTER, **PART_OF}),
+        "spec": {
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": acls},
+        },
+    }
 
 
 # ---------------------------------------------------------------- MongoDB (Community operator)

@@ -283,7 +283,7 @@ async function begin(session) {
   $("who").textContent = session.username;
   await pickOffice();
   showScreens(true);
-  wireCityShare({ form: $("city-form"), body: $("city-body"), token: () => state.session.access_token });
+  wireCityShare({ section: $("city"), token: () => state.session.access_token });
   await showOffice();
 }
 

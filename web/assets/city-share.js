@@ -50,8 +50,23 @@ function render(body, city) {
     el("h3", {}, t("city.by_service")), serviceTable(city));
 }
 
-/** Wires the form (from, to, show; the last full month to begin with) of the city's section to its body. */
-export function wireCityShare({ form, body, token }) {
+/** Draws the city's section into the page's empty `section` (title, a period form, the figures). */
+function draw(section) {
+  const field = (name, label) => el("div", { class: "field" },
+    el("label", { for: `city-${name}`, "data-i18n": label }, t(label)), el("input", { id: `city-${name}`, name, type: "date", required: true }));
+  const form = el("form", { id: "city-form", class: "row", novalidate: true },
+    field("from", "sv.from"), field("to", "sv.to"), el("button", { type: "submit", "data-i18n": "sv.show" }, t("sv.show")),
+    el("p", { class: "form-error", role: "alert", tabindex: "-1", hidden: true }));
+  const body = el("div", { id: "city-body", "aria-live": "polite" });
+  section.replaceChildren(el("h2", { id: "city-title", "data-i18n": "city.title" }, t("city.title")), form, body);
+  return { form, body };
+}
+
+/** Wires the city's section (the last full month to begin with); `token()` is the staff token. */
+export function wireCityShare({ section, token }) {
+  if (section.dataset.wired) return;
+  section.dataset.wired = "1";
+  const { form, body } = draw(section);
   async function show() {
     clearErrors(form);
     const data = new FormData(form);
@@ -59,8 +74,6 @@ export function wireCityShare({ form, body, token }) {
     render(body, await api("feedback", "/city/digital-share", { token: token(), query }));
     form.dataset.shown = `${query.from}..${query.to}`;
   }
-  if (form.dataset.wired) return;
-  form.dataset.wired = "1";
   const [from, to] = lastMonth();
   form.elements.from.value ||= from;
   form.elements.to.value ||= to;

@@ -297,7 +297,7 @@ async function begin(session) {
   showDashboard(true);
   openSlaFeed();
   await wireHistory({ token: () => state.session.access_token, officeId: () => state.session.office_id, title });
-  wireCityShare({ form: $("city-form"), body: $("city-body"), token: () => state.session.access_token });
+  wireCityShare({ section: $("city"), token: () => state.session.access_token });
   await refresh();
 }
 

@@ -84,6 +84,21 @@ async def bulk_write_chunked(collection: Any, operations: Sequence[Any], *, orde
         await collection.bulk_write(list(operations[start : start + BULK_CHUNK]), ordered=ordered)
 
 
+async def insert_new(collection: Any, documents: Sequence[Document]) -> set[str]:
+    """Insert documents by `_id` in one round trip; one already there (a redelivery, a resend)
+    stays as it was. Returns the ids that were there already."""
+    if not documents:
+        return set()
+    try:
+        await collection.insert_many(list(documents), ordered=False)
+    except BulkWriteError as error:
+        problems = error.details.get("writeErrors", [])
+        if any(problem.get("code") != 11000 for problem in problems):
+            raise
+        return {str(documents[problem["index"]]["_id"]) for problem in problems}
+    return set()
+
+
 async def gather_bounded(calls: Iterable[Awaitable[T]], limit: int = READ_CONCURRENCY) -> list[T]:
     """`asyncio.gather` with at most `limit` calls in flight (results in the calls' order)."""
     gate = asyncio.Semaphore(limit)

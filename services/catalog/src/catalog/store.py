@@ -9,9 +9,8 @@ from typing import Any, TypeVar
 from contracts import Envelope
 from contracts.catalog import OfficeConfigured, ServicePublished, ServiceRetired
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 from servicekit.clock import SYSTEM_CLOCK
-from servicekit.store import AggregateStore, AlreadyExists, Document
+from servicekit.store import AggregateStore, AlreadyExists, Document, insert_new
 
 R = TypeVar("R")
 Decide = Callable[[R], Awaitable[Envelope]]
@@ -240,13 +239,7 @@ class CatalogStore:
 
     async def project_audit(self, entries: list[Document]) -> None:
         """Insert audit entries by audit_id; one already there (a redelivery) stays as it is."""
-        if not entries:
-            return
-        try:
-            await self.audit.insert_many(entries, ordered=False)
-        except BulkWriteError as error:
-            if any(problem.get("code") != 11000 for problem in error.details.get("writeErrors", [])):
-                raise
+        await insert_new(self.audit, entries)
 
     async def audit_entries(self, query: Document, limit: int) -> list[Document]:
         cursor = self.audit.find(query, {"outbox": 0, "rev": 0}).sort("at", -1).limit(limit)

@@ -47,14 +47,6 @@ def admin_headers(settings: Settings, role: Role = "admin") -> dict[str, str]:
     return staff_headers(settings, role, None if role == "admin" else "kzn-kirov-moskov", f"test-{role}")
 
 
-@pytest.fixture
-async def catalog(make_settings: Any) -> AsyncIterator[tuple[Settings, FastAPI, httpx.AsyncClient]]:
-    settings: Settings = make_settings(Settings)
-    app = create_app(settings)
-    async with running(app) as client:
-        yield settings, app, client
-
-
 @pytest.fixture(scope="module")
 async def seeded_db(infra: Infra) -> AsyncIterator[tuple[str, SeedReport]]:
     """The demo catalog seeded once for the tests that only read it (seeding is the slow part)."""

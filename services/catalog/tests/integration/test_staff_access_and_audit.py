@@ -7,12 +7,9 @@ the admin's change wrote has reached ticketing's catalog view.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
-from catalog.main import create_app
 from catalog.settings import Settings
 from catalog.usecases import Catalog
 from contracts.samples import sample_office
@@ -34,14 +31,6 @@ def office_body() -> dict[str, Any]:
 
 def admin_headers(settings: Settings) -> dict[str, str]:
     return staff_headers(settings, "admin", None, "test-admin")
-
-
-@pytest.fixture
-async def catalog(make_settings: Any) -> AsyncIterator[tuple[Settings, FastAPI, httpx.AsyncClient]]:
-    settings: Settings = make_settings(Settings)
-    app = create_app(settings)
-    async with running(app) as client:
-        yield settings, app, client
 
 
 async def _operator_token(client: httpx.AsyncClient, city: dict[str, str], username: str) -> str:

@@ -7,10 +7,9 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import PartitionMemory
-from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded
+from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded, insert_new
 
 # At most this many open visits kept in memory (about 2 KB each); the least recently used go first.
 OPEN_VISITS_KEPT = 5000
@@ -96,16 +95,7 @@ class FeedbackStore:
 
     async def insert_visits(self, visits: list[Document]) -> set[str]:
         """Insert visits taken for new, in one insert; the ids that were stored already (taken)."""
-        if not visits:
-            return set()
-        try:
-            await self.visits.insert_many(visits, ordered=False)
-        except BulkWriteError as error:
-            problems = error.details.get("writeErrors", [])
-            if any(p.get("code") != 11000 for p in problems):
-                raise
-            return {str(visits[p["index"]]["_id"]) for p in problems}
-        return set()
+        return await insert_new(self.visits, visits)
 
     async def replace_visits(self, visits: list[Document]) -> None:
         """Known visits replaced in chunks; the consumer of the office's partition is their only writer."""
@@ -128,13 +118,7 @@ class FeedbackStore:
 
     async def save_online_applications(self, applications: list[Document]) -> None:
         """Insert by application id; one the portal sent again is already there and stays as it was."""
-        if not applications:
-            return
-        try:
-            await self.online_applications.insert_many(applications, ordered=False)
-        except BulkWriteError as error:
-            if any(p.get("code") != 11000 for p in error.details.get("writeErrors", [])):
-                raise
+        await insert_new(self.online_applications, applications)
 
     async def online_applications_over(self, office_id: str, days: list[date]) -> list[Document]:
         found: list[Document] = []
