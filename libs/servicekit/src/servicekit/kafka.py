@@ -561,8 +561,15 @@ class BatchConsumer:
         segments: list[_Segment] = []
         for record in records:
             segment = _Segment(record.offset, record.offset)
+            declared = _event_type_header(record)
             try:
+                if declared is not None and self.router.route(declared) is None:
+                    # Not ours (a topic shared with events this service does not handle, such as
+                    # its own): the header says so, no need to decode the body.
+                    raise _NotRouted(declared)
                 envelope, data = decode(record.value)
+            except _NotRouted as skipped:
+                self.metrics.handled.labels(skipped.event_type, "ignored").inc()
             except UnknownEvent as unknown:
                 self.metrics.handled.labels(unknown.envelope.event_type, "skipped").inc()
             except MalformedEvent as error:
@@ -685,6 +692,18 @@ class BatchConsumer:
         await self.dead_letters(record.value, f"{record.topic}.dlt", record.key, headers)
         self.metrics.dead_letters.labels(record.topic).inc()
         log.error("message dead-lettered", topic=record.topic, offset=record.offset, error=str(error)[:300])
+
+
+class _NotRouted(Exception):
+    def __init__(self, event_type: str) -> None:
+        self.event_type = event_type
+
+
+def _event_type_header(record: ConsumerRecord[Any, Any]) -> str | None:
+    for key, value in record.headers or ():
+        if key == "event_type":
+            return bytes(value).decode(errors="replace")
+    return None
 
 
 @dataclass

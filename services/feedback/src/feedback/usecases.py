@@ -41,6 +41,8 @@ from feedback.store import FeedbackStore
 
 log = get_logger("feedback.handlers")
 TEXT_LOOKBACK_DAYS = 30
+# Tickets of a poll applied together, then written while the next slice is applied.
+TICKETS_PER_SLICE = 64
 
 WINDOW_STATE = {
     WindowOpened.EVENT_TYPE: "open",
@@ -86,8 +88,9 @@ class Feedback:
         in the usual case: the open visits of the partitions this consumer owns are kept in memory
         between polls (`store.open_visits`), and a ticket first seen by its TicketIssued is taken
         for new and inserted (insert-first: if it was stored after all, a replay, it is read and
-        the poll's events are applied again on it). One insert and one chunked bulk replace per
-        poll, one insert of the feedback requests."""
+        the poll's events are applied again on it). Per slice of tickets: one insert of visits,
+        one chunked bulk replace, one insert of the feedback requests, whose FeedbackRequested are
+        published before the poll's offsets are committed."""
         store = self.store
         by_ticket: dict[str, list[Received]] = {}
         for item in received:
@@ -103,11 +106,47 @@ class Feedback:
             else:
                 to_read.append(ticket_id)
         base.update(await store.visits_by_id(to_read))
-        visits, requests = await self._apply_to_visits(by_ticket, base)
+        # In slices of tickets: the next slice is applied (Python) while the store writes the
+        # one before (at most two slices' writes in flight, a few statements each).
+        visits: dict[str, Document] = {}
+        writing: list[asyncio.Task[dict[str, Document]]] = []
+        tickets = list(by_ticket)
+        try:
+            for start in range(0, len(tickets), TICKETS_PER_SLICE):
+                part = {t: by_ticket[t] for t in tickets[start : start + TICKETS_PER_SLICE]}
+                changed, requests = await self._apply_to_visits(part, base)
+                if len(writing) >= 2:
+                    visits.update(await writing.pop(0))
+                writing.append(asyncio.create_task(self._write_slice(part, base, changed, requests)))
+                await asyncio.sleep(0)  # let it send its writes before the next slice is applied
+        finally:
+            done = await asyncio.gather(*writing, return_exceptions=True)
+        for result in done:
+            if isinstance(result, BaseException):
+                raise result
+            visits.update(result)
+        # Written: kept for the next polls while open and the partition ours (records handed over
+        # without one, as by `dispatch`, are not kept); a finished visit rarely changes again.
+        for ticket_id, visit in visits.items():
+            partition = partition_of(by_ticket[ticket_id][0])
+            if visit.get("status") in domain.FINISHED_STATUSES or partition == NO_PARTITION:
+                store.open_visits.drop(ticket_id)
+            else:
+                store.open_visits.keep(partition, ticket_id, visit)
+
+    async def _write_slice(
+        self,
+        by_ticket: Mapping[str, Sequence[Received]],
+        base: Mapping[str, Document | None],
+        visits: dict[str, Document],
+        requests: list[tuple[dict[str, object], list[Envelope]]],
+    ) -> dict[str, Document]:
+        """The three independent writes of a slice at once (each one statement, or chunks of 16
+        replaces); the visits as written. Redelivered: the first request (and its token) stands,
+        the duplicate insert is dropped."""
+        store = self.store
         new = [visits[t] for t in visits if base.get(t) is None]
         known = [visits[t] for t in visits if base.get(t) is not None]
-        # Three independent writes at once (each one statement, or chunks of 16 replaces).
-        # Redelivered: the first request (and its token) stands, the duplicate insert is dropped.
         taken, _, _ = await asyncio.gather(
             store.insert_visits(new),
             store.replace_visits(known),
@@ -117,15 +156,8 @@ class Feedback:
             stored = await store.visits_by_id(sorted(taken))
             again, _ = await self._apply_to_visits({t: by_ticket[t] for t in stored}, dict(stored))
             await store.replace_visits(list(again.values()))
-            visits.update(again)
-        # Written: kept for the next polls while open and the partition ours (records handed over
-        # without one, as by `dispatch`, are not kept); a finished visit rarely changes again.
-        for ticket_id, visit in visits.items():
-            partition = partition_of(by_ticket[ticket_id][0])
-            if visit.get("status") in domain.FINISHED_STATUSES or partition == NO_PARTITION:
-                store.open_visits.drop(ticket_id)
-            else:
-                store.open_visits.keep(partition, ticket_id, visit)
+            visits = {**visits, **again}
+        return visits
 
     async def _apply_to_visits(
         self, by_ticket: Mapping[str, Sequence[Received]], base: Mapping[str, Document | None]
