@@ -42,6 +42,7 @@ OWNS = (
     "catalog_staff_revocations",
     "contacts",
     "deliveries",
+    "parked_links",
     "recipient_messages",
     "scheduled",
     "supervision",

@@ -104,6 +104,8 @@ class NotifierStore:
         # One document per citizen message to a recipient on a day (unique inserts: the daily cap).
         self.recipient_messages = db["recipient_messages"]
         self.kept: PartitionMemory[KeptTicket] = PartitionMemory(TICKETS_KEPT)
+        # FeedbackRequested read before the ticket's TicketIssued, by ticket id (sent when it comes).
+        self.parked_links = db["parked_links"]
 
     async def ensure_indexes(self) -> None:
         await self.waiting.create_index([("office_id", ASCENDING), ("service_id", ASCENDING)])
@@ -273,7 +275,33 @@ class NotifierStore:
         if unit is not None:
             unit.contacts.set(key, None)
             return
+        self.kept.drop(key.removeprefix("ticket:"))  # the ticket consumer reads it again
         await self.contacts.delete_one({"_id": key})
+
+    # --- feedback links that came before their ticket (topics are not ordered among each other) --
+
+    async def park_link(self, ticket_id: str, event: Document, at: datetime) -> None:
+        with contextlib.suppress(DuplicateKeyError):
+            await self.parked_links.insert_one({"_id": ticket_id, "event": event, "at": at})
+
+    async def take_parked_link(self, ticket_id: str) -> Document | None:
+        """The FeedbackRequested parked for this ticket, removed (one read by _id per ticket with
+        a contact; nothing is parked for most)."""
+        parked: Document | None = await self.parked_links.find_one_and_delete({"_id": ticket_id})
+        return None if parked is None else dict(parked["event"])
+
+    async def forget_parked_links(self, before: datetime) -> int:
+        """Links whose ticket never came with a contact (a small collection: read whole)."""
+        removed = 0
+        async for doc in self.parked_links.find({}, {"at": 1}):
+            if doc["at"] < before:
+                removed += (await self.parked_links.delete_one({"_id": doc["_id"]})).deleted_count
+        return removed
+
+    def kept_without_contact(self, ticket_id: str) -> bool:
+        """The ticket consumer wrote this ticket and it has no contact (nothing to read)."""
+        kept = self.kept.get(ticket_id)
+        return kept is not None and kept.contact is None
 
     async def purge_ended_contacts(self, now: datetime) -> int:
         removed = 0

@@ -384,3 +384,31 @@ async def test_the_office_s_own_alert_recipients_replace_the_environment_s_list(
 
 async def _items(feed: Any) -> list[dict[str, Any]]:
     return list((await feed.feed(OFFICE))["items"])
+
+
+async def test_a_feedback_link_read_before_its_ticket_is_sent_when_the_ticket_brings_the_contact(
+    make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    """The ticket topic may be behind the feedback topic (a busy or rebalancing ticket consumer):
+    the link is parked, not dropped, and goes out with the ticket's contact."""
+    settings = settings_for(make_settings, keypair, sms_gateway)
+    sealer = Sealer(keypair[0])
+    token = new_citizen_token()
+    await publish_catalog(publisher)
+    feedback = FeedbackRequested(
+        request_id="fr-41",
+        ticket_id="t41",
+        service_id="housing-certificate",
+        expires_at=datetime.now(MOSCOW) + timedelta(days=3),
+        token_sealed=sealer.seal(token),
+    )
+    app = create_app(settings)
+    async with serving(app):
+        await publisher.event(event(feedback, "fr-41"))
+        await eventually(lambda: app.state.store.parked_links.find_one({"_id": "t41"}))
+        await publisher.event(issued("t41", "А041", sealer))
+        texts = await eventually(
+            lambda: len(sms_gateway.texts_to(PHONE)) == 2 and sms_gateway.texts_to(PHONE)
+        )
+        assert any(f"http://127.0.0.1:8080/feedback/{token}" in text for text in texts)
+        assert await app.state.store.parked_links.find_one({"_id": "t41"}) is None

@@ -132,6 +132,12 @@ class Reactions:
         )
         if data.contact_sealed is not None:
             await self.confirm_ticket(envelope, data, data.contact_sealed)
+            parked = await self.store.take_parked_link(data.ticket_id)
+            if parked is not None:  # the feedback link came first: the contact is here now
+                link = Envelope.model_validate(parked)
+                contact = await self.store.contact(ticket_key(data.ticket_id))
+                if contact is not None:
+                    await self.send_feedback_link(link, FeedbackRequested.model_validate(link.data), contact)
         else:
             self.store.known_without_contact(ticket_key(data.ticket_id))
         await self.applied(envelope, data.ticket_id)
@@ -345,9 +351,24 @@ class Reactions:
     # --- feedback link ---------------------------------------------------------------------------
 
     async def feedback_requested(self, envelope: Envelope, data: FeedbackRequested) -> None:
+        if self.store.kept_without_contact(data.ticket_id):
+            return  # issued without a contact, or it was purged (known here: no read)
         contact = await self.store.contact(ticket_key(data.ticket_id))
+        if contact is None and await self.store.progress(data.ticket_id) is None:
+            # Before its ticket: the ticket topic is behind this one (topics are not ordered among
+            # each other). Parked; the TicketIssued sends it if it brings a contact. Looked at
+            # once more after parking, for a ticket consumer that kept the contact meanwhile (a
+            # link sent twice is one delivery: its id comes from this event).
+            await self.store.park_link(data.ticket_id, envelope.model_dump(mode="json"), self.clock.now())
+            contact = await self.store.contact(ticket_key(data.ticket_id))
         if contact is None:
             return  # no contact was given (or it was purged): nobody to ask
+        await self.send_feedback_link(envelope, data, contact)
+        await self.store.purge_contact(ticket_key(data.ticket_id))  # its last use
+
+    async def send_feedback_link(
+        self, envelope: Envelope, data: FeedbackRequested, contact: Document
+    ) -> None:
         message = CitizenMessage(
             template="feedback_link",
             office_id=envelope.office_id,
@@ -359,7 +380,6 @@ class Reactions:
             link_path=self.settings.feedback_link_path,
         )
         await self.messenger.send_to_citizen(message, expires_at=data.expires_at)
-        await self.store.purge_contact(ticket_key(data.ticket_id))  # its last use
 
     # --- appointments ----------------------------------------------------------------------------
 
