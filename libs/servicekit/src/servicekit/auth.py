@@ -111,6 +111,18 @@ async def _principal(
     return await staff_principal(request, credentials.credentials)
 
 
+async def revoked_since(request: Request, principal: Principal) -> bool:
+    """Whether the principal's token has been ended since it was checked (for long streams: a
+    stream checks now and then and ends; the client's reconnect then gets 401)."""
+    revocations: Revocations | None = getattr(request.app.state, "revocations", None)
+    if revocations is None:
+        return False
+    secret = request.app.state.settings.jwt_secret.get_secret_value()
+    return refused_as_revoked(
+        principal, await revocations.revoked_at(principal.subject, subject_ref(secret, principal.subject))
+    )
+
+
 async def staff_principal(request: Request, token: str) -> Principal:
     """The principal of a staff token: valid signature, known role, not expired, not revoked."""
     secret = request.app.state.settings.jwt_secret.get_secret_value()

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from contracts.catalog import StaffAccessRevoked
-from fastapi import HTTPException
-from servicekit.auth import check_not_revoked, issue_token, subject_ref, verify_token
+from fastapi import HTTPException, Request
+from pydantic import SecretStr
+from servicekit.auth import check_not_revoked, issue_token, revoked_since, subject_ref, verify_token
 from servicekit.catalog_view import CatalogView
 from servicekit.fakes import feed, memory_db
 
@@ -39,3 +42,22 @@ async def test_a_token_issued_before_the_latest_revocation_is_refused_and_a_late
     await check_not_revoked(view, SECRET, others)
     later = replace(before, issued_at=revoked_at.timestamp() + 0.002)
     await check_not_revoked(view, SECRET, later)
+
+
+async def test_a_long_stream_learns_that_its_token_was_ended() -> None:
+    """What the supervisor's SSE stream asks on each poll (servicekit.auth.revoked_since)."""
+    view = CatalogView(memory_db())
+    settings = SimpleNamespace(jwt_secret=SecretStr(SECRET))
+    request = cast(Request, SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=settings))))
+    who = verify_token(SECRET, issue_token(SECRET, subject="supervisor-1", role="supervisor", office_id="o"))
+    assert not await revoked_since(request, who)  # a service without revocations: nothing to ask
+    request.app.state.revocations = view
+    assert not await revoked_since(request, who)
+    ended = datetime.now(UTC) + timedelta(milliseconds=5)
+    await feed(
+        view,
+        StaffAccessRevoked(
+            subject_ref=subject_ref(SECRET, "supervisor-1"), revoked_at=ended, reason="disabled"
+        ),
+    )
+    assert await revoked_since(request, who)

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pymongo.asynchronous.database import AsyncDatabase
-from servicekit.auth import Principal, require, require_office
+from servicekit.auth import Principal, require, require_office, revoked_since
 from servicekit.catalog_view import CatalogView
 from servicekit.runtime import from_app_state
 from servicekit.store import Document
@@ -156,6 +156,8 @@ async def sla_stream(
         quiet = 0.0
         while not await request.is_disconnected():
             await asyncio.sleep(POLL_SECONDS)
+            if await revoked_since(request, who):
+                return  # the supervisor's tokens were ended: the reconnect gets 401
             doc = await feed.feed(office_id)
             lines = [_frame("sla", item, item["seq"]) for item in doc["items"] if item["seq"] > position]
             position = max(position, int(doc["seq"]))
