@@ -6,7 +6,12 @@ N TicketIssued + N ServiceCompleted are produced onto fresh topics while feedbac
 as processes (testbed.harness); each consumer's time is from the first send until its
 group's committed offsets equal the end offsets (lag 0). The raw floors read the same records:
 `getmany`, `json.loads`, then one `insert_one` per record (the unbatched floor) or one
-`insert_many` per poll (the fair floor for batched handlers), committing once per poll.
+`insert_many` per poll (the fair floor for batched handlers), committing once per poll. Also
+reported: feedback's outbox markers and published FeedbackRequested when its consumer reaches lag 0.
+
+Then the board (unless --board-seconds 0): another office's TicketCalled at --board-rate per second,
+each timed from its send to its call frame on the notifier's board stream, first with the consumers
+idle (the baseline), then while --board-load more tickets keep both consumers busy.
 """
 
 from __future__ import annotations
@@ -22,17 +27,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import murmur2
+from board_bench import paced, percentiles
+from contracts import new_event
+from contracts.registry import encode, partition_key, topic_for
+from contracts.samples import sample_office
+from contracts.ticketing import TicketCalled
 from pymongo import AsyncMongoClient
-from run_all import RESULTS, pipeline_events, produce, wait_lag_zero
+from run_all import OFFICE, RESULTS, pipeline_events, produce, wait_lag_zero
 from testbed.harness import System
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 async def raw_consume(
-    kafka: str, mongo_url: str, topic: str, expected: int, *, batched: bool
+    kafka: str, mongo_url: str, topic: str, limits: dict[int, int], *, batched: bool
 ) -> dict[str, Any]:
+    """The floor over the records below `limits` (partition -> end offset of the measured phase)."""
+    expected = sum(limits.values())
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=kafka,
@@ -51,11 +65,14 @@ async def raw_consume(
             for records in batches.values():
                 first = first or time.monotonic()
                 docs = []
-                for record in records:
+                # the records of the measured phase only (the board phase adds more after them)
+                for record in [r for r in records if r.offset < limits.get(r.partition, 0)]:
                     event = json.loads(record.value)
                     docs.append(
                         {"_id": event["event_id"], "type": event["event_type"], "data": event["data"]}
                     )
+                if not docs:
+                    continue
                 if batched:
                     await db["events"].insert_many(docs)
                 else:
@@ -118,7 +135,146 @@ class Outbox:
         return None
 
 
-async def measure(tickets: int) -> dict[str, Any]:
+async def end_offsets(kafka: str, topic: str, partitions: int) -> dict[int, int]:
+    probe = AIOKafkaConsumer(bootstrap_servers=kafka)
+    await probe.start()
+    try:
+        ends = await probe.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
+    finally:
+        await probe.stop()
+    return {tp.partition: offset for tp, offset in ends.items()}
+
+
+def other_partition_office(partitions: int) -> str:
+    """An office whose events go to another partition than the load's office (OFFICE)."""
+    taken = (murmur2(OFFICE.encode()) & 0x7FFFFFFF) % partitions
+    return next(
+        office
+        for office in (f"{OFFICE}-board-{n}" for n in range(100))
+        if (murmur2(office.encode()) & 0x7FFFFFFF) % partitions != taken
+    )
+
+
+class Board:
+    """TicketCalled for one office at a steady rate, each timed from its send until the call
+    frame arrives on the notifier's board stream (SSE), as bench/board_bench.py does."""
+
+    def __init__(self, system: System, office: str) -> None:
+        self.system = system
+        self.office = office
+        self.producer = AIOKafkaProducer(bootstrap_servers=system.kafka, enable_idempotence=True, acks="all")
+
+    async def publish(self, data: Any, aggregate_id: str) -> None:
+        envelope = new_event(
+            data, producer="bench", office_id=self.office, aggregate_id=aggregate_id, aggregate_version=2
+        )
+        await self.producer.send(
+            self.system.prefix + topic_for(envelope.event_type).name,
+            encode(envelope),
+            key=partition_key(envelope),
+        )
+
+    async def calls(self, tag: str, rate: float, seconds: float) -> list[tuple[float, float]]:
+        """(sent at, latency) per call seen on the stream, sent at in monotonic seconds."""
+        sent: dict[str, tuple[float, float]] = {}
+        seen: list[tuple[float, float]] = []
+        total = int(rate * seconds)
+        url = self.system.url("notifier")
+        last_id: str | None = None
+
+        async def read(client: httpx.AsyncClient) -> None:
+            """Like a board screen: reconnect with Last-Event-ID when the stream ends (the
+            notifier drops a client that falls behind); calls in a snapshot count when it comes."""
+            nonlocal last_id
+            while len(seen) < total:
+                headers = {"Last-Event-ID": last_id} if last_id else {}
+                async with client.stream("GET", f"/boards/{self.office}/stream", headers=headers) as response:
+                    event = ""
+                    async for line in response.aiter_lines():
+                        if line.startswith("event:"):
+                            event = line[6:].strip()
+                        elif line.startswith("id:"):
+                            last_id = line[3:].strip()
+                        elif line.startswith("data:") and event in ("call", "snapshot"):
+                            data = json.loads(line[5:])
+                            for shown in data.get("calls", []) if event == "snapshot" else [data]:
+                                if shown.get("ticket_id") in sent:
+                                    at, perf = sent.pop(shown["ticket_id"])
+                                    seen.append((at, time.perf_counter() - perf))
+                            if len(seen) >= total:
+                                return
+
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            reader = asyncio.create_task(read(client))
+            await asyncio.sleep(0.5)  # connected
+            async for i in paced(rate, seconds):
+                ticket_id = f"{tag}{i}"
+                sent[ticket_id] = (time.monotonic(), time.perf_counter())
+                await self.publish(call(ticket_id, i), ticket_id)
+            try:
+                await asyncio.wait_for(reader, 60)
+            except TimeoutError:
+                pass
+        return seen
+
+
+def call(ticket_id: str, i: int) -> TicketCalled:
+    return TicketCalled(
+        ticket_id=ticket_id,
+        number=f"Б{i % 1000:03d}",
+        service_id="housing-certificate",
+        window_no=1 + i % 12,
+        zone_id="z1",
+        call_no=1,
+        operator_ref="op",
+        waited_seconds=0,
+    )
+
+
+async def board_under_load(
+    system: System, groups: dict[str, str], ticket_topic: str, rate: float, seconds: float, load: int
+) -> dict[str, Any]:
+    """Board latency of another office's calls: first with the consumers idle (the baseline),
+    then while `load` more tickets keep both consumers at full throughput."""
+    board = Board(system, other_partition_office(system.partitions))
+    await board.producer.start()
+    try:
+        await board.publish(sample_office(board.office, all_day=True), board.office)
+        await board.calls("warm", 2, 1)
+        idle = await board.calls("idle", rate, seconds)
+        events = pipeline_events(load, first=100_000, catalog=False)
+        started = time.monotonic()
+        # The load first (a second or so): the calls then go out while both consumers work it off.
+        await produce(system.kafka, system.prefix, events)
+        lag = asyncio.create_task(
+            wait_lag_zero(system.kafka, groups, ticket_topic, system.partitions, started, limit_s=900)
+        )
+        busy = await board.calls("busy", rate, seconds)
+        done = await lag
+    finally:
+        await board.producer.stop()
+    drained = done.get("notifier")
+    under_load = [latency for at, latency in busy if drained is None or at - started < drained]
+    return {
+        "office": board.office,
+        "rate_per_s": rate,
+        "seconds": seconds,
+        "load_tickets": load,
+        "load_events_per_s": {name: round(len(events) / s, 1) if s else None for name, s in done.items()},
+        # not shown: never on the stream, pushed off the board (it keeps the newest 20 calls) by
+        # later calls written in the same or the next board write
+        "idle": percentiles([latency for _, latency in idle])
+        | {"not_shown": int(rate * seconds) - len(idle)},
+        "under_load": percentiles(under_load)
+        | {
+            "not_shown": int(rate * seconds) - len(busy),
+            "sent_before_notifier_lag_0": len(under_load),
+            "notifier_lag_0_after_s": round(drained, 2) if drained else None,
+        },
+    }
+
+
+async def measure(tickets: int, board: dict[str, float] | None = None) -> dict[str, Any]:
     system = System(ticketing_replicas=0, extra_env={"ONEWINDOW_LOG_LEVEL": "WARNING"})
     system.instances = [i for i in system.instances if i.service in ("feedback", "notifier")]
     events = pipeline_events(tickets)
@@ -147,14 +303,24 @@ async def measure(tickets: int) -> dict[str, Any]:
         )
         requests_published = await requests_out
         await outbox.stop()
+        limits = await end_offsets(system.kafka, ticket_topic, system.partitions)
+        if board:
+            board_figures = await board_under_load(
+                system,
+                groups,
+                ticket_topic,
+                board["rate"],
+                board["seconds"],
+                int(board["load"]),
+            )
     finally:
         system.stop()
     floors = {
         "raw_insert_one": await raw_consume(
-            system.kafka, system.mongo_url, ticket_topic, on_ticket_topic, batched=False
+            system.kafka, system.mongo_url, ticket_topic, limits, batched=False
         ),
         "raw_insert_many": await raw_consume(
-            system.kafka, system.mongo_url, ticket_topic, on_ticket_topic, batched=True
+            system.kafka, system.mongo_url, ticket_topic, limits, batched=True
         ),
     }
     with contextlib.suppress(Exception):
@@ -171,6 +337,8 @@ async def measure(tickets: int) -> dict[str, Any]:
         "feedback_outbox_at_lag_0": outbox.seen.get("feedback"),
         "feedback_requests_all_published_after_s": requests_published,
     }
+    if board:
+        result["board"] = board_figures
     for name, seconds in done.items():
         rate = round(on_ticket_topic / seconds, 1) if seconds else None
         result[name] = {
@@ -190,8 +358,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1000, help="ticket pairs (2 events each)")
     parser.add_argument("--out", default=str(RESULTS / "consumers.json"))
+    parser.add_argument("--board-rate", type=float, default=20, help="calls/s on another office's board")
+    parser.add_argument("--board-seconds", type=float, default=10, help="per board phase; 0: none")
+    parser.add_argument(
+        "--board-load", type=int, default=6000, help="tickets that keep the consumers busy meanwhile"
+    )
     args = parser.parse_args()
-    result = asyncio.run(measure(args.tickets))
+    board = (
+        {"rate": args.board_rate, "seconds": args.board_seconds, "load": args.board_load}
+        if args.board_seconds > 0
+        else None
+    )
+    result = asyncio.run(measure(args.tickets, board))
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
