@@ -12,6 +12,7 @@ from testbed.browser import (
     BASE_URL,
     CHROMIUM,
     CHROMIUM_ARGS,
+    PHONE_DEVICE,
     OfficeUnderTest,
     SmsInbox,
     System,
@@ -68,14 +69,9 @@ def desktop(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(
-        base_url=BASE_URL,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="ru-RU",
-    )
+def phone(browser: Browser, playwright: Playwright) -> Iterator[BrowserContext]:
+    """A citizen's phone as Playwright emulates it: 360 px wide, touch, a mobile viewport."""
+    device = {k: v for k, v in playwright.devices[PHONE_DEVICE].items() if k != "default_browser_type"}
+    context = browser.new_context(**device, base_url=BASE_URL, locale="ru-RU")
     yield context
     context.close()

@@ -2,12 +2,13 @@
 
 Starts what is not running (like the browser tests), makes a test office open around the clock with a
 little life in it (tickets, a call, a booking, a low rating), then photographs each page: desktop size,
-phone size for the mobile ticket and the feedback page. Stops what it started.
+a 360 px phone for the mobile ticket, the feedback page and the manage page. Stops what it started.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
@@ -15,6 +16,7 @@ from testbed.browser import (
     BASE_URL,
     CHROMIUM,
     CHROMIUM_ARGS,
+    PHONE_DEVICE,
     ROOT,
     OfficeUnderTest,
     SmsInbox,
@@ -25,7 +27,7 @@ from testbed.browser import (
 
 OUT = ROOT / "docs" / "screenshots"
 DESKTOP: ViewportSize = {"width": 1366, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
+PHONES: dict[str, dict[str, Any]] = {}  # Playwright's device descriptors, filled in main()
 expect.set_options(timeout=30_000)
 
 
@@ -45,16 +47,9 @@ def token_of(username: str, password: str) -> str:
 
 
 def new_page(browser: Browser, viewport: ViewportSize = DESKTOP, phone: bool = False) -> Page:
-    if phone:
-        return browser.new_page(
-            viewport=PHONE,
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            base_url=BASE_URL,
-            locale="ru-RU",
-            timezone_id="Europe/Moscow",
-        )
+    if phone:  # the browser tests' phone: Playwright's emulation of a 360 px wide one
+        device = {k: v for k, v in PHONES[PHONE_DEVICE].items() if k != "default_browser_type"}
+        return browser.new_page(**device, base_url=BASE_URL, locale="ru-RU", timezone_id="Europe/Moscow")
     return browser.new_page(viewport=viewport, base_url=BASE_URL, locale="ru-RU", timezone_id="Europe/Moscow")
 
 
@@ -193,6 +188,11 @@ def booking_screens(browser: Browser, office: OfficeUnderTest) -> None:
     expect(page.locator("#code")).not_to_be_empty()
     shoot(page, "book-manage", full_page=True)
     page.close()
+    page = new_page(browser, phone=True)  # the SMS link is opened on a phone
+    page.goto(manage)
+    expect(page.locator("#code")).not_to_be_empty()
+    shoot(page, "book-manage-phone", full_page=True)
+    page.close()
 
 
 def feedback_screens(browser: Browser, inbox: SmsInbox) -> None:
@@ -233,6 +233,7 @@ def main() -> None:
     try:
         links = some_life(office)
         with sync_playwright() as driver:
+            PHONES.update(driver.devices)
             browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = new_page(browser, DESKTOP)
             page.goto("/?lang=ru")

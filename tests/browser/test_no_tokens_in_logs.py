@@ -3,7 +3,11 @@ must not be able to cancel tickets and bookings or rate visits. Three kinds of t
 the browser: a ticket's (kiosk ticket with a phone, the SMS link, the mobile ticket, cancelled there;
 and the ticket's rating QR, /r/), a booking's (the manage link, cancelled there), and a feedback
 link's (from the SMS after a served visit, rated there). The services write each log line at once
-(servicekit.logging), so a token cannot hide in a buffer while the logs are read."""
+(servicekit.logging), so a token cannot hide in a buffer while the logs are read.
+
+The citizen's pages are opened on a 360 px phone (the `phone` fixture): each fits the screen (a wider
+page is zoomed out, and a tap meant for Cancel landed on the row around it), and its buttons take a
+plain click: the mobile ticket and its printable checklist, the booking page, the manage page, feedback."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, expect
-from testbed.browser import VAR, OfficeUnderTest, SmsInbox, System
+from testbed.browser import VAR, OfficeUnderTest, SmsInbox, System, fits_the_screen, screenshot
 
 from .test_citizen_journey import take_ticket_at_kiosk
 from .test_counter import api, book_soonest, serve_at_window, token_of
@@ -48,19 +52,44 @@ def test_no_log_holds_a_citizen_token_after_a_journey(
     mobile.on("dialog", lambda dialog: dialog.accept())
     mobile.goto(link)
     expect(mobile.locator("#number")).to_have_text(number)
+    mobile.locator("#docs summary").click()  # the documents to bring, and their printable page
+    printable = mobile.locator("#docs .print-link")
+    expect(printable).to_be_visible()
+    fits_the_screen(mobile)
+    screenshot(mobile, "phone-ticket.png")
+    checklist = phone.new_page()
+    checklist.goto(printable.get_attribute("href") or "")
+    expect(checklist.locator("table")).to_contain_text("Passport")
+    fits_the_screen(checklist)
+    screenshot(checklist, "phone-checklist.png")
     mobile.locator("#cancel").click()
     expect(mobile.locator("#cancel")).to_be_hidden()
     wait_for_line(access, "POST /api/ticketing/tickets/by-token/***/cancel")
 
-    # A booking: its manage link, cancelled there.
+    # The booking page on the phone: "Book" says what is missing (nothing is sent).
+    book = phone.new_page()
+    book.goto(f"/book/?office={office.office_id}&service={office.service_id}&lang=en")
+    expect(book.locator("#office")).to_have_value(office.office_id)
+    expect(book.locator("#book-docs-body .print-link")).to_be_attached()  # loaded, to the documents
+    fits_the_screen(book)
+    screenshot(book, "phone-book.png")
+    book.locator("#book").click()
+    expect(book.locator("#book-form .form-error")).to_be_visible()
+
+    # A booking: its manage link on the phone, cancelled there. The code shown is the widest the
+    # alphabet allows (six W): the page must still fit, and Cancel still take a plain tap.
     booking = book_soonest(office, name="Тестова Анна", phone=OTHER_PHONE).json()
     booking_token = booking["manage_path"].rsplit("/", 1)[1]
-    manage = desktop.new_page()
+    manage = phone.new_page()
     manage.on("dialog", lambda dialog: dialog.accept())
     manage.goto(booking["manage_path"] + "?lang=en")
     expect(manage.locator("#code")).to_contain_text(booking["code"])
+    manage.locator("#code").evaluate("code => { code.textContent = 'WWWWWW'; }")
+    fits_the_screen(manage)
+    screenshot(manage, "phone-manage.png")
     manage.locator("#cancel").click()
-    expect(manage.locator("#result")).to_be_visible()
+    expect(manage.locator("#result")).to_have_text("Your appointment is cancelled.")
+    expect(manage.locator("#cancel")).to_be_hidden()
     wait_for_line(access, "POST /api/appointments/appointments/by-token/***/cancel")
 
     # A served visit: the feedback link of the SMS, rated there; then the ticket's rating QR.
@@ -85,6 +114,7 @@ def test_no_log_holds_a_citizen_token_after_a_journey(
     rate = phone.new_page()
     rate.goto(feedback_link + "?lang=en")
     rate.locator("label", has_text="4").first.click()
+    fits_the_screen(rate)
     rate.get_by_role("button", name="Send").click()
     expect(rate.get_by_role("heading", name="Thank you for your rating!")).to_be_visible()
     wait_for_line(access, "POST /api/feedback/feedback/***")

@@ -56,6 +56,26 @@ def screenshot(target: Any, name: str) -> None:
         target.screenshot(path=str(ROOT / "docs" / "screenshots" / name))
 
 
+# The narrowest phone the citizen screens are checked on (360 px wide, touch, a mobile viewport).
+PHONE_DEVICE = "Galaxy S8"
+
+_OVERFLOW = """() => {
+  const root = document.documentElement, width = Math.min(root.clientWidth, screen.width);
+  const wide = [...document.querySelectorAll("body *")]
+    .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > width + 1)
+    .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className ? "." + e.className : ""}`);
+  return {screen: screen.width, layout: root.clientWidth, content: root.scrollWidth, wide: wide.slice(0, 8)};
+}"""
+
+
+def fits_the_screen(page: Any) -> None:
+    """Nothing on `page` is wider than the phone's screen: a wider page is zoomed out or scrolls sideways
+    (and a tap meant for one button can land on what is next to it)."""
+    seen = page.evaluate(_OVERFLOW)
+    fits = seen["content"] <= seen["screen"] and seen["layout"] <= seen["screen"]
+    assert fits, f"wider than the phone: {seen}"
+
+
 def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.25) -> None:
     """Polls `check` until it holds; fails with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -37,6 +37,18 @@ p.meta { color: #444; margin-top: 0; }
 table { border-collapse: collapse; width: 100%; margin-top: 1rem; }
 th, td { border: 1px solid #999; padding: .4rem .5rem; text-align: left; vertical-align: top; }
 td.box { width: 1.5rem; }
+a { overflow-wrap: anywhere; }
+@media screen and (max-width: 600px) {
+  body { margin: 1rem; }
+  thead { display: none; }
+  table, tbody, tr, td { display: block; }
+  tr { border: 1px solid #999; border-radius: 6px; padding: .4rem .5rem; margin-bottom: .5rem; }
+  td { border: none; padding: .1rem 0; }
+  td.box { float: left; width: 1.6rem; }
+  td.doc { font-weight: bold; }
+  td[data-label]::before { content: attr(data-label) ": "; color: #444; }
+  td[data-label]:empty { display: none; }
+}
 @media print {
   body { margin: 1cm; font-size: 11pt; }
   a { color: #000; text-decoration: none; }
@@ -62,13 +74,14 @@ def render_checklist(service: ServicePublished, lang: Lang) -> str:
             )
             if part
         )
+        original = "yes" if entry.original else "no"
         rows.append(
             "<tr>"
             '<td class="box">&#9744;</td>'
-            f"<td>{escape(entry.title)}</td>"
-            f"<td>{_label('yes' if entry.original else 'no', lang)}</td>"
-            f"<td>{entry.copies}</td>"
-            f"<td>{notes}</td>"
+            f'<td class="doc">{escape(entry.title)}</td>'
+            f'<td data-label="{_label("original", lang)}">{_label(original, lang)}</td>'
+            f'<td data-label="{_label("copies", lang)}">{entry.copies}</td>'
+            f'<td data-label="{_label("notes", lang)}">{notes}</td>'
             "</tr>"
         )
     table = (
@@ -85,6 +98,8 @@ def render_checklist(service: ServicePublished, lang: Lang) -> str:
         online = f'<p>{_label("online", lang)}: <a href="{url}">{url}</a></p>'
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        # Opened from an SMS on a phone: the phone's width, not a zoomed-out desktop page.
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title><style>{_CSS}</style></head><body>"
         f"<h1>{_label('heading', lang)}: {title}</h1>"
         f'<p class="meta">{escape(service.code)} · {_label("minutes", lang)}: {service.expected_minutes}</p>'

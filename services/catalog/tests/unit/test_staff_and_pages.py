@@ -73,6 +73,7 @@ def test_the_printable_checklist_escapes_every_text() -> None:
     assert "<script>alert" not in page
     assert "&lt;script&gt;" in page
     assert "@media print" in page
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page  # phones
     assert "Паспорт" in page
 
 
