@@ -63,10 +63,12 @@ def create_app(
 
     runtime.every(3600.0, forget_finished_tickets)
 
-    async def forget_parked_links() -> None:  # a link is valid for days; its ticket came by then
-        await store.forget_parked_links(clock.now() - timedelta(days=2))
+    async def forget_parked_links() -> None:
+        # A link waits only for its ticket's TicketIssued, minutes behind at worst; one still parked
+        # after an hour belongs to a ticket issued without a contact (nobody to ask).
+        await store.forget_parked_links(clock.now() - timedelta(hours=1))
 
-    runtime.every(3600.0, forget_parked_links)
+    runtime.every(600.0, forget_parked_links)
 
     async def forget_message_counts() -> None:  # days behind every office's local day
         await store.forget_recipient_messages_before((clock.now() - timedelta(days=2)).date().isoformat())

@@ -80,7 +80,7 @@ class KeptTicket:
 
 
 # At most this many tickets kept in memory (a few hundred bytes each); the least recently used go.
-TICKETS_KEPT = 10_000
+TICKETS_KEPT = 5_000
 
 
 # The batch of the consumer task that is applying one (HTTP handlers and jobs never see it).
