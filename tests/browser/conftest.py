@@ -46,6 +46,14 @@ def office(system: System) -> Iterator[OfficeUnderTest]:
     retire_test_office(created)
 
 
+@pytest.fixture
+def fresh_office(system: System) -> Iterator[OfficeUnderTest]:
+    """An office no other test has touched, for a test that asserts its totals (ratings, served)."""
+    created = create_test_office(system.password)
+    yield created
+    retire_test_office(created)
+
+
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
