@@ -61,7 +61,7 @@ def build_event_router(reactions: Reactions, catalog: CatalogView) -> EventRoute
     router.on(QueueStatus)(reactions.queue_status)
     router.on(OfficeAlertRecipientsSet)(reactions.alert_recipients_set)  # the office's settings screen
     router.on(FeedbackAlertRaised)(reactions.feedback_alert_raised)
-    router.on(FeedbackRequested)(reactions.feedback_requested)
+    router.on_batch(FeedbackRequested)(reactions.feedback_requested_in_one_batch)  # a few at a time
     router.on(AppointmentBooked)(reactions.appointment_booked)
     router.on(AppointmentRescheduled)(reactions.appointment_rescheduled)
     for ending in (AppointmentCancelled, AppointmentCheckedIn, AppointmentMissed, AppointmentFulfilled):

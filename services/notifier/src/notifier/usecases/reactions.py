@@ -15,7 +15,7 @@ from servicekit.catalog_view import CatalogView
 from servicekit.clock import Clock
 from servicekit.kafka import NO_PARTITION, Received, partition_of
 from servicekit.logging import get_logger
-from servicekit.store import Document
+from servicekit.store import Document, gather_bounded
 
 from notifier.board import BoardWriter
 from notifier.domain import (
@@ -349,6 +349,11 @@ class Reactions:
         )
 
     # --- feedback link ---------------------------------------------------------------------------
+
+    async def feedback_requested_in_one_batch(self, received: Sequence[Received]) -> None:
+        """A poll's feedback links, a few at a time (each is one ticket's: they do not depend on
+        each other; the same link twice is one delivery)."""
+        await gather_bounded(self.feedback_requested(item.envelope, item.data) for item in received)
 
     async def feedback_requested(self, envelope: Envelope, data: FeedbackRequested) -> None:
         if self.store.kept_without_contact(data.ticket_id):
