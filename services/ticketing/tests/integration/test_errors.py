@@ -69,11 +69,14 @@ async def test_kiosks_stop_issuing_the_cutoff_before_closing_and_the_reception_d
 ) -> None:
     settings: Settings = make_settings(Settings)
     now = datetime.now(UTC)
-    local = calendar.local_now(sample_office(OFFICE), now)
+    # Open all day without a lunch break (the sample office's 13:00-14:00 break would answer
+    # OfficeClosed at that hour), closing in 30 minutes today.
+    open_all_day = sample_office(OFFICE, all_day=True)
+    local = calendar.local_now(open_all_day, now)
     soon = local + timedelta(minutes=30)
     close = "24:00" if soon.date() != local.date() else f"{soon:%H:%M}"
     today = DateException(date=local.date(), open="00:00", close=close, note="short day")
-    office = sample_office(OFFICE).model_copy(update={"exceptions": [today], "issue_cutoff_minutes": 60})
+    office = open_all_day.model_copy(update={"exceptions": [today], "issue_cutoff_minutes": 60})
     await publish(infra, settings, [office, sample_service(office_id=OFFICE)])
     async with running(create_app(settings)) as client:
         await catalog_ready(client, services=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -90,17 +91,22 @@ class Dispatcher:
         self.emitter = Emitter("notifier", clock)
         self.keys = keys
         self.workers = workers
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        # One queue per worker, chosen by recipient: one citizen's messages go out in the order
+        # they were asked for ("your ticket" before "you are third"), different citizens' at once.
+        self._queues: list[asyncio.Queue[str]] = [asyncio.Queue() for _ in range(max(1, workers))]
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._work(), name=f"delivery-{i}") for i in range(self.workers)]
+        self._tasks = [
+            asyncio.create_task(self._work(queue), name=f"delivery-{i}")
+            for i, queue in enumerate(self._queues)
+        ]
 
     async def stop(self) -> None:
         # Let sends in flight finish (a send cut off mid-way is repeated after its lease lapses,
         # and the citizen would get it twice); what still waits after that goes on at next start.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._queue.join(), timeout=10)
+            await asyncio.wait_for(asyncio.gather(*(queue.join() for queue in self._queues)), timeout=10)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -143,8 +149,11 @@ class Dispatcher:
         if claimed is None:
             log.info("delivery already claimed", template=message.template, channel=message.channel)
             return False
-        self._queue.put_nowait(key)
+        self._enqueue(recipient_ref, key)
         return True
+
+    def _enqueue(self, recipient_ref: str, key: str) -> None:
+        self._queues[zlib.crc32(recipient_ref.encode()) % len(self._queues)].put_nowait(key)
 
     async def _withhold(self, record: Document, day: date, allowed: int) -> None:
         """The delivery recorded as withheld (no address, no text) with its reason in the event."""
@@ -169,13 +178,13 @@ class Dispatcher:
         for status in ("pending", "sending"):
             for doc in await self.store.deliveries_in(status):
                 if status == "pending" or doc["lease_until"] <= now:
-                    self._queue.put_nowait(str(doc["_id"]))
+                    self._enqueue(str(doc.get("recipient_ref", doc["_id"])), str(doc["_id"]))
                     found += 1
         return found
 
-    async def _work(self) -> None:
+    async def _work(self, queue: asyncio.Queue[str]) -> None:
         while True:
-            key = await self._queue.get()
+            key = await queue.get()
             try:
                 await self.deliver(key)
             except asyncio.CancelledError:
@@ -183,7 +192,7 @@ class Dispatcher:
             except Exception as error:  # the sweeper retries it
                 log.warning("delivery failed unexpectedly", error=repr(error))
             finally:
-                self._queue.task_done()
+                queue.task_done()
 
     async def deliver(self, key: str) -> None:
         doc = await self.store.delivery(key)
