@@ -1,12 +1,16 @@
-"""Feedback rules and the office's numbers: pure functions over plain documents, no I/O."""
+"""Feedback rules, the visits projection and the office's numbers: pure functions, no I/O.
+
+A visit is a typed `Visit` (its document: store.py); requests and alerts are still decided on
+their stored fields (`Doc`).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from contracts.feedback import TimelineEntry
 
@@ -139,34 +143,132 @@ class TicketFact:
     local_day: date  # of occurred_at in the office's time zone (used when TicketIssued is missing)
 
 
-def new_visit(ticket_id: str, fact: TicketFact) -> Doc:
+# One fact of a visit per ticket event: every one carries the event's id, time and service.
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    event_id: str
+    at: datetime
+    service_id: str
+    call_no: int
+    window_no: int
+    operator_ref: str
+    waited_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    event_id: str
+    at: datetime
+    service_id: str
+    window_no: int
+    operator_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One service completed at a window (a visit of several services has several)."""
+
+    event_id: str
+    at: datetime
+    service_id: str
+    window_no: int
+    operator_ref: str
+    outcome: str
+    waited_seconds: int
+    service_seconds: int
+    next_service_id: str | None
+    appointment: bool  # held to the appointment wait target
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    event_id: str
+    at: datetime
+    service_id: str
+    to_service_id: str
+    window_no: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaBreach:
+    event_id: str
+    at: datetime
+    service_id: str
+    waited_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoShow:
+    event_id: str
+    at: datetime
+    service_id: str
+    window_no: int
+    calls: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    event_id: str
+    at: datetime
+    service_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One ticket's visit as the projection keeps it (its document: store.py).
+
+    The facts are kept per event and sorted by (at, event_id), so the visit is the same whatever
+    order its events arrived in; `status_key` is the (aggregate_version, occurred_at) of the event
+    that set the status; `applied` the ids of the events applied (a duplicate changes nothing).
+    """
+
+    ticket_id: str
+    office_id: str
+    local_day: date
+    number: str
+    service_id: str
+    service_ids: tuple[str, ...]
+    channel: str | None = None
+    appointment_id: str | None = None
+    priority_category: str | None = None
+    issued_at: datetime | None = None
+    calls: tuple[Call, ...] = ()
+    starts: tuple[Start, ...] = ()
+    legs: tuple[Leg, ...] = ()
+    transfers: tuple[Transfer, ...] = ()
+    sla_breaches: tuple[SlaBreach, ...] = ()
+    no_show: NoShow | None = None
+    cancelled: Cancellation | None = None
+    status: str = "waiting"
+    waiting_since: datetime | None = None
+    status_key: tuple[int, datetime | None] = (-1, None)
+    applied: tuple[str, ...] = ()
+    ticket_token_digest: str | None = None  # of the ticket's own token: its printed rating link
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+def new_visit(ticket_id: str, fact: TicketFact) -> Visit:
     data = fact.data
-    return {
-        "_id": ticket_id,
-        "office_id": fact.office_id,
-        "local_day": fact.local_day.isoformat(),
-        "number": data.get("number"),
-        "service_id": data.get("service_id"),
-        "service_ids": [data.get("service_id")],
-        "channel": None,
-        "appointment_id": data.get("appointment_id"),
-        "priority_category": data.get("priority_category"),
-        "issued_at": None,
-        "calls": [],
-        "starts": [],
-        "legs": [],
-        "transfers": [],
-        "sla_breaches": [],
-        "no_show": None,
-        "cancelled": None,
-        "status": "waiting",
-        "waiting_since": None,
-        "status_key": [-1, None],
-        "applied": [],
-    }
+    return Visit(
+        ticket_id=ticket_id,
+        office_id=fact.office_id,
+        local_day=fact.local_day,
+        number=data["number"],
+        service_id=data["service_id"],
+        service_ids=(data["service_id"],),
+        appointment_id=data.get("appointment_id"),
+        priority_category=data.get("priority_category"),
+    )
 
 
-def apply_ticket_event(visit: Doc | None, fact: TicketFact) -> Doc | None:
+def apply_ticket_event(visit: Visit | None, fact: TicketFact) -> Visit | None:
     """The visit after one ticket event; None when the event changes nothing (a duplicate).
 
     Facts are stored per event (keyed by event_id), so the result does not depend on duplicates;
@@ -175,174 +277,180 @@ def apply_ticket_event(visit: Doc | None, fact: TicketFact) -> Doc | None:
     """
     ticket_id = str(fact.data["ticket_id"])
     current = visit if visit is not None else new_visit(ticket_id, fact)
-    if fact.event_id in current["applied"]:
+    if fact.event_id in current.applied:
         return None
-    doc = {**current, "applied": [*current["applied"], fact.event_id]}
-    _record_fact(doc, fact)
-    _advance_status(doc, fact)
-    return doc
+    changes = _recorded(current, fact)
+    changes.update(_status(current, changes.get("issued_at", current.issued_at), fact))
+    return replace(current, applied=(*current.applied, fact.event_id), **changes)
 
 
-def _record_fact(doc: Doc, fact: TicketFact) -> None:
+def _recorded(visit: Visit, fact: TicketFact) -> dict[str, Any]:
+    """The fields of the visit that this event's fact changes."""
     data, at, kind = fact.data, fact.occurred_at, fact.event_type
-    base = {"event_id": fact.event_id, "at": at, "service_id": data.get("service_id")}
+    event_id, service_id = fact.event_id, data["service_id"]
     if kind == "ticketing.TicketIssued":
-        doc.update(
-            local_day=str(data["local_day"]),
-            number=data["number"],
-            service_id=data["service_id"],
-            service_ids=list(data["service_ids"]),
-            channel=data["channel"],
-            appointment_id=data.get("appointment_id"),
-            priority_category=data.get("priority_category"),
-            issued_at=_as_datetime(data["issued_at"]),
+        return {
+            "local_day": date.fromisoformat(str(data["local_day"])),
+            "number": data["number"],
+            "service_id": data["service_id"],
+            "service_ids": tuple(data["service_ids"]),
+            "channel": data["channel"],
+            "appointment_id": data.get("appointment_id"),
+            "priority_category": data.get("priority_category"),
+            "issued_at": _as_datetime(data["issued_at"]),
+        }
+    if kind == "ticketing.TicketCalled":
+        call = Call(
+            event_id,
+            at,
+            service_id,
+            call_no=data["call_no"],
+            window_no=data["window_no"],
+            operator_ref=data["operator_ref"],
+            waited_seconds=data["waited_seconds"],
         )
-    elif kind == "ticketing.TicketCalled":
-        doc["calls"] = _add(
-            doc["calls"],
-            {
-                **base,
-                "call_no": data["call_no"],
-                "window_no": data["window_no"],
-                "operator_ref": data["operator_ref"],
-                "waited_seconds": data["waited_seconds"],
-            },
+        return {"calls": _add(visit.calls, call)}
+    if kind == "ticketing.ServiceStarted":
+        start = Start(
+            event_id, at, service_id, window_no=data["window_no"], operator_ref=data["operator_ref"]
         )
-    elif kind == "ticketing.ServiceStarted":
-        doc["starts"] = _add(
-            doc["starts"],
-            {
-                **base,
-                "window_no": data["window_no"],
-                "operator_ref": data["operator_ref"],
-            },
+        return {"starts": _add(visit.starts, start)}
+    if kind == "ticketing.ServiceCompleted":
+        leg = Leg(
+            event_id,
+            at,
+            service_id,
+            window_no=data["window_no"],
+            operator_ref=data["operator_ref"],
+            outcome=data["outcome"],
+            waited_seconds=data["waited_seconds"],
+            service_seconds=data["service_seconds"],
+            next_service_id=data.get("next_service_id"),
+            appointment=bool(data.get("appointment_id")) or data.get("channel") == "appointment",
         )
-    elif kind == "ticketing.ServiceCompleted":
-        doc["legs"] = _add(
-            doc["legs"],
-            {
-                **base,
-                "window_no": data["window_no"],
-                "operator_ref": data["operator_ref"],
-                "outcome": data["outcome"],
-                "waited_seconds": data["waited_seconds"],
-                "service_seconds": data["service_seconds"],
-                "next_service_id": data.get("next_service_id"),
-                "appointment": bool(data.get("appointment_id")) or data.get("channel") == "appointment",
-            },
+        return {"legs": _add(visit.legs, leg)}
+    if kind == "ticketing.TicketTransferred":
+        transfer = Transfer(
+            event_id,
+            at,
+            service_id,
+            to_service_id=data["to_service_id"],
+            window_no=data.get("window_no"),
+            reason=data.get("reason"),
         )
-    elif kind == "ticketing.TicketTransferred":
-        doc["transfers"] = _add(
-            doc["transfers"],
-            {
-                **base,
-                "to_service_id": data["to_service_id"],
-                "window_no": data.get("window_no"),
-                "reason": data.get("reason"),
-            },
-        )
-    elif kind == "ticketing.TicketNoShow":
-        doc["no_show"] = {**base, "window_no": data["window_no"], "calls": data["calls"]}
-    elif kind == "ticketing.TicketCancelled":
-        doc["cancelled"] = {**base, "reason": data["reason"]}
-    elif kind == "ticketing.SlaBreached":
-        doc["sla_breaches"] = _add(doc["sla_breaches"], {**base, "waited_seconds": data["waited_seconds"]})
+        return {"transfers": _add(visit.transfers, transfer)}
+    if kind == "ticketing.TicketNoShow":
+        return {"no_show": NoShow(event_id, at, service_id, window_no=data["window_no"], calls=data["calls"])}
+    if kind == "ticketing.TicketCancelled":
+        return {"cancelled": Cancellation(event_id, at, service_id, reason=data["reason"])}
+    if kind == "ticketing.SlaBreached":
+        breach = SlaBreach(event_id, at, service_id, waited_seconds=data["waited_seconds"])
+        return {"sla_breaches": _add(visit.sla_breaches, breach)}
+    return {}
 
 
-def _add(entries: list[Doc], entry: Doc) -> list[Doc]:
+class _Fact(Protocol):
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def event_id(self) -> str: ...
+
+
+F = TypeVar("F", bound=_Fact)
+
+
+def _add(entries: tuple[F, ...], entry: F) -> tuple[F, ...]:
     # Sorted by time then id, so the stored list is the same whatever order events arrived in.
-    return sorted([*entries, entry], key=lambda e: (e["at"], e["event_id"]))
+    return tuple(sorted([*entries, entry], key=lambda e: (e.at, e.event_id)))
 
 
-def _advance_status(doc: Doc, fact: TicketFact) -> None:
+def _status(visit: Visit, issued_at: datetime | None, fact: TicketFact) -> dict[str, Any]:
+    """The status fields this event sets, if it is the newest that sets one."""
     status = _STATUS_AFTER.get(fact.event_type)
     if fact.event_type == "ticketing.ServiceCompleted":
         status = "waiting" if fact.data.get("next_service_id") else "done"
     if status is None:
-        return
-    key = [fact.aggregate_version, fact.occurred_at]
-    stored = doc["status_key"]
-    if stored[1] is not None and (stored[0], stored[1]) > (key[0], key[1]):
-        return
-    doc["status"] = status
-    doc["status_key"] = key
-    # Only a waiting ticket has a "since"; clearing it otherwise keeps the document order-independent.
-    doc["waiting_since"] = None
+        return {}
+    key = (fact.aggregate_version, fact.occurred_at)
+    stored_version, stored_at = visit.status_key
+    if stored_at is not None and (stored_version, stored_at) > key:
+        return {}
+    # Only a waiting ticket has a "since"; clearing it otherwise keeps the visit order-independent.
+    since = None
     if status == "waiting":
-        issued = doc.get("issued_at") if fact.event_type == "ticketing.TicketIssued" else None
-        doc["waiting_since"] = issued or fact.occurred_at
+        issued = issued_at if fact.event_type == "ticketing.TicketIssued" else None
+        since = issued or fact.occurred_at
+    return {"status": status, "status_key": key, "waiting_since": since}
 
 
 def _as_datetime(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-def timeline(visit: Mapping[str, Any]) -> list[TimelineEntry]:
+def timeline(visit: Visit) -> list[TimelineEntry]:
     """The visit as a supervisor reads it: issued, waited, calls, transfers, window, operator, outcome."""
     entries: list[TimelineEntry] = []
-    if visit.get("issued_at") is not None:
-        detail = f"ticket {visit['number']}, {visit.get('channel')}, service {visit['service_id']}"
-        if visit.get("priority_category"):
-            detail += f", priority {visit['priority_category']}"
-        entries.append(TimelineEntry(at=visit["issued_at"], what="ticketing.TicketIssued", detail=detail))
-    for call in visit.get("calls", []):
+    if visit.issued_at is not None:
+        detail = f"ticket {visit.number}, {visit.channel}, service {visit.service_id}"
+        if visit.priority_category:
+            detail += f", priority {visit.priority_category}"
+        entries.append(TimelineEntry(at=visit.issued_at, what="ticketing.TicketIssued", detail=detail))
+    for call in visit.calls:
         entries.append(
             TimelineEntry(
-                at=call["at"],
+                at=call.at,
                 what="ticketing.TicketCalled",
-                detail=f"call {call['call_no']} to window {call['window_no']} by {call['operator_ref']}, "
-                f"waited {_minutes(call['waited_seconds'])}",
+                detail=f"call {call.call_no} to window {call.window_no} by {call.operator_ref}, "
+                f"waited {_minutes(call.waited_seconds)}",
             )
         )
-    for start in visit.get("starts", []):
+    for start in visit.starts:
         entries.append(
             TimelineEntry(
-                at=start["at"],
+                at=start.at,
                 what="ticketing.ServiceStarted",
-                detail=f"window {start['window_no']}, operator {start['operator_ref']}",
+                detail=f"window {start.window_no}, operator {start.operator_ref}",
             )
         )
-    for leg in visit.get("legs", []):
+    for leg in visit.legs:
         entries.append(
             TimelineEntry(
-                at=leg["at"],
+                at=leg.at,
                 what="ticketing.ServiceCompleted",
-                detail=f"{leg['service_id']}: {leg['outcome']} at window {leg['window_no']} "
-                f"by {leg['operator_ref']}, "
-                f"waited {_minutes(leg['waited_seconds'])}, served {_minutes(leg['service_seconds'])}",
+                detail=f"{leg.service_id}: {leg.outcome} at window {leg.window_no} "
+                f"by {leg.operator_ref}, "
+                f"waited {_minutes(leg.waited_seconds)}, served {_minutes(leg.service_seconds)}",
             )
         )
-    for transfer in visit.get("transfers", []):
+    for transfer in visit.transfers:
         entries.append(
             TimelineEntry(
-                at=transfer["at"],
+                at=transfer.at,
                 what="ticketing.TicketTransferred",
-                detail=f"{transfer['service_id']} -> {transfer['to_service_id']}"
-                + (f" ({transfer['reason']})" if transfer.get("reason") else ""),
+                detail=f"{transfer.service_id} -> {transfer.to_service_id}"
+                + (f" ({transfer.reason})" if transfer.reason else ""),
             )
         )
-    for breach in visit.get("sla_breaches", []):
+    for breach in visit.sla_breaches:
         entries.append(
             TimelineEntry(
-                at=breach["at"],
+                at=breach.at,
                 what="ticketing.SlaBreached",
-                detail=f"waited {_minutes(breach['waited_seconds'])}",
+                detail=f"waited {_minutes(breach.waited_seconds)}",
             )
         )
-    if visit.get("no_show"):
+    if visit.no_show:
         entries.append(
             TimelineEntry(
-                at=visit["no_show"]["at"],
+                at=visit.no_show.at,
                 what="ticketing.TicketNoShow",
-                detail=f"after {visit['no_show']['calls']} calls",
+                detail=f"after {visit.no_show.calls} calls",
             )
         )
-    if visit.get("cancelled"):
+    if visit.cancelled:
         entries.append(
             TimelineEntry(
-                at=visit["cancelled"]["at"],
-                what="ticketing.TicketCancelled",
-                detail=str(visit["cancelled"]["reason"]),
+                at=visit.cancelled.at, what="ticketing.TicketCancelled", detail=str(visit.cancelled.reason)
             )
         )
     return sorted(entries, key=lambda e: e.at)
@@ -366,22 +474,18 @@ class KpiFilter:
     service_id: str | None = None
     operator_ref: str | None = None
 
-    def takes_leg(self, leg: Mapping[str, Any]) -> bool:
-        return (self.service_id in (None, leg["service_id"])) and (
-            self.operator_ref in (None, leg["operator_ref"])
-        )
+    def takes_leg(self, leg: Leg) -> bool:
+        return (self.service_id in (None, leg.service_id)) and (self.operator_ref in (None, leg.operator_ref))
 
-    def takes_visit(self, visit: Mapping[str, Any]) -> bool:
+    def takes_visit(self, visit: Visit) -> bool:
         if self.service_id is not None:
-            services = {*visit["service_ids"], visit["service_id"]}
-            services |= {leg["service_id"] for leg in visit["legs"]}
-            services |= {t["to_service_id"] for t in visit["transfers"]}
+            services = {*visit.service_ids, visit.service_id}
+            services |= {leg.service_id for leg in visit.legs}
+            services |= {t.to_service_id for t in visit.transfers}
             if self.service_id not in services:
                 return False
         if self.operator_ref is not None:
-            operators = {c["operator_ref"] for c in visit["calls"]} | {
-                leg["operator_ref"] for leg in visit["legs"]
-            }
+            operators = {c.operator_ref for c in visit.calls} | {leg.operator_ref for leg in visit.legs}
             if self.operator_ref not in operators:
                 return False
         return True
@@ -400,7 +504,7 @@ def _mean(values: list[int]) -> float | None:
 
 
 def compute_kpis(
-    visits: Iterable[Mapping[str, Any]],
+    visits: Iterable[Visit],
     ratings: Mapping[str, int],
     *,
     sla: SlaTargets,
@@ -414,39 +518,39 @@ def compute_kpis(
     multi-service visit waits and is served once per service).
     """
     taken = [v for v in visits if scope.takes_visit(v)]
-    legs = [leg for v in taken for leg in v["legs"] if scope.takes_leg(leg)]
-    waits = [int(leg["waited_seconds"]) for leg in legs]
-    no_shows = sum(1 for v in taken if v.get("no_show"))
-    served_visits = sum(1 for v in taken if v["legs"])
-    within = sum(1 for leg in legs if leg["waited_seconds"] <= _target_seconds(leg, sla))
-    given = [ratings[v["_id"]] for v in taken if v["_id"] in ratings]
+    legs = [leg for v in taken for leg in v.legs if scope.takes_leg(leg)]
+    waits = [int(leg.waited_seconds) for leg in legs]
+    no_shows = sum(1 for v in taken if v.no_show)
+    served_visits = sum(1 for v in taken if v.legs)
+    within = sum(1 for leg in legs if leg.waited_seconds <= _target_seconds(leg, sla))
+    given = [ratings[v.ticket_id] for v in taken if v.ticket_id in ratings]
     outcomes = {name: 0 for name in OUTCOMES}
     for leg in legs:
-        outcomes[leg["outcome"]] = outcomes.get(leg["outcome"], 0) + 1
+        outcomes[leg.outcome] = outcomes.get(leg.outcome, 0) + 1
     called = no_shows + served_visits
     return {
         "visits": len(taken),
         "served_visits": served_visits,
         "no_shows": no_shows,
-        "cancelled": sum(1 for v in taken if v.get("cancelled")),
+        "cancelled": sum(1 for v in taken if v.cancelled),
         "no_show_rate": round(no_shows / called, 4) if called else None,
         "served_legs": len(legs),
         "wait_mean_seconds": _mean(waits),
         "wait_p50_seconds": percentile_nearest_rank(waits, 0.5),
         "wait_p90_seconds": percentile_nearest_rank(waits, 0.9),
-        "service_mean_seconds": _mean([int(leg["service_seconds"]) for leg in legs]),
+        "service_mean_seconds": _mean([int(leg.service_seconds) for leg in legs]),
         "within_sla": within,
         "within_sla_share": round(within / len(legs), 4) if legs else None,
         "ratings": len(given),
         "rating_mean": round(sum(given) / len(given), 2) if given else None,
         "rating_distribution": {str(score): given.count(score) for score in range(1, 6)},
         "outcomes": outcomes,
-        "online_could_have_done": sum(1 for leg in legs if leg["service_id"] in online_services),
+        "online_could_have_done": sum(1 for leg in legs if leg.service_id in online_services),
     }
 
 
 def compute_history(
-    visits: Iterable[Mapping[str, Any]],
+    visits: Iterable[Visit],
     ratings: Mapping[str, int],
     *,
     start: date,
@@ -461,13 +565,13 @@ def compute_history(
     so p50/p90 of a week are exact over the week's legs, not an average of daily percentiles.
     """
     days = days_between(start, end, limit=max(1, (end - start).days + 1))
-    by_day: dict[str, list[Mapping[str, Any]]] = {day.isoformat(): [] for day in days}
+    by_day: dict[str, list[Visit]] = {day.isoformat(): [] for day in days}
     for visit in visits:
-        if visit["local_day"] in by_day:
-            by_day[visit["local_day"]].append(visit)
+        if (local_day := visit.local_day.isoformat()) in by_day:
+            by_day[local_day].append(visit)
     inside = [v for day in by_day.values() for v in day]
 
-    def figures(subset: list[Mapping[str, Any]], scope: KpiFilter = KpiFilter()) -> Doc:
+    def figures(subset: list[Visit], scope: KpiFilter = KpiFilter()) -> Doc:
         return compute_kpis(subset, ratings, sla=sla, online_services=online_services, scope=scope)
 
     def periods(key: Any) -> list[Doc]:
@@ -484,10 +588,8 @@ def compute_history(
             for name, members in groups.items()
         ]
 
-    services = sorted(
-        {leg["service_id"] for v in inside for leg in v["legs"]} | {v["service_id"] for v in inside}
-    )
-    operators = sorted({leg["operator_ref"] for v in inside for leg in v["legs"]})
+    services = served_services(inside)
+    operators = sorted({leg.operator_ref for v in inside for leg in v.legs})
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
@@ -501,8 +603,14 @@ def compute_history(
     }
 
 
-def _target_seconds(leg: Mapping[str, Any], sla: SlaTargets) -> int:
-    minutes = sla.appointment_max_wait_minutes if leg.get("appointment") else sla.max_wait_minutes
+def served_services(visits: Iterable[Visit]) -> list[str]:
+    """The services the visits were issued for or served, sorted."""
+    listed = list(visits)
+    return sorted({leg.service_id for v in listed for leg in v.legs} | {v.service_id for v in listed})
+
+
+def _target_seconds(leg: Leg, sla: SlaTargets) -> int:
+    minutes = sla.appointment_max_wait_minutes if leg.appointment else sla.max_wait_minutes
     return minutes * 60
 
 
@@ -515,12 +623,12 @@ def days_between(start: date, end: date, *, limit: int) -> list[date]:
     return [start + timedelta(days=n) for n in range(count)]
 
 
-def waiting_now(visits: Iterable[Mapping[str, Any]], now: datetime) -> tuple[int, int]:
+def waiting_now(visits: Iterable[Visit], now: datetime) -> tuple[int, int]:
     """(tickets waiting, longest current wait in seconds) among the day's visits."""
     waits = [
-        max(0, int((now - v["waiting_since"]).total_seconds()))
+        max(0, int((now - v.waiting_since).total_seconds()))
         for v in visits
-        if v["status"] == "waiting" and v.get("waiting_since") is not None
+        if v.status == "waiting" and v.waiting_since is not None
     ]
     return len(waits), max(waits, default=0)
 
@@ -537,7 +645,7 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def compute_digital_share(
-    visits: Iterable[Mapping[str, Any]],
+    visits: Iterable[Visit],
     applications: Iterable[Mapping[str, Any]],
     *,
     online_services: set[str],
@@ -569,10 +677,10 @@ def compute_digital_share(
         )
 
     for visit in visits:
-        for leg in visit["legs"]:
-            figures = row(str(leg["service_id"]))
-            figures["in_office"] += leg["outcome"] == "served"
-            figures["sent_online"] += leg["outcome"] == "sent_online"
+        for leg in visit.legs:
+            figures = row(str(leg.service_id))
+            figures["in_office"] += leg.outcome == "served"
+            figures["sent_online"] += leg.outcome == "sent_online"
             figures["could_have_been_online"] += figures["has_online_alternative"]
     for application in applications:
         figures = row(str(application["service_id"]))

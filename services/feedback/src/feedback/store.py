@@ -1,9 +1,12 @@
-"""The feedback database: request and alert aggregates, and the projections built from events."""
+"""The feedback database: request and alert aggregates, the projections built from events, and
+the mapping of a `Visit` to and from its document."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
@@ -11,8 +14,89 @@ from servicekit.catalog_view import CatalogView
 from servicekit.kafka import PartitionMemory
 from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded, insert_new
 
+from feedback.domain import Call, Cancellation, Leg, NoShow, SlaBreach, Start, Transfer, Visit
+
 # At most this many open visits kept in memory (about 2 KB each); the least recently used go first.
 OPEN_VISITS_KEPT = 5000
+
+
+# -- a visit and its document (one per ticket, `_id` the ticket id; the fields as in the domain)
+
+Entry = Call | Start | Leg | Transfer | SlaBreach | NoShow | Cancellation
+E = TypeVar("E", Call, Start, Leg, Transfer, SlaBreach, NoShow, Cancellation)
+_ENTRY_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind))
+    for kind in (Call, Start, Leg, Transfer, SlaBreach, NoShow, Cancellation)
+}
+
+
+def _entry_document(entry: Entry) -> Document:
+    return {name: getattr(entry, name) for name in _ENTRY_FIELDS[type(entry)]}
+
+
+def _entry_from(kind: type[E], doc: Mapping[str, Any]) -> E:
+    values: dict[str, Any] = {name: doc.get(name) for name in _ENTRY_FIELDS[kind]}
+    return kind(**values)
+
+
+def visit_document(visit: Visit) -> Document:
+    """The stored shape: entries as sub-documents, the day as ISO text, `ticket_token_digest`
+    only once known."""
+    doc: Document = {
+        "_id": visit.ticket_id,
+        "office_id": visit.office_id,
+        "local_day": visit.local_day.isoformat(),
+        "number": visit.number,
+        "service_id": visit.service_id,
+        "service_ids": list(visit.service_ids),
+        "channel": visit.channel,
+        "appointment_id": visit.appointment_id,
+        "priority_category": visit.priority_category,
+        "issued_at": visit.issued_at,
+        "calls": [_entry_document(e) for e in visit.calls],
+        "starts": [_entry_document(e) for e in visit.starts],
+        "legs": [_entry_document(e) for e in visit.legs],
+        "transfers": [_entry_document(e) for e in visit.transfers],
+        "sla_breaches": [_entry_document(e) for e in visit.sla_breaches],
+        "no_show": _entry_document(visit.no_show) if visit.no_show else None,
+        "cancelled": _entry_document(visit.cancelled) if visit.cancelled else None,
+        "status": visit.status,
+        "waiting_since": visit.waiting_since,
+        "status_key": list(visit.status_key),
+        "applied": list(visit.applied),
+    }
+    if visit.ticket_token_digest is not None:
+        doc["ticket_token_digest"] = visit.ticket_token_digest
+    return doc
+
+
+def visit_from(doc: Mapping[str, Any]) -> Visit:
+    no_show, cancelled = doc.get("no_show"), doc.get("cancelled")
+    version, at = doc["status_key"]
+    return Visit(
+        ticket_id=str(doc["_id"]),
+        office_id=doc["office_id"],
+        local_day=date.fromisoformat(doc["local_day"]),
+        number=doc["number"],
+        service_id=doc["service_id"],
+        service_ids=tuple(doc["service_ids"]),
+        channel=doc.get("channel"),
+        appointment_id=doc.get("appointment_id"),
+        priority_category=doc.get("priority_category"),
+        issued_at=doc.get("issued_at"),
+        calls=tuple(_entry_from(Call, e) for e in doc["calls"]),
+        starts=tuple(_entry_from(Start, e) for e in doc["starts"]),
+        legs=tuple(_entry_from(Leg, e) for e in doc["legs"]),
+        transfers=tuple(_entry_from(Transfer, e) for e in doc["transfers"]),
+        sla_breaches=tuple(_entry_from(SlaBreach, e) for e in doc["sla_breaches"]),
+        no_show=_entry_from(NoShow, no_show) if no_show else None,
+        cancelled=_entry_from(Cancellation, cancelled) if cancelled else None,
+        status=doc["status"],
+        waiting_since=doc.get("waiting_since"),
+        status_key=(int(version), at),
+        applied=tuple(doc["applied"]),
+        ticket_token_digest=doc.get("ticket_token_digest"),
+    )
 
 
 class FeedbackStore:
@@ -36,7 +120,7 @@ class FeedbackStore:
         self.catalog = CatalogView(db)
         # The open visits of the partitions this replica's consumer owns, as it last wrote them
         # (dropped when partitions move): a poll reads no visit it wrote itself.
-        self.open_visits: PartitionMemory[Document] = PartitionMemory(OPEN_VISITS_KEPT)
+        self.open_visits: PartitionMemory[Visit] = PartitionMemory(OPEN_VISITS_KEPT)
 
     async def mark_text(self, kind: str, aggregate_id: str, written: date) -> None:
         marker = {"_id": f"{kind}:{aggregate_id}", "kind": kind, "day": written.isoformat()}
@@ -82,34 +166,33 @@ class FeedbackStore:
 
     # -- visits
 
-    async def visit(self, ticket_id: str) -> Document | None:
-        return await self.visits.find_one({"_id": ticket_id})
+    async def visit(self, ticket_id: str) -> Visit | None:
+        doc = await self.visits.find_one({"_id": ticket_id})
+        return visit_from(doc) if doc is not None else None
 
-    async def save_visit(self, visit: Document) -> None:
-        await self.visits.replace_one({"_id": visit["_id"]}, visit, upsert=True)
-
-    async def visits_by_id(self, ticket_ids: list[str]) -> dict[str, Document]:
+    async def visits_by_id(self, ticket_ids: list[str]) -> dict[str, Visit]:
         """Reads by _id in parallel: `$in` would be filtered after fetching the whole collection."""
         found = await gather_bounded(self.visit(ticket_id) for ticket_id in ticket_ids)
-        return {doc["_id"]: doc for doc in found if doc is not None}
+        return {visit.ticket_id: visit for visit in found if visit is not None}
 
-    async def insert_visits(self, visits: list[Document]) -> set[str]:
+    async def insert_visits(self, visits: list[Visit]) -> set[str]:
         """Insert visits taken for new, in one insert; the ids that were stored already (taken)."""
-        return await insert_new(self.visits, visits)
+        return await insert_new(self.visits, [visit_document(v) for v in visits])
 
-    async def replace_visits(self, visits: list[Document]) -> None:
+    async def replace_visits(self, visits: list[Visit]) -> None:
         """Known visits replaced in chunks; the consumer of the office's partition is their only writer."""
         if visits:
             await bulk_write_chunked(
-                self.visits, [ReplaceOne({"_id": v["_id"]}, v, upsert=True) for v in visits]
+                self.visits,
+                [ReplaceOne({"_id": v.ticket_id}, visit_document(v), upsert=True) for v in visits],
             )
 
-    async def visits_on(self, office_id: str, day: date) -> list[Document]:
+    async def visits_on(self, office_id: str, day: date) -> list[Visit]:
         cursor = self.visits.find({"office_id": office_id, "local_day": day.isoformat()})
-        return [doc async for doc in cursor]
+        return [visit_from(doc) async for doc in cursor]
 
-    async def visits_over(self, office_id: str, days: list[date]) -> list[Document]:
-        found: list[Document] = []
+    async def visits_over(self, office_id: str, days: list[date]) -> list[Visit]:
+        found: list[Visit] = []
         for day in days:  # one equality query per day (see ratings_given_on)
             found += await self.visits_on(office_id, day)
         return found

@@ -12,7 +12,7 @@ import contextlib
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -95,7 +95,7 @@ class Feedback:
         by_ticket: dict[str, list[Received]] = {}
         for item in received:
             by_ticket.setdefault(str(item.envelope.data["ticket_id"]), []).append(item)
-        base: dict[str, Document | None] = {}
+        base: dict[str, domain.Visit | None] = {}
         to_read: list[str] = []
         for ticket_id, items in by_ticket.items():
             kept = store.open_visits.get(ticket_id)
@@ -108,8 +108,8 @@ class Feedback:
         base.update(await store.visits_by_id(to_read))
         # In slices of tickets: the next slice is applied (Python) while the store writes the
         # one before (at most two slices' writes in flight, a few statements each).
-        visits: dict[str, Document] = {}
-        writing: list[asyncio.Task[dict[str, Document]]] = []
+        visits: dict[str, domain.Visit] = {}
+        writing: list[asyncio.Task[dict[str, domain.Visit]]] = []
         tickets = list(by_ticket)
         try:
             for start in range(0, len(tickets), TICKETS_PER_SLICE):
@@ -129,7 +129,7 @@ class Feedback:
         # without one, as by `dispatch`, are not kept); a finished visit rarely changes again.
         for ticket_id, visit in visits.items():
             partition = partition_of(by_ticket[ticket_id][0])
-            if visit.get("status") in domain.FINISHED_STATUSES or partition == NO_PARTITION:
+            if visit.finished or partition == NO_PARTITION:
                 store.open_visits.drop(ticket_id)
             else:
                 store.open_visits.keep(partition, ticket_id, visit)
@@ -137,10 +137,10 @@ class Feedback:
     async def _write_slice(
         self,
         by_ticket: Mapping[str, Sequence[Received]],
-        base: Mapping[str, Document | None],
-        visits: dict[str, Document],
+        base: Mapping[str, domain.Visit | None],
+        visits: dict[str, domain.Visit],
         requests: list[tuple[dict[str, object], list[Envelope]]],
-    ) -> dict[str, Document]:
+    ) -> dict[str, domain.Visit]:
         """The three independent writes of a slice at once (each one statement, or chunks of 16
         replaces); the visits as written. Redelivered: the first request (and its token) stands,
         the duplicate insert is dropped."""
@@ -160,11 +160,11 @@ class Feedback:
         return visits
 
     async def _apply_to_visits(
-        self, by_ticket: Mapping[str, Sequence[Received]], base: Mapping[str, Document | None]
-    ) -> tuple[dict[str, Document], list[tuple[dict[str, object], list[Envelope]]]]:
-        """The visits these events change (ticket id -> new document) and the feedback requests
+        self, by_ticket: Mapping[str, Sequence[Received]], base: Mapping[str, domain.Visit | None]
+    ) -> tuple[dict[str, domain.Visit], list[tuple[dict[str, object], list[Envelope]]]]:
+        """The visits these events change (ticket id -> new visit) and the feedback requests
         their completions make; `base` is not changed."""
-        changed: dict[str, Document] = {}
+        changed: dict[str, domain.Visit] = {}
         requests = []
         for ticket_id, items in by_ticket.items():
             visit = base.get(ticket_id)
@@ -183,16 +183,15 @@ class Feedback:
                 if after is not None:
                     if isinstance(data, TicketIssued) and data.citizen_token_digest:
                         # The rating link printed on the ticket carries the ticket's token.
-                        after["ticket_token_digest"] = data.citizen_token_digest
+                        after = replace(after, ticket_token_digest=data.citizen_token_digest)
                     visit = changed[ticket_id] = after
                 if (
                     isinstance(data, ServiceCompleted)
                     and data.next_service_id is None
                     and self.sealer is not None
                 ):
-                    issued = visit or {}
                     request = await self._feedback_request(
-                        envelope, data, self.sealer, issued.get("ticket_token_digest")
+                        envelope, data, self.sealer, visit.ticket_token_digest if visit else None
                     )
                     if request is not None:
                         request[0][CREATED_FROM] = position_of(item)  # a replay of it publishes again
@@ -528,7 +527,7 @@ class Monitoring:
         services = await self.store.catalog.services_in(office_id)
         return sla, {s.service_id for s in services if s.online.available}
 
-    async def _day_facts(self, office_id: str, day: date) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    async def _day_facts(self, office_id: str, day: date) -> tuple[list[domain.Visit], dict[str, int]]:
         visits = await self.store.visits_on(office_id, day)
         # A rating arrives at most `expires_days` after the visit (a day more for the time zone edge).
         rating_days = [day + timedelta(days=n) for n in range(self.expires_days + 2)]
@@ -607,7 +606,7 @@ class Monitoring:
             "day": today.isoformat(),
             "as_of": now.isoformat(),
             "visits_today": len(visits),
-            "served_today": sum(1 for v in visits if v["legs"]),
+            "served_today": sum(1 for v in visits if v.legs),
             "waiting_now": waiting,
             "longest_wait_seconds": longest,
             "open_windows": len(windows),
@@ -617,11 +616,9 @@ class Monitoring:
         }
 
 
-def _scopes(visits: list[dict[str, Any]]) -> list[domain.KpiFilter]:
-    services = sorted(
-        {leg["service_id"] for v in visits for leg in v["legs"]} | {v["service_id"] for v in visits}
-    )
-    operators = sorted({leg["operator_ref"] for v in visits for leg in v["legs"]})
+def _scopes(visits: list[domain.Visit]) -> list[domain.KpiFilter]:
+    services = domain.served_services(visits)
+    operators = sorted({leg.operator_ref for v in visits for leg in v.legs})
     return (
         [domain.KpiFilter()]
         + [domain.KpiFilter(service_id=s) for s in services]

@@ -22,9 +22,7 @@ from typing import Any
 
 from feedback.domain import compute_city_digital_share, compute_digital_share
 
-
-def visit(*legs: tuple[str, str]) -> dict[str, Any]:
-    return {"legs": [{"service_id": service, "outcome": outcome} for service, outcome in legs]}
+from .test_digital_share import visit  # a visit with these (service, outcome) legs
 
 
 def filed(service: str, times: int, after_visit: int = 0) -> list[dict[str, Any]]:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from feedback import domain
+from feedback.domain import Leg, Visit
 
 ONLINE = {"household-certificate", "kindergarten-queue"}  # "burial-plot" has no online alternative
 
+AT = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
-def visit(*legs: tuple[str, str]) -> dict[str, Any]:
-    return {"legs": [{"service_id": service, "outcome": outcome} for service, outcome in legs]}
+
+def visit(*legs: tuple[str, str]) -> Visit:
+    """A visit with these (service, outcome) legs; only the legs count here."""
+    served = tuple(
+        Leg(f"e{n}", AT, service, 1, "op-1", outcome, 0, 0, next_service_id=None, appointment=False)
+        for n, (service, outcome) in enumerate(legs)
+    )
+    return Visit("t1", "o1", AT.date(), "A001", "s1", ("s1",), legs=served)
 
 
 VISITS = [
@@ -21,7 +30,7 @@ VISITS = [
     visit(("burial-plot", "served")),
     visit(),  # a no-show: no leg, counts nowhere
 ]
-APPLICATIONS = [
+APPLICATIONS: list[dict[str, Any]] = [
     *[{"service_id": "household-certificate", "after_office_visit": False}] * 6,
     {"service_id": "household-certificate", "after_office_visit": True},
     *[{"service_id": "kindergarten-queue"}] * 4,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from feedback import domain
@@ -18,25 +18,22 @@ def visit(
     serve: int = 0,
     operator: str = "op-1",
     outcome: str = "served",
-) -> dict[str, Any]:
-    leg = {
-        "service_id": service,
-        "operator_ref": operator,
-        "outcome": outcome,
-        "waited_seconds": wait,
-        "service_seconds": serve,
-    }
-    return {
-        "_id": ticket,
-        "local_day": day,
-        "service_id": service,
-        "service_ids": [service],
-        "legs": [leg] if outcome != "no_show" else [],
-        "calls": [{"operator_ref": operator}],
-        "transfers": [],
-        "no_show": {"calls": 3} if outcome == "no_show" else None,
-        "cancelled": None,
-    }
+) -> domain.Visit:
+    at = datetime.fromisoformat(f"{day}T09:00:00+00:00")
+    leg = domain.Leg(
+        f"{ticket}-done", at, service, 1, operator, outcome, wait, serve, None, appointment=False
+    )
+    return domain.Visit(
+        ticket,
+        "o1",
+        date.fromisoformat(day),
+        "A001",
+        service,
+        (service,),
+        legs=(leg,) if outcome != "no_show" else (),
+        calls=(domain.Call(f"{ticket}-call", at, service, 1, 1, operator, wait),),
+        no_show=domain.NoShow(f"{ticket}-no-show", at, service, 1, calls=3) if outcome == "no_show" else None,
+    )
 
 
 VISITS = [

@@ -1,0 +1,113 @@
+"""A visit's document is the one stored before the visit was typed: same fields, same order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from feedback import domain
+from feedback.store import visit_document, visit_from
+
+T0 = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
+CALLED, DONE = T0 + timedelta(minutes=5), T0 + timedelta(minutes=16)
+
+# A served visit as the feedback consumer stored it (the rating link's digest came with TicketIssued).
+STORED: dict[str, Any] = {
+    "_id": "t1",
+    "office_id": "o1",
+    "local_day": "2025-03-10",
+    "number": "A001",
+    "service_id": "s1",
+    "service_ids": ["s1"],
+    "channel": "kiosk",
+    "appointment_id": None,
+    "priority_category": None,
+    "issued_at": T0,
+    "calls": [
+        {
+            "event_id": "e2",
+            "at": CALLED,
+            "service_id": "s1",
+            "call_no": 1,
+            "window_no": 3,
+            "operator_ref": "op",
+            "waited_seconds": 300,
+        }
+    ],
+    "starts": [],
+    "legs": [
+        {
+            "event_id": "e3",
+            "at": DONE,
+            "service_id": "s1",
+            "window_no": 3,
+            "operator_ref": "op",
+            "outcome": "served",
+            "waited_seconds": 300,
+            "service_seconds": 600,
+            "next_service_id": None,
+            "appointment": False,
+        }
+    ],
+    "transfers": [],
+    "sla_breaches": [],
+    "no_show": None,
+    "cancelled": {"event_id": "e4", "at": DONE, "service_id": "s1", "reason": "operator"},
+    "status": "done",
+    "waiting_since": None,
+    "status_key": [3, DONE],
+    "applied": ["e1", "e2", "e3", "e4"],
+    "ticket_token_digest": "digest-of-the-ticket-token",
+}
+
+
+def test_a_stored_visit_reads_as_a_visit_and_writes_back_the_same_document() -> None:
+    visit = visit_from(STORED)
+    assert (visit.ticket_id, visit.local_day, visit.status_key) == ("t1", date(2025, 3, 10), (3, DONE))
+    assert visit.legs[0].outcome == "served" and visit.cancelled is not None
+    document = visit_document(visit)
+    assert document == STORED
+    assert list(document) == list(STORED)
+    assert [list(leg) for leg in document["legs"]] == [list(leg) for leg in STORED["legs"]]
+
+
+def test_a_visit_without_the_ticket_token_digest_stores_no_such_field() -> None:
+    visit = replace(visit_from(STORED), ticket_token_digest=None)
+    assert "ticket_token_digest" not in visit_document(visit)
+    assert visit_from(visit_document(visit)) == visit
+
+
+def test_a_new_visit_is_stored_as_before_it_was_typed() -> None:
+    fact = domain.TicketFact(
+        event_id="e2",
+        event_type="ticketing.TicketCalled",
+        occurred_at=CALLED,
+        office_id="o1",
+        aggregate_version=2,
+        data={
+            "ticket_id": "t1",
+            "number": "A001",
+            "service_id": "s1",
+            "call_no": 1,
+            "window_no": 3,
+            "operator_ref": "op",
+            "waited_seconds": 300,
+        },
+        local_day=date(2025, 3, 10),
+    )
+    visit = domain.apply_ticket_event(None, fact)
+    assert visit is not None
+    expected = {
+        **STORED,
+        "channel": None,
+        "issued_at": None,
+        "legs": [],
+        "cancelled": None,
+        "status": "called",
+        "status_key": [2, CALLED],
+        "applied": ["e2"],
+    }
+    del expected["ticket_token_digest"]
+    assert visit_document(visit) == expected
+    assert list(visit_document(visit)) == list(expected)
