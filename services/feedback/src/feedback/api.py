@@ -354,13 +354,17 @@ async def list_alerts(
     state: Annotated[str | None, Query(pattern="^(open|acknowledged|resolved)$", examples=["open"])] = None,
 ) -> list[AlertView]:
     require_office(principal, office_id)
-    return [AlertView.model_validate(doc) for doc in await store.alerts_of(office_id, state)]
+    return [
+        AlertView.model_validate(alert, from_attributes=True)
+        for alert in await store.alerts_of(office_id, state)
+    ]
 
 
 @supervisors.post("/alerts/{alert_id}/acknowledge", summary="Take an alert in hand", response_model=AlertView)
 async def acknowledge_alert(alert_id: str, principal: Supervisor, feedback: UseCases) -> AlertView:
-    require_office(principal, (await feedback.alert(alert_id))["office_id"])
-    return AlertView.model_validate(await feedback.acknowledge_alert(alert_id, by=principal.subject))
+    require_office(principal, (await feedback.alert(alert_id)).office_id)
+    acknowledged = await feedback.acknowledge_alert(alert_id, by=principal.subject)
+    return AlertView.model_validate(acknowledged, from_attributes=True)
 
 
 @supervisors.post(
@@ -369,10 +373,9 @@ async def acknowledge_alert(alert_id: str, principal: Supervisor, feedback: UseC
 async def resolve_alert(
     alert_id: str, body: ResolveAlert, principal: Supervisor, feedback: UseCases
 ) -> AlertView:
-    require_office(principal, (await feedback.alert(alert_id))["office_id"])
-    return AlertView.model_validate(
-        await feedback.resolve_alert(alert_id, by=principal.subject, note=body.note)
-    )
+    require_office(principal, (await feedback.alert(alert_id)).office_id)
+    resolved = await feedback.resolve_alert(alert_id, by=principal.subject, note=body.note)
+    return AlertView.model_validate(resolved, from_attributes=True)
 
 
 # ---------------------------------------------------------------- supervisors: monitoring

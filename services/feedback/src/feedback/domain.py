@@ -100,18 +100,43 @@ def answer(
 # ---------------------------------------------------------------- alerts
 
 
-def acknowledge(alert: Mapping[str, Any], *, by: str, now: datetime) -> Doc:
-    if alert["state"] == "resolved":
-        raise AlertAlreadyResolved(f"alert {alert['_id']} is already resolved")
-    if alert["state"] == "acknowledged":
-        return {}
-    return {"state": "acknowledged", "acknowledged_by": by, "acknowledged_at": now}
+@dataclass(frozen=True)
+class Alert:
+    """A low rating put before the office's supervisors, with the visit's timeline as raised
+    (its document: store.py)."""
+
+    alert_id: str
+    request_id: str
+    ticket_id: str
+    office_id: str
+    service_id: str
+    window_no: int | None
+    operator_ref: str | None
+    rating: int
+    tags: tuple[str, ...]
+    timeline: tuple[Mapping[str, Any], ...]  # the TimelineEntry JSON of FeedbackAlertRaised
+    raised_at: datetime
+    state: str = "open"  # then "acknowledged", "resolved"
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    note: str | None = None  # personal data: erased after the retention period
+    rev: int = 0
 
 
-def resolve(alert: Mapping[str, Any], *, by: str, note: str, now: datetime) -> Doc:
-    if alert["state"] == "resolved":
-        raise AlertAlreadyResolved(f"alert {alert['_id']} is already resolved")
-    return {"state": "resolved", "resolved_by": by, "resolved_at": now, "note": note}
+def acknowledge(alert: Alert, *, by: str, now: datetime) -> Alert:
+    if alert.state == "resolved":
+        raise AlertAlreadyResolved(f"alert {alert.alert_id} is already resolved")
+    if alert.state == "acknowledged":
+        return alert
+    return replace(alert, state="acknowledged", acknowledged_by=by, acknowledged_at=now)
+
+
+def resolve(alert: Alert, *, by: str, note: str, now: datetime) -> Alert:
+    if alert.state == "resolved":
+        raise AlertAlreadyResolved(f"alert {alert.alert_id} is already resolved")
+    return replace(alert, state="resolved", resolved_by=by, resolved_at=now, note=note)
 
 
 # ---------------------------------------------------------------- the visits projection

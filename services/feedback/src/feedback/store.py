@@ -3,18 +3,19 @@ the mapping of a `Visit` to and from its document."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from contracts import Envelope
 from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import PartitionMemory
 from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded, insert_new
 
-from feedback.domain import Call, Cancellation, Leg, NoShow, SlaBreach, Start, Transfer, Visit
+from feedback.domain import Alert, Call, Cancellation, Leg, NoShow, SlaBreach, Start, Transfer, Visit
 
 # At most this many open visits kept in memory (about 2 KB each); the least recently used go first.
 OPEN_VISITS_KEPT = 5000
@@ -97,6 +98,36 @@ def visit_from(doc: Mapping[str, Any]) -> Visit:
         applied=tuple(doc["applied"]),
         ticket_token_digest=doc.get("ticket_token_digest"),
     )
+
+
+# -- an alert and its document (an aggregate: `rev` and the outbox are the AggregateStore's)
+
+ALERT_FIELDS = tuple(f.name for f in fields(Alert) if f.name != "rev")
+# Fields an alert's document has only once they are set (acknowledged, resolved).
+ALERT_FIELDS_SET_LATER = {"acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at", "note"}
+
+
+def alert_document(alert: Alert) -> Document:
+    doc: Document = {"_id": alert.alert_id}
+    for name in ALERT_FIELDS:
+        value = getattr(alert, name)
+        if value is None and name in ALERT_FIELDS_SET_LATER:
+            continue
+        doc[name] = (
+            [dict(e) for e in value] if name == "timeline" else list(value) if name == "tags" else value
+        )
+    return doc
+
+
+def alert_from(doc: Mapping[str, Any]) -> Alert:
+    values: dict[str, Any] = {name: doc.get(name) for name in ALERT_FIELDS}
+    values.update(alert_id=str(doc["_id"]), tags=tuple(doc["tags"]), timeline=tuple(doc["timeline"]))
+    return Alert(**values, rev=int(doc.get("rev", 0)))
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> Document:
+    """The fields of `after` that are new or differ from `before` (what a decision sets)."""
+    return {name: value for name, value in after.items() if name not in before or before[name] != value}
 
 
 class FeedbackStore:
@@ -242,9 +273,28 @@ class FeedbackStore:
 
     # -- alerts
 
-    async def alerts_of(self, office_id: str, state: str | None) -> list[Document]:
+    async def create_alert(self, alert: Alert, events: Sequence[Envelope]) -> None:
+        """Raises AlreadyExists when the alert was raised before (one per visit)."""
+        await self.alerts.create(alert_document(alert), events)
+
+    async def alert(self, alert_id: str) -> Alert:
+        return alert_from(await self.alerts.load(alert_id))
+
+    async def change_alert(
+        self, alert_id: str, decide: Callable[[Alert], tuple[Alert, Sequence[Envelope]]]
+    ) -> Alert:
+        """Load, decide on the typed alert, commit the fields it changed with its events."""
+
+        def on_document(current: Document) -> tuple[Document, list[Envelope]]:
+            before = alert_from(current)
+            after, events = decide(before)
+            return changed_fields(alert_document(before), alert_document(after)), list(events)
+
+        return alert_from(await self.alerts.change(alert_id, on_document))
+
+    async def alerts_of(self, office_id: str, state: str | None) -> list[Alert]:
         query: dict[str, Any] = {"office_id": office_id}
         if state is not None:
             query["state"] = state
         cursor = self.alerts.collection.find(query, {"outbox": 0}).sort("raised_at", -1).limit(500)
-        return [doc async for doc in cursor]
+        return [alert_from(doc) async for doc in cursor]

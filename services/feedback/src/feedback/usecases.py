@@ -320,23 +320,21 @@ class Feedback:
             aggregate_version=1,
             cause=envelope,
         )
-        doc = {
-            "_id": alert_id,
-            "alert_id": alert_id,
-            "request_id": data.request_id,
-            "ticket_id": data.ticket_id,
-            "office_id": envelope.office_id,
-            "service_id": data.service_id,
-            "window_no": data.window_no,
-            "operator_ref": data.operator_ref,
-            "rating": data.rating,
-            "tags": data.tags,
-            "timeline": [entry.model_dump(mode="json") for entry in entries],
-            "raised_at": envelope.occurred_at,
-            "state": "open",
-        }
+        alert = domain.Alert(
+            alert_id=alert_id,
+            request_id=data.request_id,
+            ticket_id=data.ticket_id,
+            office_id=envelope.office_id,
+            service_id=data.service_id,
+            window_no=data.window_no,
+            operator_ref=data.operator_ref,
+            rating=data.rating,
+            tags=tuple(data.tags),
+            timeline=tuple(entry.model_dump(mode="json") for entry in entries),
+            raised_at=envelope.occurred_at,
+        )
         try:
-            await self.store.alerts.create(doc, [event])
+            await self.store.create_alert(alert, [event])
         except AlreadyExists:
             return
         log.info("feedback alert raised", alert_id=alert_id, rating=data.rating)
@@ -440,34 +438,34 @@ class Feedback:
 
     # ------------------------------------------------------------ supervisors: alerts
 
-    async def alert(self, alert_id: str) -> Document:
-        return await self.store.alerts.load(alert_id)
+    async def alert(self, alert_id: str) -> domain.Alert:
+        return await self.store.alert(alert_id)
 
-    async def acknowledge_alert(self, alert_id: str, *, by: str) -> Document:
-        def decide(current: Document) -> tuple[Document, list[Any]]:
+    async def acknowledge_alert(self, alert_id: str, *, by: str) -> domain.Alert:
+        def decide(current: domain.Alert) -> tuple[domain.Alert, list[Envelope]]:
             return domain.acknowledge(current, by=by, now=self.clock.now()), []
 
-        return await self.store.alerts.change(alert_id, decide)
+        return await self.store.change_alert(alert_id, decide)
 
-    async def resolve_alert(self, alert_id: str, *, by: str, note: str) -> Document:
-        def decide(current: Document) -> tuple[Document, list[Any]]:
-            state = domain.resolve(current, by=by, note=note, now=self.clock.now())
+    async def resolve_alert(self, alert_id: str, *, by: str, note: str) -> domain.Alert:
+        def decide(current: domain.Alert) -> tuple[domain.Alert, list[Envelope]]:
+            resolved = domain.resolve(current, by=by, note=note, now=self.clock.now())
             event = self.emitter.event(
                 FeedbackAlertResolved(
-                    request_id=current["request_id"],
-                    ticket_id=current["ticket_id"],
-                    service_id=current["service_id"],
-                    alert_id=current["_id"],
+                    request_id=current.request_id,
+                    ticket_id=current.ticket_id,
+                    service_id=current.service_id,
+                    alert_id=current.alert_id,
                     resolved_by=by,
                     has_note=bool(note.strip()),  # the note stays here (personal data, 90 days)
                 ),
-                office_id=current["office_id"],
-                aggregate_id=current["_id"],
-                aggregate_version=int(current["rev"]) + 1,
+                office_id=current.office_id,
+                aggregate_id=current.alert_id,
+                aggregate_version=current.rev + 1,
             )
-            return state, [event]
+            return resolved, [event]
 
-        resolved = await self.store.alerts.change(alert_id, decide)
+        resolved = await self.store.change_alert(alert_id, decide)
         await self.store.mark_text("alerts", alert_id, self.clock.now().date())
         return resolved
 

@@ -103,10 +103,11 @@ def test_an_expired_a_used_and_an_unknown_link_fail_alike() -> None:
 
 
 def test_a_resolved_alert_stays_resolved() -> None:
-    alert = {"_id": "al-1", "state": "open"}
-    acknowledged = {**alert, **domain.acknowledge(alert, by="sup", now=T0)}
-    resolved = {**acknowledged, **domain.resolve(acknowledged, by="sup", note="called back", now=T0)}
-    assert resolved["state"] == "resolved"
+    alert = domain.Alert("al-1", "fr-1", "t1", "o1", "s1", 3, "op", 1, (), (), raised_at=T0)
+    acknowledged = domain.acknowledge(alert, by="sup", now=T0)
+    assert domain.acknowledge(acknowledged, by="another", now=T0) == acknowledged
+    resolved = domain.resolve(acknowledged, by="sup", note="called back", now=T0)
+    assert resolved.state == "resolved"
     with pytest.raises(domain.AlertAlreadyResolved):
         domain.resolve(resolved, by="sup", note="again", now=T0)
     with pytest.raises(domain.AlertAlreadyResolved):

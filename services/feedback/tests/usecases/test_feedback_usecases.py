@@ -71,11 +71,11 @@ async def test_a_served_visit_asks_once_and_a_low_rating_raises_an_alert_with_th
 
     await usecases.record_rating(given, decode(encode(given))[1])
     [alert] = await usecases.store.alerts_of("kzn-kirov-moskov", "open")
-    assert [entry["what"] for entry in alert["timeline"]][:2] == [
+    assert [entry["what"] for entry in alert.timeline][:2] == [
         "ticketing.TicketIssued",
         "ticketing.TicketCalled",
     ]
-    stored = await usecases.store.alerts.load(alert["_id"])
+    stored = await usecases.store.alerts.load(alert.alert_id)
     assert outbox_of(stored)[0].causation_id == str(given.event_id)
 
 

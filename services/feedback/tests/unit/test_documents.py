@@ -1,4 +1,4 @@
-"""A visit's document is the one stored before the visit was typed: same fields, same order."""
+"""A visit's and an alert's documents are the ones stored before they were typed: same fields, same order."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from feedback import domain
-from feedback.store import visit_document, visit_from
+from feedback.store import alert_document, alert_from, changed_fields, visit_document, visit_from
 
 T0 = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 CALLED, DONE = T0 + timedelta(minutes=5), T0 + timedelta(minutes=16)
@@ -111,3 +111,41 @@ def test_a_new_visit_is_stored_as_before_it_was_typed() -> None:
     del expected["ticket_token_digest"]
     assert visit_document(visit) == expected
     assert list(visit_document(visit)) == list(expected)
+
+
+# An alert as the feedback consumer raised it (`rev` and `outbox` are the aggregate store's).
+RAISED: dict[str, Any] = {
+    "_id": "al-t1",
+    "alert_id": "al-t1",
+    "request_id": "fr-t1",
+    "ticket_id": "t1",
+    "office_id": "o1",
+    "service_id": "s1",
+    "window_no": None,
+    "operator_ref": "op",
+    "rating": 1,
+    "tags": ["waiting_time"],
+    "timeline": [{"at": "2025-03-10T06:00:00Z", "what": "ticketing.TicketIssued", "detail": "ticket A001"}],
+    "raised_at": DONE,
+    "state": "open",
+}
+
+
+def test_an_alert_reads_and_writes_back_its_document_and_a_decision_sets_only_its_fields() -> None:
+    alert = alert_from({**RAISED, "rev": 2, "outbox": []})
+    assert (alert.rev, alert.tags, alert.window_no) == (2, ("waiting_time",), None)
+    assert alert_document(alert) == RAISED and list(alert_document(alert)) == list(RAISED)
+    acknowledged = domain.acknowledge(alert, by="sup", now=DONE)
+    assert changed_fields(alert_document(alert), alert_document(acknowledged)) == {
+        "state": "acknowledged",
+        "acknowledged_by": "sup",
+        "acknowledged_at": DONE,
+    }
+    resolved = domain.resolve(acknowledged, by="sup", note="called back", now=DONE)
+    assert list(changed_fields(alert_document(acknowledged), alert_document(resolved)).items()) == [
+        ("state", "resolved"),
+        ("resolved_by", "sup"),
+        ("resolved_at", DONE),
+        ("note", "called back"),
+    ]
+    assert changed_fields(alert_document(acknowledged), alert_document(acknowledged)) == {}
