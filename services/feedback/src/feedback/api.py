@@ -12,7 +12,6 @@ from servicekit.auth import Principal, require, require_office
 from servicekit.idempotency import IdempotencyKeyHeader, Keys, request_digest
 from servicekit.runtime import from_app_state
 from servicekit.sealing import token_digest
-from servicekit.store import Document
 
 from feedback import domain
 from feedback.store import FeedbackStore
@@ -101,18 +100,18 @@ class FeedbackAccepted(BaseModel):
     answered_at: datetime
 
 
-async def _page(request: Document, store: FeedbackStore) -> FeedbackPage:
-    service = await store.catalog.service(request["service_id"], include_retired=True)
-    office = await store.catalog.office(request["office_id"])
+async def _page(request: domain.FeedbackRequest, store: FeedbackStore) -> FeedbackPage:
+    service = await store.catalog.service(request.service_id, include_retired=True)
+    office = await store.catalog.office(request.office_id)
     return FeedbackPage(
-        request_id=request["_id"],
-        service_id=request["service_id"],
+        request_id=request.request_id,
+        service_id=request.service_id,
         service_title=service.title.model_dump() if service else None,
-        office_id=request["office_id"],
+        office_id=request.office_id,
         office_name=office.name.model_dump() if office else None,
-        visit_day=request["visit_day"],
-        answered=request["state"] != "requested",
-        expires_at=request["expires_at"],
+        visit_day=request.visit_day.isoformat(),
+        answered=request.state != "requested",
+        expires_at=request.expires_at,
         tags=list(domain.TAGS),
         max_comment_chars=domain.MAX_COMMENT_CHARS,
     )
@@ -197,12 +196,12 @@ async def window_rating(
     request = await feedback.waiting_at_window(office_id, window_no)
     if request is None:
         return None
-    service = await store.catalog.service(request["service_id"], include_retired=True)
+    service = await store.catalog.service(request.service_id, include_retired=True)
     return WindowRating(
-        request_id=request["_id"],
-        number=request.get("number"),
+        request_id=request.request_id,
+        number=request.number,
         service_title=service.title.model_dump() if service else None,
-        requested_at=request["requested_at"],
+        requested_at=request.requested_at,
         tags=list(domain.TAGS),
     )
 
@@ -228,16 +227,17 @@ async def give_window_rating(
         idempotency_key,
         body,
         ("window", office_id, str(window_no)),
-        earlier=lambda: feedback.store.requests.get(body.request_id),
+        earlier=lambda: feedback.store.request_models.get(body.request_id),
         give=lambda: feedback.give_at_window(office_id, window_no, body.request_id, body.answer()),
     )
 
 
-def _accepted(answered: Document) -> FeedbackAccepted:
-    at: datetime = answered["answered_at"]
+def _accepted(answered: domain.FeedbackRequest) -> FeedbackAccepted:
+    at = answered.answered_at
+    assert at is not None and answered.rating is not None, "an answered request"
     return FeedbackAccepted(  # to the millisecond, as stored: a keyed retry reads the same answer back
-        request_id=answered["_id"],
-        rating=answered["rating"],
+        request_id=answered.request_id,
+        rating=answered.rating,
         answered_at=at.replace(microsecond=at.microsecond // 1000 * 1000),
     )
 
@@ -248,8 +248,8 @@ async def _rate_once(
     body: GiveFeedback,
     route: tuple[str, ...],
     *,
-    earlier: Callable[[], Awaitable[Document | None]],
-    give: Callable[[], Awaitable[Document]],
+    earlier: Callable[[], Awaitable[domain.FeedbackRequest | None]],
+    give: Callable[[], Awaitable[domain.FeedbackRequest]],
 ) -> FeedbackAccepted:
     """A rating, once per visit. Under an Idempotency-Key, a retry of a rating that was given (its
     answer lost on the way) gets that first answer again (201), not "already rated"; the same key
@@ -258,7 +258,7 @@ async def _rate_once(
     if idempotency_key is not None:
         claim = await keys.claim("feedback", idempotency_key, request_digest(*route, body.model_dump_json()))
         answered = await earlier() if claim.seen_before else None
-        if answered is not None and answered.get("state") == "answered" and answered["rating"] == body.rating:
+        if answered is not None and answered.state == "answered" and answered.rating == body.rating:
             return _accepted(answered)
     return _accepted(await give())
 

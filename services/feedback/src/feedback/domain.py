@@ -1,7 +1,6 @@
 """Feedback rules, the visits projection and the office's numbers: pure functions, no I/O.
 
-A visit is a typed `Visit` (its document: store.py); requests and alerts are still decided on
-their stored fields (`Doc`).
+The models are typed (`Visit`, `FeedbackRequest`, `Alert`); their documents are store.py's.
 """
 
 from __future__ import annotations
@@ -76,25 +75,52 @@ def alert_id_for(ticket_id: str) -> str:
     return f"al-{ticket_id}"[:64]
 
 
-def ensure_usable(request: Mapping[str, Any] | None, now: datetime) -> Mapping[str, Any]:
+@dataclass(frozen=True)
+class FeedbackRequest:
+    """One visit's request for a rating, answered once from any of its links (its document: store.py)."""
+
+    request_id: str
+    ticket_id: str
+    office_id: str
+    service_id: str
+    visit_day: date  # the office's local day of the visit
+    window_no: int | None
+    number: str | None
+    operator_ref: str | None
+    language: str
+    token_digest: str  # of the token sealed into the SMS/e-mail link
+    ticket_token_digest: str | None  # of the ticket's own token (the link printed on it)
+    expires_at: datetime
+    requested_at: datetime
+    state: str = "requested"  # then "answered"
+    correlation_id: str | None = None
+    rating: int | None = None
+    tags: tuple[str, ...] = ()
+    comment: str | None = None  # personal data: erased after the retention period
+    answered_at: datetime | None = None
+    rev: int = 0
+
+
+def ensure_usable(request: FeedbackRequest | None, now: datetime) -> FeedbackRequest:
     """The request behind a token, if it can still be answered."""
-    if request is None or request["expires_at"] <= now or request.get("state") != "requested":
+    if request is None or request.expires_at <= now or request.state != "requested":
         raise FeedbackLinkUnusable()
     return request
 
 
 def answer(
-    request: Mapping[str, Any], *, rating: int, tags: Iterable[str], comment: str, now: datetime
-) -> Doc:
-    """The new state of a request answered once: rating, tags and the comment (kept here only)."""
+    request: FeedbackRequest, *, rating: int, tags: Iterable[str], comment: str, now: datetime
+) -> FeedbackRequest:
+    """The request answered once: rating, tags and the comment (kept here only)."""
     ensure_usable(request, now)
-    return {
-        "state": "answered",
-        "rating": rating,
-        "tags": sorted(set(tags)),
-        "comment": comment.strip() or None,
-        "answered_at": now,
-    }
+    return replace(
+        request,
+        state="answered",
+        rating=rating,
+        tags=tuple(sorted(set(tags))),
+        comment=comment.strip() or None,
+        answered_at=now,
+    )
 
 
 # ---------------------------------------------------------------- alerts

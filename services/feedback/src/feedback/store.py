@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from contracts import Envelope
 from pymongo import ASCENDING, DESCENDING, ReplaceOne
@@ -15,7 +15,18 @@ from servicekit.catalog_view import CatalogView
 from servicekit.kafka import PartitionMemory
 from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded, insert_new
 
-from feedback.domain import Alert, Call, Cancellation, Leg, NoShow, SlaBreach, Start, Transfer, Visit
+from feedback.domain import (
+    Alert,
+    Call,
+    Cancellation,
+    FeedbackRequest,
+    Leg,
+    NoShow,
+    SlaBreach,
+    Start,
+    Transfer,
+    Visit,
+)
 
 # At most this many open visits kept in memory (about 2 KB each); the least recently used go first.
 OPEN_VISITS_KEPT = 5000
@@ -100,6 +111,30 @@ def visit_from(doc: Mapping[str, Any]) -> Visit:
     )
 
 
+# -- a feedback request and its document (an aggregate: `rev` and the outbox are the AggregateStore's)
+
+REQUEST_FIELDS = tuple(f.name for f in fields(FeedbackRequest) if f.name not in ("request_id", "rev"))
+# Fields a request's document has only once it is answered.
+REQUEST_ANSWER_FIELDS = ("rating", "tags", "comment", "answered_at")
+
+
+def request_document(request: FeedbackRequest) -> Document:
+    doc: Document = {"_id": request.request_id}
+    for name in REQUEST_FIELDS:
+        if name in REQUEST_ANSWER_FIELDS and request.state == "requested":
+            continue
+        value = getattr(request, name)
+        doc[name] = list(value) if name == "tags" else value
+    doc["visit_day"] = request.visit_day.isoformat()
+    return doc
+
+
+def request_from(doc: Mapping[str, Any]) -> FeedbackRequest:
+    values: dict[str, Any] = {name: doc.get(name) for name in REQUEST_FIELDS}
+    values.update(visit_day=date.fromisoformat(doc["visit_day"]), tags=tuple(doc.get("tags") or ()))
+    return FeedbackRequest(request_id=str(doc["_id"]), **values, rev=int(doc.get("rev", 0)))
+
+
 # -- an alert and its document (an aggregate: `rev` and the outbox are the AggregateStore's)
 
 ALERT_FIELDS = tuple(f.name for f in fields(Alert) if f.name != "rev")
@@ -130,6 +165,41 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> Docum
     return {name: value for name, value in after.items() if name not in before or before[name] != value}
 
 
+M = TypeVar("M")
+
+
+class TypedAggregates(Generic[M]):
+    """An AggregateStore seen through its model: load, and load-decide-commit on the model; only
+    the fields a decision changed are committed, so the rest of the document stays as it was."""
+
+    def __init__(
+        self,
+        aggregates: AggregateStore,
+        read: Callable[[Mapping[str, Any]], M],
+        write: Callable[[M], Document],
+    ) -> None:
+        self.aggregates, self.read, self.write = aggregates, read, write
+
+    async def get(self, aggregate_id: str) -> M | None:
+        doc = await self.aggregates.get(aggregate_id)
+        return self.read(doc) if doc is not None else None
+
+    async def load(self, aggregate_id: str) -> M:
+        return self.read(await self.aggregates.load(aggregate_id))
+
+    async def create(self, model: M, events: Sequence[Envelope]) -> None:
+        """Raises AlreadyExists when it was created before."""
+        await self.aggregates.create(self.write(model), events)
+
+    async def change(self, aggregate_id: str, decide: Callable[[M], tuple[M, Sequence[Envelope]]]) -> M:
+        def on_document(current: Document) -> tuple[Document, list[Envelope]]:
+            before = self.read(current)
+            after, events = decide(before)
+            return changed_fields(self.write(before), self.write(after)), list(events)
+
+        return self.read(await self.aggregates.change(aggregate_id, on_document))
+
+
 class FeedbackStore:
     """Requests and alerts change only through AggregateStore (claimed revisions + outbox).
 
@@ -141,6 +211,9 @@ class FeedbackStore:
         self.db = db
         self.requests = AggregateStore(db, "feedback_requests")
         self.alerts = AggregateStore(db, "alerts")
+        # The same aggregates as the use cases decide on them: typed, mapped by the functions above.
+        self.request_models = TypedAggregates(self.requests, request_from, request_document)
+        self.alert_models = TypedAggregates(self.alerts, alert_from, alert_document)
         self.visits = db["visits"]
         self.ratings = db["ratings"]
         self.windows = db["windows"]
@@ -176,16 +249,18 @@ class FeedbackStore:
 
     # -- requests
 
-    async def request_by_token_digest(self, digest: str) -> Document | None:
-        return await self.requests.collection.find_one({"token_digest": digest})
+    async def request_by_token_digest(self, digest: str) -> FeedbackRequest | None:
+        doc = await self.requests.collection.find_one({"token_digest": digest})
+        return request_from(doc) if doc is not None else None
 
-    async def request_by_ticket_token_digest(self, digest: str) -> Document | None:
-        return await self.requests.collection.find_one({"ticket_token_digest": digest})
+    async def request_by_ticket_token_digest(self, digest: str) -> FeedbackRequest | None:
+        doc = await self.requests.collection.find_one({"ticket_token_digest": digest})
+        return request_from(doc) if doc is not None else None
 
     async def latest_request_at_window(
         self, office_id: str, window_no: int, since: datetime
-    ) -> Document | None:
-        return await self.requests.collection.find_one(
+    ) -> FeedbackRequest | None:
+        doc = await self.requests.collection.find_one(
             {
                 "office_id": office_id,
                 "window_no": window_no,
@@ -194,6 +269,7 @@ class FeedbackStore:
             },
             sort=[("requested_at", DESCENDING)],
         )
+        return request_from(doc) if doc is not None else None
 
     # -- visits
 
@@ -272,25 +348,6 @@ class FeedbackStore:
         return [doc async for doc in self.windows.find({"office_id": office_id}) if doc["state"] == "open"]
 
     # -- alerts
-
-    async def create_alert(self, alert: Alert, events: Sequence[Envelope]) -> None:
-        """Raises AlreadyExists when the alert was raised before (one per visit)."""
-        await self.alerts.create(alert_document(alert), events)
-
-    async def alert(self, alert_id: str) -> Alert:
-        return alert_from(await self.alerts.load(alert_id))
-
-    async def change_alert(
-        self, alert_id: str, decide: Callable[[Alert], tuple[Alert, Sequence[Envelope]]]
-    ) -> Alert:
-        """Load, decide on the typed alert, commit the fields it changed with its events."""
-
-        def on_document(current: Document) -> tuple[Document, list[Envelope]]:
-            before = alert_from(current)
-            after, events = decide(before)
-            return changed_fields(alert_document(before), alert_document(after)), list(events)
-
-        return alert_from(await self.alerts.change(alert_id, on_document))
 
     async def alerts_of(self, office_id: str, state: str | None) -> list[Alert]:
         query: dict[str, Any] = {"office_id": office_id}

@@ -37,7 +37,7 @@ from servicekit.store import CREATED_FROM, AlreadyExists, Document, NotFound, Pu
 
 from feedback import domain
 from feedback.settings import Settings
-from feedback.store import FeedbackStore
+from feedback.store import FeedbackStore, request_document
 
 log = get_logger("feedback.handlers")
 TEXT_LOOKBACK_DAYS = 30
@@ -222,26 +222,23 @@ class Feedback:
             aggregate_version=1,
             cause=envelope,
         )
-        doc = {
-            "_id": request_id,
-            "ticket_id": data.ticket_id,
-            "office_id": envelope.office_id,
-            "service_id": data.service_id,
-            "visit_day": (
-                await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at)
-            ).isoformat(),
-            "window_no": data.window_no,
-            "number": data.number,
-            "operator_ref": data.operator_ref,
-            "language": data.language,
-            "token_digest": token_digest(token),
-            "ticket_token_digest": ticket_token_digest,
-            "expires_at": expires_at,
-            "requested_at": envelope.occurred_at,
-            "state": "requested",
-            "correlation_id": envelope.correlation_id,
-        }
-        return doc, [event]
+        request = domain.FeedbackRequest(
+            request_id=request_id,
+            ticket_id=data.ticket_id,
+            office_id=envelope.office_id,
+            service_id=data.service_id,
+            visit_day=await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at),
+            window_no=data.window_no,
+            number=data.number,
+            operator_ref=data.operator_ref,
+            language=data.language,
+            token_digest=token_digest(token),
+            ticket_token_digest=ticket_token_digest,
+            expires_at=expires_at,
+            requested_at=envelope.occurred_at,
+            correlation_id=envelope.correlation_id,
+        )
+        return request_document(request), [event]
 
     async def record_online_applications(self, received: Sequence[Received]) -> None:
         """The portal's applications, counted on the office's local day they were filed."""
@@ -334,36 +331,36 @@ class Feedback:
             raised_at=envelope.occurred_at,
         )
         try:
-            await self.store.create_alert(alert, [event])
+            await self.store.alert_models.create(alert, [event])
         except AlreadyExists:
             return
         log.info("feedback alert raised", alert_id=alert_id, rating=data.rating)
 
     # ------------------------------------------------------------ citizens
 
-    async def request_by_token(self, token: str) -> Document:
+    async def request_by_token(self, token: str) -> domain.FeedbackRequest:
         request = await self.store.request_by_token_digest(token_digest(token))
-        if request is None or request["expires_at"] <= self.clock.now():
+        if request is None or request.expires_at <= self.clock.now():
             raise domain.FeedbackLinkUnusable()
         return request
 
-    async def give(self, token: str, answer: Answer) -> Document:
+    async def give(self, token: str, answer: Answer) -> domain.FeedbackRequest:
         """The citizen's rating from the SMS/e-mail link, once per visit."""
         request = await self.request_by_token(token)
-        return await self._answer(request["_id"], answer, domain.FeedbackLinkUnusable)
+        return await self._answer(request.request_id, answer, domain.FeedbackLinkUnusable)
 
-    async def request_by_ticket_token(self, token: str) -> Document:
+    async def request_by_ticket_token(self, token: str) -> domain.FeedbackRequest:
         """The visit's request behind the rating link printed on its ticket (the ticket's token)."""
         request = await self.store.request_by_ticket_token_digest(token_digest(token))
-        if request is None or request["expires_at"] <= self.clock.now():
+        if request is None or request.expires_at <= self.clock.now():
             raise domain.FeedbackLinkUnusable()
         return request
 
-    async def give_by_ticket(self, token: str, answer: Answer) -> Document:
+    async def give_by_ticket(self, token: str, answer: Answer) -> domain.FeedbackRequest:
         request = await self.request_by_ticket_token(token)
-        return await self._answer(request["_id"], answer, domain.VisitAlreadyRated)
+        return await self._answer(request.request_id, answer, domain.VisitAlreadyRated)
 
-    async def waiting_at_window(self, office_id: str, window_no: int) -> Document | None:
+    async def waiting_at_window(self, office_id: str, window_no: int) -> domain.FeedbackRequest | None:
         """The visit a window's rating screen offers: the last one completed there in the last
         minutes and not rated yet (from any link)."""
         since = self.clock.now() - timedelta(minutes=self.settings.window_rating_minutes)
@@ -371,46 +368,48 @@ class Feedback:
 
     async def give_at_window(
         self, office_id: str, window_no: int, request_id: str, answer: Answer
-    ) -> Document:
+    ) -> domain.FeedbackRequest:
         try:
-            request = await self.store.requests.load(request_id)
+            request = await self.store.request_models.load(request_id)
         except NotFound:
             raise domain.FeedbackLinkUnusable() from None
-        if (request["office_id"], request.get("window_no")) != (office_id, window_no):
+        if (request.office_id, request.window_no) != (office_id, window_no):
             raise domain.FeedbackLinkUnusable()
         return await self._answer(request_id, answer, domain.VisitAlreadyRated)
 
-    async def _answer(self, request_id: str, answer: Answer, answered: type[Exception]) -> Document:
+    async def _answer(
+        self, request_id: str, answer: Answer, answered: type[Exception]
+    ) -> domain.FeedbackRequest:
         """FeedbackGiven through the request's outbox; `answered` is raised when the visit was rated."""
 
-        def decide(current: Document) -> tuple[Document, list[Any]]:
+        def decide(current: domain.FeedbackRequest) -> tuple[domain.FeedbackRequest, list[Envelope]]:
             now = self.clock.now()
-            if current.get("state") == "answered":
+            if current.state == "answered":
                 raise answered()
-            state = domain.answer(
+            given = domain.answer(
                 current, rating=answer.rating, tags=answer.tags, comment=answer.comment, now=now
             )
             event = self.emitter.event(
                 FeedbackGiven(
-                    request_id=current["_id"],
-                    ticket_id=current["ticket_id"],
-                    service_id=current["service_id"],
+                    request_id=current.request_id,
+                    ticket_id=current.ticket_id,
+                    service_id=current.service_id,
                     rating=answer.rating,
-                    tags=state["tags"],
-                    has_comment=state["comment"] is not None,
-                    window_no=current.get("window_no"),
-                    operator_ref=current.get("operator_ref"),
+                    tags=list(given.tags),
+                    has_comment=given.comment is not None,
+                    window_no=current.window_no,
+                    operator_ref=current.operator_ref,
                 ),
-                office_id=current["office_id"],
-                aggregate_id=current["_id"],
-                aggregate_version=int(current["rev"]) + 1,
-                correlation_id=current.get("correlation_id"),
+                office_id=current.office_id,
+                aggregate_id=current.request_id,
+                aggregate_version=current.rev + 1,
+                correlation_id=current.correlation_id,
                 occurred_at=now,
             )
-            return state, [event]
+            return given, [event]
 
-        given = await self.store.requests.change(request_id, decide)
-        if given.get("comment"):
+        given = await self.store.request_models.change(request_id, decide)
+        if given.comment:
             await self.store.mark_text("requests", request_id, self.clock.now().date())
         return given
 
@@ -439,13 +438,13 @@ class Feedback:
     # ------------------------------------------------------------ supervisors: alerts
 
     async def alert(self, alert_id: str) -> domain.Alert:
-        return await self.store.alert(alert_id)
+        return await self.store.alert_models.load(alert_id)
 
     async def acknowledge_alert(self, alert_id: str, *, by: str) -> domain.Alert:
         def decide(current: domain.Alert) -> tuple[domain.Alert, list[Envelope]]:
             return domain.acknowledge(current, by=by, now=self.clock.now()), []
 
-        return await self.store.change_alert(alert_id, decide)
+        return await self.store.alert_models.change(alert_id, decide)
 
     async def resolve_alert(self, alert_id: str, *, by: str, note: str) -> domain.Alert:
         def decide(current: domain.Alert) -> tuple[domain.Alert, list[Envelope]]:
@@ -465,7 +464,7 @@ class Feedback:
             )
             return resolved, [event]
 
-        resolved = await self.store.change_alert(alert_id, decide)
+        resolved = await self.store.alert_models.change(alert_id, decide)
         await self.store.mark_text("alerts", alert_id, self.clock.now().date())
         return resolved
 

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from feedback import domain
-from feedback.store import alert_document, alert_from, changed_fields, visit_document, visit_from
+from feedback.store import (
+    alert_document,
+    alert_from,
+    changed_fields,
+    request_document,
+    request_from,
+    visit_document,
+    visit_from,
+)
 
 T0 = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 CALLED, DONE = T0 + timedelta(minutes=5), T0 + timedelta(minutes=16)
@@ -149,3 +157,40 @@ def test_an_alert_reads_and_writes_back_its_document_and_a_decision_sets_only_it
         ("note", "called back"),
     ]
     assert changed_fields(alert_document(acknowledged), alert_document(acknowledged)) == {}
+
+
+# A request as the feedback consumer created it (CREATED_FROM, `rev`, the outbox: the aggregate store's).
+REQUESTED: dict[str, Any] = {
+    "_id": "fr-t1",
+    "ticket_id": "t1",
+    "office_id": "o1",
+    "service_id": "s1",
+    "visit_day": "2025-03-10",
+    "window_no": 3,
+    "number": "A001",
+    "operator_ref": "op",
+    "language": "ru",
+    "token_digest": "digest-of-the-link-token",
+    "ticket_token_digest": None,
+    "expires_at": DONE + timedelta(days=3),
+    "requested_at": DONE,
+    "state": "requested",
+    "correlation_id": "visit-t1",
+}
+
+
+def test_a_request_reads_and_writes_back_its_document_and_an_answer_sets_only_its_fields() -> None:
+    request = request_from({**REQUESTED, "rev": 1, "outbox": [], "created_from": "feedback:0:7"})
+    assert (request.request_id, request.visit_day, request.rev) == ("fr-t1", date(2025, 3, 10), 1)
+    assert request_document(request) == REQUESTED and list(request_document(request)) == list(REQUESTED)
+    answered = domain.answer(request, rating=4, tags=["speed", "politeness"], comment=" ", now=DONE)
+    assert list(changed_fields(request_document(request), request_document(answered)).items()) == [
+        ("state", "answered"),
+        ("rating", 4),
+        ("tags", ["politeness", "speed"]),
+        ("comment", None),
+        ("answered_at", DONE),
+    ]
+    stored = {**REQUESTED, "state": "answered", "rating": 4, "tags": ["politeness", "speed"]}
+    stored |= {"comment": None, "answered_at": DONE}
+    assert request_document(request_from(stored)) == stored

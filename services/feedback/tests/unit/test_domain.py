@@ -91,15 +91,17 @@ def test_p90_is_the_exact_nearest_rank() -> None:
 
 
 def test_an_expired_a_used_and_an_unknown_link_fail_alike() -> None:
-    live = {"expires_at": T0 + timedelta(days=3), "state": "requested"}
+    live = domain.FeedbackRequest(
+        "fr-t1", "t1", "o1", "s1", T0.date(), 3, "A001", "op", "ru", "d1", None, T0 + timedelta(days=3), T0
+    )
     reasons = set()
-    for request, now in ((None, T0), (live, T0 + timedelta(days=3)), ({**live, "state": "answered"}, T0)):
+    for request, now in ((None, T0), (live, T0 + timedelta(days=3)), (replace(live, state="answered"), T0)):
         with pytest.raises(domain.FeedbackLinkUnusable) as error:
             domain.ensure_usable(request, now)
         reasons.add(str(error.value))
     assert reasons == {domain.GENERIC_LINK_REASON}
     answered = domain.answer(live, rating=2, tags=["politeness", "politeness"], comment="  ", now=T0)
-    assert answered["tags"] == ["politeness"] and answered["comment"] is None
+    assert answered.tags == ("politeness",) and answered.comment is None
 
 
 def test_a_resolved_alert_stays_resolved() -> None:

@@ -64,7 +64,7 @@ async def test_a_served_visit_asks_once_and_a_low_rating_raises_an_alert_with_th
 
     token = Unsealer(private).unseal(asked.data["token_sealed"])
     answered = await usecases.give(token, Answer(rating=1, tags=["waiting_time"], comment="slow"))
-    given = outbox_of(answered)[-1]
+    given = outbox_of(await usecases.store.requests.load(answered.request_id))[-1]
     assert given.event_type == "feedback.FeedbackGiven" and given.data["has_comment"] is True
     with pytest.raises(FeedbackLinkUnusable):
         await usecases.give(token, Answer(rating=5, tags=[], comment=""))
