@@ -13,7 +13,8 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from contracts.feedback import TimelineEntry
 
-Doc = dict[str, Any]
+# The office's numbers as the API returns them (JSON objects, not stored documents).
+Figures = dict[str, Any]
 
 TAGS = (
     "waiting_time",
@@ -163,6 +164,29 @@ def resolve(alert: Alert, *, by: str, note: str, now: datetime) -> Alert:
     if alert.state == "resolved":
         raise AlertAlreadyResolved(f"alert {alert.alert_id} is already resolved")
     return replace(alert, state="resolved", resolved_by=by, resolved_at=now, note=note)
+
+
+# ---------------------------------------------------------------- windows
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """A window as the live view counts it (its document: store.py): the state the newest of its
+    events left it in, `order` being that event's (aggregate_version, occurred_at in ISO)."""
+
+    office_id: str
+    window_no: int
+    zone_id: str
+    operator_ref: str
+    state: str  # "open", "paused" or "closed"
+    order: tuple[int, str]
+
+
+def window_after(current: WindowState | None, reported: WindowState) -> WindowState | None:
+    """The window as `reported`, or None when that is a duplicate or an older state."""
+    if current is not None and current.order >= reported.order:
+        return None
+    return reported
 
 
 # ---------------------------------------------------------------- the visits projection
@@ -561,7 +585,7 @@ def compute_kpis(
     sla: SlaTargets,
     online_services: set[str],
     scope: KpiFilter = KpiFilter(),
-) -> Doc:
+) -> Figures:
     """The numbers of one office over a set of visits (typically one local day).
 
     Visit-level figures (visits, no-shows, ratings) count tickets; wait, service time, SLA,
@@ -608,7 +632,7 @@ def compute_history(
     end: date,
     sla: SlaTargets,
     online_services: set[str],
-) -> Doc:
+) -> Figures:
     """An office's numbers over [start, end]: the whole period, per service, per operator, and per
     day, ISO week and calendar month (a week or month cut by the period counts only its days inside).
 
@@ -622,10 +646,10 @@ def compute_history(
             by_day[local_day].append(visit)
     inside = [v for day in by_day.values() for v in day]
 
-    def figures(subset: list[Visit], scope: KpiFilter = KpiFilter()) -> Doc:
+    def figures(subset: list[Visit], scope: KpiFilter = KpiFilter()) -> Figures:
         return compute_kpis(subset, ratings, sla=sla, online_services=online_services, scope=scope)
 
-    def periods(key: Any) -> list[Doc]:
+    def periods(key: Any) -> list[Figures]:
         groups: dict[str, list[date]] = {}
         for day in days:
             groups.setdefault(key(day), []).append(day)
@@ -701,7 +725,7 @@ def compute_digital_share(
     *,
     online_services: set[str],
     goal: float = DIGITAL_SHARE_GOAL,
-) -> Doc:
+) -> Figures:
     """Online vs in-office applications of one office over a period, in total and per service.
 
     - `in_office`: served legs with the outcome "served" (the office took the application);
@@ -711,9 +735,9 @@ def compute_digital_share(
     - `sent_online`: legs closed with the outcome "sent_online" (the operator sent the citizen to the portal);
     - `online_after_office_visit`: portal applications carrying a OneWindow referral.
     """
-    rows: dict[str, Doc] = {}
+    rows: dict[str, Figures] = {}
 
-    def row(service_id: str) -> Doc:
+    def row(service_id: str) -> Figures:
         return rows.setdefault(
             service_id,
             {
@@ -741,14 +765,14 @@ def compute_digital_share(
     return {"goal": goal, **_with_share(_summed(services), goal), "services": services}
 
 
-def _summed(rows: Iterable[Mapping[str, Any]]) -> Doc:
+def _summed(rows: Iterable[Mapping[str, Any]]) -> Figures:
     listed = list(rows)
     return {key: sum(int(row[key]) for row in listed) for key in SHARE_COUNTS}
 
 
 def compute_city_digital_share(
     offices: Mapping[str, Mapping[str, Any]], goal: float = DIGITAL_SHARE_GOAL
-) -> Doc:
+) -> Figures:
     """The city across its offices, from each office's `compute_digital_share` over one period:
 
     - the city's totals and share against the goal;
@@ -757,7 +781,7 @@ def compute_city_digital_share(
     - per service, summed over the offices: the same counts, share and `meets_goal`, and in how
       many offices it had applications (`offices`).
     """
-    services: dict[str, Doc] = {}
+    services: dict[str, Figures] = {}
     office_rows = []
     for office_id in sorted(offices):
         figures = offices[office_id]
@@ -787,7 +811,7 @@ def compute_city_digital_share(
     }
 
 
-def _with_share(figures: Doc, goal: float) -> Doc:
+def _with_share(figures: Figures, goal: float) -> Figures:
     """The online share; a service with no online alternative is not held to the goal."""
     share = _share(int(figures["online"]), int(figures["online"]) + int(figures["in_office"]))
     held = share is not None and figures.get("has_online_alternative", True)

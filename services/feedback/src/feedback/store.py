@@ -26,6 +26,7 @@ from feedback.domain import (
     Start,
     Transfer,
     Visit,
+    WindowState,
 )
 
 # At most this many open visits kept in memory (about 2 KB each); the least recently used go first.
@@ -108,6 +109,33 @@ def visit_from(doc: Mapping[str, Any]) -> Visit:
         status_key=(int(version), at),
         applied=tuple(doc["applied"]),
         ticket_token_digest=doc.get("ticket_token_digest"),
+    )
+
+
+# -- a window and its document (`_id`: office id and window number)
+
+
+def window_document(window: WindowState) -> Document:
+    return {
+        "_id": f"{window.office_id}:{window.window_no}",
+        "office_id": window.office_id,
+        "window_no": window.window_no,
+        "zone_id": window.zone_id,
+        "operator_ref": window.operator_ref,
+        "state": window.state,
+        "order": list(window.order),
+    }
+
+
+def window_from(doc: Mapping[str, Any]) -> WindowState:
+    version, at = doc["order"]
+    return WindowState(
+        office_id=doc["office_id"],
+        window_no=int(doc["window_no"]),
+        zone_id=doc["zone_id"],
+        operator_ref=doc["operator_ref"],
+        state=doc["state"],
+        order=(int(version), str(at)),
     )
 
 
@@ -338,14 +366,20 @@ class FeedbackStore:
 
     # -- windows
 
-    async def window(self, window_key: str) -> Document | None:
-        return await self.windows.find_one({"_id": window_key})
+    async def window(self, office_id: str, window_no: int) -> WindowState | None:
+        doc = await self.windows.find_one({"_id": f"{office_id}:{window_no}"})
+        return window_from(doc) if doc is not None else None
 
-    async def save_window(self, window: Document) -> None:
-        await self.windows.replace_one({"_id": window["_id"]}, window, upsert=True)
+    async def save_window(self, window: WindowState) -> None:
+        doc = window_document(window)
+        await self.windows.replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
-    async def open_windows(self, office_id: str) -> list[Document]:
-        return [doc async for doc in self.windows.find({"office_id": office_id}) if doc["state"] == "open"]
+    async def open_windows(self, office_id: str) -> list[WindowState]:
+        return [
+            window_from(doc)
+            async for doc in self.windows.find({"office_id": office_id})
+            if doc["state"] == "open"
+        ]
 
     # -- alerts
 

@@ -260,22 +260,17 @@ class Feedback:
         await self.store.save_online_applications(applications)
 
     async def record_window(self, envelope: Envelope, data: WindowOpened) -> None:
-        key = f"{envelope.office_id}:{data.window_no}"
-        current = await self.store.window(key)
-        order = [envelope.aggregate_version, envelope.occurred_at.isoformat()]
-        if current is not None and current["order"] >= order:
-            return  # a duplicate or an older state
-        await self.store.save_window(
-            {
-                "_id": key,
-                "office_id": envelope.office_id,
-                "window_no": data.window_no,
-                "zone_id": data.zone_id,
-                "operator_ref": data.operator_ref,
-                "state": WINDOW_STATE[envelope.event_type],
-                "order": order,
-            }
+        reported = domain.WindowState(
+            office_id=envelope.office_id,
+            window_no=data.window_no,
+            zone_id=data.zone_id,
+            operator_ref=data.operator_ref,
+            state=WINDOW_STATE[envelope.event_type],
+            order=(envelope.aggregate_version, envelope.occurred_at.isoformat()),
         )
+        window = domain.window_after(await self.store.window(envelope.office_id, data.window_no), reported)
+        if window is not None:
+            await self.store.save_window(window)
 
     async def record_rating(self, envelope: Envelope, data: FeedbackGiven) -> None:
         """The rating counts in the numbers; a low one opens an alert for the supervisors."""
@@ -607,7 +602,7 @@ class Monitoring:
             "waiting_now": waiting,
             "longest_wait_seconds": longest,
             "open_windows": len(windows),
-            "open_window_numbers": sorted(int(w["window_no"]) for w in windows),
+            "open_window_numbers": sorted(w.window_no for w in windows),
             "ratings_today": len(given),
             "rating_mean_today": round(sum(given) / len(given), 2) if given else None,
         }

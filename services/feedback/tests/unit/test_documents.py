@@ -15,6 +15,8 @@ from feedback.store import (
     request_from,
     visit_document,
     visit_from,
+    window_document,
+    window_from,
 )
 
 T0 = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
@@ -194,3 +196,22 @@ def test_a_request_reads_and_writes_back_its_document_and_an_answer_sets_only_it
     stored = {**REQUESTED, "state": "answered", "rating": 4, "tags": ["politeness", "speed"]}
     stored |= {"comment": None, "answered_at": DONE}
     assert request_document(request_from(stored)) == stored
+
+
+def test_a_window_keeps_the_state_of_its_newest_event_in_the_document_it_had() -> None:
+    stored = {
+        "_id": "o1:3",
+        "office_id": "o1",
+        "window_no": 3,
+        "zone_id": "z1",
+        "operator_ref": "op",
+        "state": "open",
+        "order": [2, "2025-03-10T06:05:00+00:00"],
+    }
+    window = window_from(stored)
+    assert window_document(window) == stored and list(window_document(window)) == list(stored)
+    paused = replace(window, state="paused", order=(3, "2025-03-10T06:30:00+00:00"))
+    assert domain.window_after(window, paused) == paused
+    assert domain.window_after(paused, window) is None  # an older state, read late
+    assert domain.window_after(window, window) is None  # a duplicate
+    assert domain.window_after(None, window) == window
