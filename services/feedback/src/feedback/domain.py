@@ -166,6 +166,40 @@ def resolve(alert: Alert, *, by: str, note: str, now: datetime) -> Alert:
     return replace(alert, state="resolved", resolved_by=by, resolved_at=now, note=note)
 
 
+# ---------------------------------------------------------------- ratings and applications filed online
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A visit's rating as the numbers count it, on the office's local day it was given (its
+    document: store.py); `event_id` is the FeedbackGiven's, so a redelivery changes nothing."""
+
+    ticket_id: str
+    event_id: str
+    office_id: str
+    request_id: str
+    service_id: str
+    operator_ref: str | None
+    window_no: int | None
+    rating: int
+    tags: tuple[str, ...]
+    given_at: datetime
+    given_day: date
+
+
+@dataclass(frozen=True)
+class OnlineApplication:
+    """An application the city portal reports filed online, on the office's local day (store.py)."""
+
+    application_id: str
+    office_id: str
+    service_id: str
+    channel: str | None
+    after_office_visit: bool  # it carries a OneWindow referral
+    filed_at: datetime
+    local_day: date
+
+
 # ---------------------------------------------------------------- windows
 
 
@@ -721,7 +755,7 @@ def _share(part: int, whole: int) -> float | None:
 
 def compute_digital_share(
     visits: Iterable[Visit],
-    applications: Iterable[Mapping[str, Any]],
+    applications: Iterable[OnlineApplication],
     *,
     online_services: set[str],
     goal: float = DIGITAL_SHARE_GOAL,
@@ -758,9 +792,9 @@ def compute_digital_share(
             figures["sent_online"] += leg.outcome == "sent_online"
             figures["could_have_been_online"] += figures["has_online_alternative"]
     for application in applications:
-        figures = row(str(application["service_id"]))
+        figures = row(application.service_id)
         figures["online"] += 1
-        figures["online_after_office_visit"] += bool(application.get("after_office_visit"))
+        figures["online_after_office_visit"] += application.after_office_visit
     services = [_with_share(rows[key], goal) for key in sorted(rows)]
     return {"goal": goal, **_with_share(_summed(services), goal), "services": services}
 

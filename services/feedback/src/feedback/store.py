@@ -22,6 +22,8 @@ from feedback.domain import (
     FeedbackRequest,
     Leg,
     NoShow,
+    OnlineApplication,
+    Rating,
     SlaBreach,
     Start,
     Transfer,
@@ -109,6 +111,65 @@ def visit_from(doc: Mapping[str, Any]) -> Visit:
         status_key=(int(version), at),
         applied=tuple(doc["applied"]),
         ticket_token_digest=doc.get("ticket_token_digest"),
+    )
+
+
+# -- a rating and an application filed online, and their documents (`_id`: ticket, application)
+
+
+def rating_document(rating: Rating) -> Document:
+    return {
+        "_id": rating.ticket_id,
+        "event_id": rating.event_id,
+        "office_id": rating.office_id,
+        "request_id": rating.request_id,
+        "service_id": rating.service_id,
+        "operator_ref": rating.operator_ref,
+        "window_no": rating.window_no,
+        "rating": rating.rating,
+        "tags": list(rating.tags),
+        "given_at": rating.given_at,
+        "given_day": rating.given_day.isoformat(),
+    }
+
+
+def rating_from(doc: Mapping[str, Any]) -> Rating:
+    return Rating(
+        ticket_id=str(doc["_id"]),
+        event_id=doc["event_id"],
+        office_id=doc["office_id"],
+        request_id=doc["request_id"],
+        service_id=doc["service_id"],
+        operator_ref=doc.get("operator_ref"),
+        window_no=doc.get("window_no"),
+        rating=int(doc["rating"]),
+        tags=tuple(doc.get("tags") or ()),
+        given_at=doc["given_at"],
+        given_day=date.fromisoformat(doc["given_day"]),
+    )
+
+
+def application_document(application: OnlineApplication) -> Document:
+    return {
+        "_id": application.application_id,
+        "office_id": application.office_id,
+        "service_id": application.service_id,
+        "channel": application.channel,
+        "after_office_visit": application.after_office_visit,
+        "filed_at": application.filed_at,
+        "local_day": application.local_day.isoformat(),
+    }
+
+
+def application_from(doc: Mapping[str, Any]) -> OnlineApplication:
+    return OnlineApplication(
+        application_id=str(doc["_id"]),
+        office_id=doc["office_id"],
+        service_id=doc["service_id"],
+        channel=doc.get("channel"),
+        after_office_visit=bool(doc.get("after_office_visit")),
+        filed_at=doc["filed_at"],
+        local_day=date.fromisoformat(doc["local_day"]),
     )
 
 
@@ -334,33 +395,34 @@ class FeedbackStore:
 
     # -- applications filed online (reported by the city portal)
 
-    async def save_online_applications(self, applications: list[Document]) -> None:
+    async def save_online_applications(self, applications: list[OnlineApplication]) -> None:
         """Insert by application id; one the portal sent again is already there and stays as it was."""
-        await insert_new(self.online_applications, applications)
+        await insert_new(self.online_applications, [application_document(a) for a in applications])
 
-    async def online_applications_over(self, office_id: str, days: list[date]) -> list[Document]:
-        found: list[Document] = []
+    async def online_applications_over(self, office_id: str, days: list[date]) -> list[OnlineApplication]:
+        found: list[OnlineApplication] = []
         for day in days:
             cursor = self.online_applications.find({"office_id": office_id, "local_day": day.isoformat()})
-            found += [doc async for doc in cursor]
+            found += [application_from(doc) async for doc in cursor]
         return found
 
     # -- ratings
 
-    async def save_rating(self, rating: Document) -> bool:
+    async def save_rating(self, rating: Rating) -> bool:
         """Upsert by ticket; False when the same event was already applied (a duplicate)."""
-        current = await self.ratings.find_one({"_id": rating["_id"]}, {"event_id": 1})
-        if current is not None and current["event_id"] == rating["event_id"]:
+        current = await self.ratings.find_one({"_id": rating.ticket_id}, {"event_id": 1})
+        if current is not None and current["event_id"] == rating.event_id:
             return False
-        await self.ratings.replace_one({"_id": rating["_id"]}, rating, upsert=True)
+        await self.ratings.replace_one({"_id": rating.ticket_id}, rating_document(rating), upsert=True)
         return True
 
-    async def ratings_given_on(self, office_id: str, days: list[date]) -> list[Document]:
+    async def ratings_given_on(self, office_id: str, days: list[date]) -> list[Rating]:
         # One equality query per day: FerretDB filters $in after fetching (keep hot queries on equality).
-        found: list[Document] = []
+        found: list[Rating] = []
         for day in days:
             found += [
-                doc async for doc in self.ratings.find({"office_id": office_id, "given_day": day.isoformat()})
+                rating_from(doc)
+                async for doc in self.ratings.find({"office_id": office_id, "given_day": day.isoformat()})
             ]
         return found
 

@@ -247,15 +247,15 @@ class Feedback:
             data: OnlineApplicationFiled = item.data
             office_id = item.envelope.office_id
             applications.append(
-                {
-                    "_id": data.application_id,
-                    "office_id": office_id,
-                    "service_id": data.service_id,
-                    "channel": data.channel,
-                    "after_office_visit": data.after_office_visit,
-                    "filed_at": data.filed_at,
-                    "local_day": (await office_day(self.store.catalog, office_id, data.filed_at)).isoformat(),
-                }
+                domain.OnlineApplication(
+                    application_id=data.application_id,
+                    office_id=office_id,
+                    service_id=data.service_id,
+                    channel=data.channel,
+                    after_office_visit=data.after_office_visit,
+                    filed_at=data.filed_at,
+                    local_day=await office_day(self.store.catalog, office_id, data.filed_at),
+                )
             )
         await self.store.save_online_applications(applications)
 
@@ -276,19 +276,19 @@ class Feedback:
         """The rating counts in the numbers; a low one opens an alert for the supervisors."""
         given_day = await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at)
         await self.store.save_rating(
-            {
-                "_id": data.ticket_id,
-                "event_id": str(envelope.event_id),
-                "office_id": envelope.office_id,
-                "request_id": data.request_id,
-                "service_id": data.service_id,
-                "operator_ref": data.operator_ref,
-                "window_no": data.window_no,
-                "rating": data.rating,
-                "tags": data.tags,
-                "given_at": envelope.occurred_at,
-                "given_day": given_day.isoformat(),
-            }
+            domain.Rating(
+                ticket_id=data.ticket_id,
+                event_id=str(envelope.event_id),
+                office_id=envelope.office_id,
+                request_id=data.request_id,
+                service_id=data.service_id,
+                operator_ref=data.operator_ref,
+                window_no=data.window_no,
+                rating=data.rating,
+                tags=tuple(data.tags),
+                given_at=envelope.occurred_at,
+                given_day=given_day,
+            )
         )
         if data.rating <= domain.ALERT_MAX_RATING and not self.settings.projections_only:
             await self._raise_alert(envelope, data)
@@ -523,11 +523,11 @@ class Monitoring:
         visits = await self.store.visits_on(office_id, day)
         # A rating arrives at most `expires_days` after the visit (a day more for the time zone edge).
         rating_days = [day + timedelta(days=n) for n in range(self.expires_days + 2)]
-        ratings = {
-            doc["_id"]: int(doc["rating"])
-            for doc in await self.store.ratings_given_on(office_id, rating_days)
-        }
-        return visits, ratings
+        return visits, await self._ratings(office_id, rating_days)
+
+    async def _ratings(self, office_id: str, days: list[date]) -> dict[str, int]:
+        """Ticket id -> rating, of the ratings given on these days."""
+        return {given.ticket_id: given.rating for given in await self.store.ratings_given_on(office_id, days)}
 
     async def kpis(self, office_id: str, day: date, scope: domain.KpiFilter) -> dict[str, Any]:
         visits, ratings = await self._day_facts(office_id, day)
@@ -568,10 +568,7 @@ class Monitoring:
             if end < date.max - timedelta(n + 1)
         ]
         rating_days = days + later
-        ratings = {
-            doc["_id"]: int(doc["rating"])
-            for doc in await self.store.ratings_given_on(office_id, rating_days)
-        }
+        ratings = await self._ratings(office_id, rating_days)
         figures = domain.compute_history(
             visits, ratings, start=start, end=end, sla=sla, online_services=online
         )
@@ -592,7 +589,7 @@ class Monitoring:
         visits = await self.store.visits_on(office_id, today)
         waiting, longest = domain.waiting_now(visits, now)
         windows = await self.store.open_windows(office_id)
-        given = [int(doc["rating"]) for doc in await self.store.ratings_given_on(office_id, [today])]
+        given = [each.rating for each in await self.store.ratings_given_on(office_id, [today])]
         return {
             "office_id": office_id,
             "day": today.isoformat(),

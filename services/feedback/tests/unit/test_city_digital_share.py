@@ -18,16 +18,9 @@ office C had nothing in the period.
 
 from __future__ import annotations
 
-from typing import Any
-
 from feedback.domain import compute_city_digital_share, compute_digital_share
 
-from .test_digital_share import visit  # a visit with these (service, outcome) legs
-
-
-def filed(service: str, times: int, after_visit: int = 0) -> list[dict[str, Any]]:
-    return [{"service_id": service, "after_office_visit": n < after_visit} for n in range(times)]
-
+from .test_digital_share import filed, visit  # legs of a visit, applications filed online
 
 OFFICE_A = compute_digital_share(
     [visit(("s1", "served")), visit(("s1", "sent_online")), visit(("s2", "served")), visit(("s3", "served"))],

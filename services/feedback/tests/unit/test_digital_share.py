@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from feedback import domain
-from feedback.domain import Leg, Visit
+from feedback.domain import Leg, OnlineApplication, Visit
 
 ONLINE = {"household-certificate", "kindergarten-queue"}  # "burial-plot" has no online alternative
 
@@ -30,11 +29,17 @@ VISITS = [
     visit(("burial-plot", "served")),
     visit(),  # a no-show: no leg, counts nowhere
 ]
-APPLICATIONS: list[dict[str, Any]] = [
-    *[{"service_id": "household-certificate", "after_office_visit": False}] * 6,
-    {"service_id": "household-certificate", "after_office_visit": True},
-    *[{"service_id": "kindergarten-queue"}] * 4,
-]
+
+
+def filed(service: str, times: int, after_visit: int = 0) -> list[OnlineApplication]:
+    """`times` applications filed online, the first `after_visit` of them after an office visit."""
+    return [
+        OnlineApplication(f"{service}-{n}", "o1", service, "regional_portal", n < after_visit, AT, AT.date())
+        for n in range(times)
+    ]
+
+
+APPLICATIONS = filed("household-certificate", 7, after_visit=1) + filed("kindergarten-queue", 4)
 
 
 def test_online_and_in_office_applications_per_service_and_in_total() -> None:

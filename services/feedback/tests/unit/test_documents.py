@@ -10,7 +10,11 @@ from feedback import domain
 from feedback.store import (
     alert_document,
     alert_from,
+    application_document,
+    application_from,
     changed_fields,
+    rating_document,
+    rating_from,
     request_document,
     request_from,
     visit_document,
@@ -215,3 +219,32 @@ def test_a_window_keeps_the_state_of_its_newest_event_in_the_document_it_had() -
     assert domain.window_after(paused, window) is None  # an older state, read late
     assert domain.window_after(window, window) is None  # a duplicate
     assert domain.window_after(None, window) == window
+
+
+def test_a_rating_and_an_application_filed_online_keep_their_documents() -> None:
+    rating = {
+        "_id": "t1",
+        "event_id": "e9",
+        "office_id": "o1",
+        "request_id": "fr-t1",
+        "service_id": "s1",
+        "operator_ref": "op",
+        "window_no": 3,
+        "rating": 2,
+        "tags": ["waiting_time"],
+        "given_at": DONE,
+        "given_day": "2025-03-10",
+    }
+    assert rating_document(rating_from(rating)) == rating
+    assert list(rating_document(rating_from(rating))) == list(rating)
+    application = {
+        "_id": "app-1",
+        "office_id": "o1",
+        "service_id": "s1",
+        "channel": "regional_portal",
+        "after_office_visit": True,
+        "filed_at": DONE,
+        "local_day": "2025-03-10",
+    }
+    assert application_document(application_from(application)) == application
+    assert list(application_document(application_from(application))) == list(application)
