@@ -1,5 +1,5 @@
 """The feedback database: request and alert aggregates, the projections built from events, and
-the mapping of a `Visit` to and from its document."""
+the mapping of each domain model to and from its document (the documents as they always were)."""
 
 from __future__ import annotations
 
