@@ -45,7 +45,12 @@ class BoardWriter:
             return {"ru": zone_id, "tt": zone_id, "en": zone_id}
         return {lang: zone.name.get(lang) for lang in ("ru", "tt", "en")}
 
-    async def announce_call(self, envelope: Envelope, data: TicketCalled) -> bool:
+    async def announce_call(
+        self, envelope: Envelope, data: TicketCalled, position: tuple[str, int] | None = None
+    ) -> bool:
+        """Put a call on the office's board once. `position` = (topic:partition, offset) of its
+        record: the board keeps the offset it has read through per partition, so a record read
+        again (a crash before the commit, a partition handed over) is not announced again."""
         call = {
             "ticket_id": data.ticket_id,
             "number": display_number(data.number),
@@ -59,10 +64,18 @@ class BoardWriter:
             "texts": announcement(data.number, data.window_no),
             "language": data.language,  # the citizen's: announced after the office's language
         }
-        return await self._change(
-            envelope,
-            lambda board, seq: board_with_call(board, call, str(envelope.event_id), seq, self.calls_kept),
-        )
+
+        def decide(board: Document, seq: int) -> dict[str, Any]:
+            read_through = dict(board.get("read_through") or {})
+            if position is not None:
+                partition, offset = position
+                if read_through.get(partition, -1) >= offset:
+                    return {}  # this very record was applied before
+                read_through[partition] = offset
+            step = board_with_call(board, call, str(envelope.event_id), seq, self.calls_kept)
+            return {**step, "read_through": read_through} if position is not None else step
+
+        return await self._change(envelope, decide)
 
     async def show_waiting(self, envelope: Envelope, data: QueueStatus) -> bool:
         services = []

@@ -30,6 +30,7 @@ from contracts.ticketing import (
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import EventRouter, Received
 
+from notifier.board import BoardWriter
 from notifier.usecases.reactions import Reactions
 
 
@@ -66,4 +67,22 @@ def build_event_router(reactions: Reactions, catalog: CatalogView) -> EventRoute
     router.on(AppointmentRescheduled)(reactions.appointment_rescheduled)
     for ending in (AppointmentCancelled, AppointmentCheckedIn, AppointmentMissed, AppointmentFulfilled):
         router.on(ending)(reactions.appointment_over)
+    return router
+
+
+def build_board_router(board: BoardWriter) -> EventRouter:
+    """The hall's calls, consumed by a group of their own: a call is on the board as soon as its
+    record is fetched, never behind a poll of another office's bulk work in the main consumer
+    (which reads the same topic for the messages and the waiting list). The other event types
+    of the topic are skipped by their header, undecoded."""
+    router = EventRouter()
+
+    @router.on_batch(TicketCalled)
+    async def on_calls(received: Sequence[Received]) -> None:
+        async with board.batch():  # one board write per office per poll
+            for item in received:
+                record = item.record  # None when handed over by `dispatch`
+                at = None if record is None else (f"{record.topic}:{record.partition}", int(record.offset))
+                await board.announce_call(item.envelope, item.data, at)
+
     return router

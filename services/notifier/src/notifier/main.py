@@ -15,7 +15,7 @@ from notifier import nearby as nearby_api
 from notifier import supervision as supervision_api
 from notifier.board import BoardHub, BoardWriter
 from notifier.channels import Channel, build_channels
-from notifier.handlers import build_event_router
+from notifier.handlers import build_board_router, build_event_router
 from notifier.settings import Settings
 from notifier.store import NotifierStore
 from notifier.supervision import SupervisionFeed
@@ -46,6 +46,8 @@ def create_app(
     messenger.recipients_of = supervision.sealed_recipients
     reactions = Reactions(store, board_writer, messenger, catalog, settings, clock, supervision)
     runtime.consume(build_event_router(reactions, catalog))
+    # The board's calls in a group of their own, so they never wait behind bulk ticket work.
+    runtime.consume(build_board_router(board_writer), group_id=f"{settings.group_id}-board")
     runtime.on_start.append(store.ensure_indexes)
     runtime.on_start.append(dispatcher.start)
     runtime.on_stop.append(hub.close)

@@ -1,19 +1,22 @@
 """The notifier's reactions on in-memory stand-ins (servicekit.fakes): no broker, no store process.
 
-Events go through the real router (`handlers.build_event_router`) to `Reactions`; deliveries are
+Events go through the real routers (`handlers.build_event_router` to `Reactions`, and
+`build_board_router` for the hall's calls); deliveries are
 claimed in the real store on `memory_db()` and queued, not sent (the dispatcher is not started)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from contracts import Envelope, decode, encode
 from contracts.samples import sample_office, sample_service
+from contracts.ticketing import TicketCalled
 from notifier.board import BoardWriter
 from notifier.channels import Channel
-from notifier.handlers import build_event_router
+from notifier.handlers import build_board_router, build_event_router
 from notifier.settings import Settings
 from notifier.store import NotifierStore
 from notifier.usecases.delivery import Dispatcher, Keys
@@ -22,7 +25,7 @@ from notifier.usecases.reactions import Reactions
 from servicekit.catalog_view import CatalogView
 from servicekit.clock import ManualClock
 from servicekit.fakes import feed, memory_db
-from servicekit.kafka import EventRouter
+from servicekit.kafka import EventRouter, Received
 from servicekit.sealing import Sealer, generate_keypair
 
 from ..integration.test_notifier_on_real_kafka import OFFICE, PHONE, called, issued
@@ -33,8 +36,18 @@ class Unused(Channel):
         raise AssertionError("the fast tier sends nothing")
 
 
+class Routers:
+    """The notifier's two consumers (messages and waiting list; the hall's board) as one."""
+
+    def __init__(self, *routers: EventRouter) -> None:
+        self.routers = routers
+
+    async def dispatch(self, envelope: Envelope, data: Any) -> bool:
+        return any([await router.dispatch(envelope, data) for router in self.routers])
+
+
 @pytest.fixture
-async def notifier() -> tuple[EventRouter, NotifierStore, Sealer]:
+async def notifier() -> tuple[Routers, NotifierStore, Sealer]:
     public, private = generate_keypair()
     db = memory_db()
     store, catalog = NotifierStore(db), CatalogView(db)
@@ -47,10 +60,10 @@ async def notifier() -> tuple[EventRouter, NotifierStore, Sealer]:
     messenger = Messenger(store, dispatcher, catalog, settings, clock, keys)
     board = BoardWriter(store, catalog, settings.board_calls_kept)
     reactions = Reactions(store, board, messenger, catalog, settings, clock)
-    return build_event_router(reactions, catalog), store, Sealer(public)
+    return Routers(build_event_router(reactions, catalog), build_board_router(board)), store, Sealer(public)
 
 
-async def deliver(router: EventRouter, *envelopes: Envelope) -> None:
+async def deliver(router: Routers, *envelopes: Envelope) -> None:
     for envelope in envelopes:
         assert await router.dispatch(envelope, decode(encode(envelope))[1]), envelope.event_type
 
@@ -60,7 +73,7 @@ async def templates(store: NotifierStore) -> list[str]:
 
 
 async def test_a_ticket_with_a_contact_is_confirmed_once_and_the_call_is_announced(
-    notifier: tuple[EventRouter, NotifierStore, Sealer],
+    notifier: tuple[Routers, NotifierStore, Sealer],
 ) -> None:
     router, store, sealer = notifier
     ticket = issued("t-uc-1", "А017", sealer)
@@ -76,7 +89,7 @@ async def test_a_ticket_with_a_contact_is_confirmed_once_and_the_call_is_announc
 
 
 async def test_moving_up_to_the_threshold_is_told_once_and_a_stale_event_changes_nothing(
-    notifier: tuple[EventRouter, NotifierStore, Sealer],
+    notifier: tuple[Routers, NotifierStore, Sealer],
 ) -> None:
     router, store, sealer = notifier
     first = issued("t-uc-2", "А001", sealer, contact=None)
@@ -89,3 +102,28 @@ async def test_moving_up_to_the_threshold_is_told_once_and_a_stale_event_changes
     assert [t for t in await templates(store) if t == "position_reached"] == position_told
     await deliver(router, first)  # a replayed issue of a ticket already called
     assert await store.waiting.find_one({"_id": "t-uc-2"}) is None
+
+
+async def test_the_board_consumer_announces_a_record_read_again_once() -> None:
+    """A crash before the board group's commit, or a partition handed over, reads records again:
+    the board keeps the offset it read through per partition, and a replayed record adds nothing."""
+    db = memory_db()
+    store, catalog = NotifierStore(db), CatalogView(db)
+    await store.ensure_indexes()
+    await feed(catalog, sample_office(OFFICE, all_day=True), sample_service(office_id=OFFICE))
+    route = build_board_router(BoardWriter(store, catalog, calls_kept=20)).route(TicketCalled.EVENT_TYPE)
+    assert route is not None and route.batch is not None
+
+    def at(offset: int, envelope: Envelope) -> Received:
+        record = SimpleNamespace(topic="ticketing.ticket", partition=1, offset=offset)
+        return Received(envelope, decode(encode(envelope))[1], cast(Any, record))
+
+    first, second = called("t-b-1", "А001"), called("t-b-2", "А002", window=2)
+    await route.batch([at(5, first), at(6, second)])
+    await route.batch([at(5, first), at(6, second)])  # the same records again
+    board: Any = await store.boards.get(OFFICE)
+    assert board["announcements"] == 2 and [c["number"] for c in board["calls"]] == ["А-002", "А-001"]
+
+    await route.batch([at(7, called("t-b-1", "А001", call_no=2))])  # a recall is a new record
+    board = await store.boards.get(OFFICE)
+    assert board["announcements"] == 3 and board["calls"][0]["recall"] is True

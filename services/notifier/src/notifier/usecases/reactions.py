@@ -174,8 +174,8 @@ class Reactions:
 
     async def ticket_called(self, envelope: Envelope, data: ticketing.TicketCalled) -> None:
         if await self.is_replayed(envelope, data.ticket_id):
-            return  # an old call is not announced again, nor does it drop a ticket transferred since
-        await self.board.announce_call(envelope, data)  # the hall first: every other step waits on the store
+            return  # an old call does not drop a ticket transferred since
+        # The hall's board is written by a consumer of its own (handlers.build_board_router).
         contact = await self.store.contact(ticket_key(data.ticket_id))
         if contact is not None:
             zone = (await self.board.zone_name(envelope.office_id, data.zone_id)).get(
@@ -247,8 +247,8 @@ class Reactions:
         reactions: Mapping[str, Callable[[Envelope, Any], Awaitable[None]]],
     ) -> None:
         """A poll's ticket events, in order, against the waiting list, progress and contacts held
-        in memory; written back in one bulk write per collection at the end, the board once per
-        office."""
+        in memory; written back in one bulk write per collection at the end (the board's calls
+        are another consumer's: `handlers.build_board_router`)."""
         ticket_ids = list(dict.fromkeys(str(item.envelope.data["ticket_id"]) for item in received))
         # A ticket issued in this poll brings its contact with it (or has none): read the stored
         # contacts only of the others (a read the batch still needs is made when it comes).
@@ -275,9 +275,8 @@ class Reactions:
             for ticket_id, item in first.items()
             if partition_of(item) != NO_PARTITION
         }
-        # The board's batch inside the store's: written first when the batch ends (the hall first).
         batch = self.store.batch(ticket_ids, keys, presumed_new=presumed_new, partitions=partitions)
-        async with batch, self.board.batch():
+        async with batch:
             for item in received:
                 await reactions[item.envelope.event_type](item.envelope, item.data)
 
