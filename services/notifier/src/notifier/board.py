@@ -48,9 +48,9 @@ class BoardWriter:
     async def announce_call(
         self, envelope: Envelope, data: TicketCalled, position: tuple[str, int] | None = None
     ) -> bool:
-        """Put a call on the office's board once. `position` = (topic:partition, offset) of its
-        record: the board keeps the offset it has read through per partition, so a record read
-        again (a crash before the commit, a partition handed over) is not announced again."""
+        """Put a call on the office's board once. `position` = (partition, offset) of its record:
+        the board keeps the offset it has read through per partition, so a record read again (a
+        crash before the commit, a partition handed over) is not announced again."""
         call = {
             "ticket_id": data.ticket_id,
             "number": display_number(data.number),

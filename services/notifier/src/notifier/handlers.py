@@ -82,7 +82,8 @@ def build_board_router(board: BoardWriter) -> EventRouter:
         async with board.batch():  # one board write per office per poll
             for item in received:
                 record = item.record  # None when handed over by `dispatch`
-                at = None if record is None else (f"{record.topic}:{record.partition}", int(record.offset))
+                # by partition number: one topic, and field names in the store take no dots
+                at = None if record is None else (str(record.partition), int(record.offset))
                 await board.announce_call(item.envelope, item.data, at)
 
     return router
