@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from contracts import Envelope, EventData
 from contracts.registry import MalformedEvent, UnknownEvent, decode, encode, partition_key, topic_for
@@ -384,6 +385,7 @@ class EventRouter:
         *,
         auto_offset_reset: str = "earliest",
         group_id: str | None = None,
+        start_from_group: str | None = None,
     ) -> BatchConsumer | None:
         topics = [settings.topic(name) for name in self.topics]
         if not topics:
@@ -397,6 +399,7 @@ class EventRouter:
             dead_letters,
             group_id=group_id or settings.group_id,
             auto_offset_reset=auto_offset_reset,
+            start_from_group=start_from_group,
         )
         metrics.consumers.append(self.consumer)
         return self.consumer
@@ -423,6 +426,13 @@ class BatchConsumer:
     was applied (or dead-lettered). A batch that raises is replayed record by record: the failing
     record is retried alone with backoff and then dead-lettered, the others are applied in order.
     If even the dead-lettering fails (Kafka down), the partition is rewound to that record.
+
+    `start_from_group`: a partition this group never committed starts where that other group had
+    committed when the consumer started (read once, before any consumer of the process polls), or
+    where `auto_offset_reset` says if it had not either; the starting offset is committed at once,
+    so this happens only on the group's very first assignment of the partition. It lets a new group
+    take over part of an existing group's work (the notifier's board calls) without reading the
+    retained records again.
     """
 
     def __init__(
@@ -437,6 +447,7 @@ class BatchConsumer:
         group_id: str,
         auto_offset_reset: str,
         max_records: int = 500,
+        start_from_group: str | None = None,
     ) -> None:
         self.router = router
         self.topics = topics
@@ -447,6 +458,8 @@ class BatchConsumer:
         self.group_id = group_id
         self.auto_offset_reset = auto_offset_reset
         self.max_records = max_records
+        self.start_from_group = start_from_group
+        self.start_offsets: dict[TopicPartition, int] | None = None
         self.consumer: AIOKafkaConsumer | None = None
         self.committed: dict[TopicPartition, int] = {}
         self.polls = 0
@@ -454,7 +467,27 @@ class BatchConsumer:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
+    async def read_start_offsets(self) -> None:
+        """What `start_from_group` has committed on this consumer's topics, read now (the runtime
+        calls it before starting any consumer: the process's own consumers must not have moved the
+        other group yet). Raises when Kafka does not answer: better not start than read it all again."""
+        if self.start_from_group is None:
+            return
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.settings.kafka_bootstrap, **_consumer_security(self.settings)
+        )
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(self.start_from_group)
+        finally:
+            await admin.close()
+        self.start_offsets = {
+            tp: meta.offset for tp, meta in offsets.items() if tp.topic in self.topics and meta.offset >= 0
+        }
+
     async def start(self) -> None:
+        if self.start_from_group is not None and self.start_offsets is None:
+            await self.read_start_offsets()
         self._stopping = False
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
@@ -740,9 +773,36 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         for tp in assigned:
             with contextlib.suppress(Exception):
                 committed = await consumer.committed(tp)
+                if committed is None and self.owner.start_from_group is not None:
+                    committed = await self._first_start(consumer, tp)
                 self.owner.committed[tp] = committed or 0
         with contextlib.suppress(Exception):  # unknown: every record counts as possibly read before
             ends = await consumer.end_offsets(list(assigned))
             self.owner.router.partitions_assigned_at(
                 {(tp.topic, tp.partition): end for tp, end in ends.items()}
             )
+
+    async def _first_start(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> int:
+        """The group never committed this partition: start where the other group was, else where the
+        reset policy says, and commit that at once (a restart before the first batch must not look
+        at the other group again: it has moved on meanwhile)."""
+        owner = self.owner
+        offset = (owner.start_offsets or {}).get(tp)
+        if offset is None:
+            ends = await (
+                consumer.end_offsets([tp])
+                if owner.auto_offset_reset == "latest"
+                else consumer.beginning_offsets([tp])
+            )
+            offset = ends[tp]
+        consumer.seek(tp, offset)
+        await consumer.commit({tp: offset})
+        log.info(
+            "new consumer group starts a partition",
+            group=owner.group_id,
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=offset,
+            start_from_group=owner.start_from_group if tp in (owner.start_offsets or {}) else None,
+        )
+        return offset

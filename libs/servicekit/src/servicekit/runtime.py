@@ -81,9 +81,19 @@ class ServiceRuntime:
     def add_aggregates(self, *stores: AggregateStore) -> None:
         self.aggregates.extend(stores)
 
-    def consume(self, router: EventRouter, *, group_id: str | None = None) -> None:
+    def consume(
+        self, router: EventRouter, *, group_id: str | None = None, start_from_group: str | None = None
+    ) -> None:
+        """Consume what `router` handles, in the service's group or in `group_id`. `start_from_group`:
+        where this group has never committed, it starts at that group's committed offsets (see
+        BatchConsumer), so a group added to a live service does not re-read the retained records."""
         router.attach(
-            self.settings, self.consumer_metrics, self.consumer_health, self._dead_letter, group_id=group_id
+            self.settings,
+            self.consumer_metrics,
+            self.consumer_health,
+            self._dead_letter,
+            group_id=group_id,
+            start_from_group=start_from_group,
         )
         self.routers.append(router)
 
@@ -125,9 +135,11 @@ class ServiceRuntime:
         await self.broker.start()
         await self.producer.start()
         await self.relay.start()
-        for router in self.routers:
-            if router.consumer is not None:
-                await router.consumer.start()
+        consumers = [router.consumer for router in self.routers if router.consumer is not None]
+        for consumer in consumers:  # before any of them polls: ours must not move the other group first
+            await consumer.read_start_offsets()
+        for consumer in consumers:
+            await consumer.start()
         self._tasks = [asyncio.create_task(job()) for job in self.background]
         self.started = True
         log.info("service started", consumes=[t for r in self.routers for t in r.event_types])

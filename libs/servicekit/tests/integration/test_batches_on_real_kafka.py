@@ -12,7 +12,7 @@ from contracts.ticketing import WindowClosed, WindowOpened
 from servicekit.kafka import EventRouter, Received
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import ServiceSettings
-from servicekit.testing import Infra, probe, running
+from servicekit.testing import Infra, eventually, probe, running
 
 
 def opened(office: str, window: int) -> Envelope:
@@ -196,3 +196,84 @@ async def test_consumer_lag_per_group_and_partition_is_on_metrics(infra: Infra, 
         release.set()
         await asyncio.wait_for(all_committed.wait(), timeout=30)
         assert lag_lines((await client.get("/metrics")).text)[key] == 0.0
+
+
+async def test_a_new_group_starts_where_the_group_it_takes_over_from_had_committed(
+    infra: Infra, make_settings: Any
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    topic = settings.topic("ticketing.window")
+    await produce(infra, topic, [opened("o1", n).model_dump_json().encode() for n in range(1, 6)])
+
+    def build(*, with_new_group: bool) -> tuple[ServiceRuntime, dict[str, list[int]], asyncio.Event]:
+        runtime = ServiceRuntime(settings)
+        seen: dict[str, list[int]] = {"main": [], "new": []}
+        both_at_8 = asyncio.Event()
+
+        def router_for(name: str) -> EventRouter:
+            router = EventRouter()
+
+            @router.on_batch(WindowOpened)
+            async def on_opened(received: Sequence[Received]) -> None:
+                seen[name] += [item.data.window_no for item in received]
+                if 8 in seen["main"] and (not with_new_group or 8 in seen["new"]):
+                    both_at_8.set()
+
+            return router
+
+        runtime.consume(router_for("main"))
+        if with_new_group:
+            runtime.consume(
+                router_for("new"), group_id=f"{settings.group_id}-new", start_from_group=settings.group_id
+            )
+        return runtime, seen, both_at_8
+
+    # The service as it was: one group, which read and committed 1-5.
+    old, old_seen, _ = build(with_new_group=False)
+    await old.start()
+    try:
+        await eventually(
+            lambda: committed(infra, settings.group_id, topic), lambda offset: offset == 5, what="5 committed"
+        )
+    finally:
+        await old.stop()
+    assert old_seen["main"] == [1, 2, 3, 4, 5]
+    await produce(infra, topic, [opened("o1", n).model_dump_json().encode() for n in range(6, 9)])
+
+    # The new version adds a group: it reads only what its predecessor had not (6-8), not 1-5 again.
+    new, seen, both_at_8 = build(with_new_group=True)
+    await new.start()
+    try:
+        await asyncio.wait_for(both_at_8.wait(), timeout=60)
+    finally:
+        await new.stop()
+    assert seen == {"main": [6, 7, 8], "new": [6, 7, 8]}
+    assert await committed(infra, f"{settings.group_id}-new", topic) == 8
+    # Its other partition, never committed by either group, started at the beginning and is committed.
+    assert await committed(infra, f"{settings.group_id}-new", topic, partition=1) == 0
+
+
+async def test_a_new_group_whose_source_never_committed_reads_from_the_beginning(
+    infra: Infra, make_settings: Any
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    topic = settings.topic("ticketing.window")
+    await produce(infra, topic, [opened("o1", n).model_dump_json().encode() for n in range(1, 4)])
+    runtime = ServiceRuntime(settings)
+    seen: list[int] = []
+    all_seen = asyncio.Event()
+    router = EventRouter()
+
+    @router.on_batch(WindowOpened)
+    async def on_opened(received: Sequence[Received]) -> None:
+        seen.extend(item.data.window_no for item in received)
+        if len(seen) >= 3:
+            all_seen.set()
+
+    runtime.consume(router, group_id=f"{settings.group_id}-new", start_from_group=settings.group_id)
+    await runtime.start()
+    try:
+        await asyncio.wait_for(all_seen.wait(), timeout=60)
+    finally:
+        await runtime.stop()
+    assert seen == [1, 2, 3]

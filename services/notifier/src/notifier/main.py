@@ -46,8 +46,13 @@ def create_app(
     messenger.recipients_of = supervision.sealed_recipients
     reactions = Reactions(store, board_writer, messenger, catalog, settings, clock, supervision)
     runtime.consume(build_event_router(reactions, catalog))
-    # The board's calls in a group of their own, so they never wait behind bulk ticket work.
-    runtime.consume(build_board_router(board_writer), group_id=f"{settings.group_id}-board")
+    # The board's calls in a group of their own, so they never wait behind bulk ticket work. On its
+    # first start it takes over where the main group (which wrote the calls before) had committed.
+    runtime.consume(
+        build_board_router(board_writer),
+        group_id=f"{settings.group_id}-board",
+        start_from_group=settings.group_id,
+    )
     runtime.on_start.append(store.ensure_indexes)
     runtime.on_start.append(dispatcher.start)
     runtime.on_stop.append(hub.close)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from contracts import Envelope, new_event
 from contracts.samples import sample_office, sample_service
 from contracts.ticketing import TicketCalled, TicketIssued
@@ -159,6 +161,43 @@ async def test_a_redelivered_call_is_neither_announced_nor_texted_twice_but_a_re
         await asyncio.sleep(0.5)  # deliberately give a duplicate send time to show up
         calls = [t for t in sms_gateway.texts_to(PHONE) if "окну 5" in t]
         assert len(calls) == 2  # the call and the recall, not the redelivery
+
+
+async def test_the_board_group_first_started_on_a_live_system_announces_no_retained_call_again(
+    infra: Infra, make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    settings = settings_for(make_settings, keypair, sms_gateway)
+    await publish_catalog(publisher)
+    await publisher.event(called("t30", "В001", window=1))
+    await publisher.event(called("t31", "В002", window=2))
+    # The version before the board group: its main group read (and announced) these calls.
+    await commit_to_end(infra, settings.group_id, settings.topic("ticketing.ticket"))
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        await publisher.event(called("t32", "В003", window=4))
+
+        async def board_shows_new_call() -> Any:
+            board = await _board_with_calls(client, 1)
+            return board if board and any(c["number"] == "В-003" for c in board["calls"]) else None
+
+        board = await eventually(board_shows_new_call)
+        assert [c["number"] for c in board["calls"]] == ["В-003"]  # not В-001 and В-002 again
+
+
+async def commit_to_end(infra: Infra, group: str, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=infra.kafka, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
 
 
 async def test_reconnecting_with_last_event_id_gets_only_newer_items(
