@@ -17,7 +17,8 @@ What it checks:
 - every message on a dead-letter topic is counted per topic and group; poison (bytes that are no
   valid event) is expected there, a valid event there is a discrepancy (a handler gave up on it);
   every poison message on a consumed topic reached the dead letters of every group past it;
-- consumer lag (end offset - committed offset) of every service group is zero;
+- consumer lag (end offset - committed offset) of every group a service runs (`<prefix><service>` and
+  `<prefix><service>-<what>`, such as the notifier's board group) is zero;
 - nothing is stuck: no outbox marker or unpublished outbox entry, no unfinished revision claim,
   no ticket at a closed window or two at one window (with --idle: no ticket at any window).
 """
@@ -166,7 +167,7 @@ class Kafka:
 
     async def service_groups(self, prefix: str) -> list[str]:
         listed = await self.admin.list_consumer_groups()
-        return sorted(g[0] for g in listed if g[0].startswith(prefix) and g[0][len(prefix) :] in SERVICES)
+        return sorted(g[0] for g in listed if is_service_group(g[0], prefix))
 
     async def committed(self, groups: list[str]) -> dict[tuple[str, str, int], int]:
         found: dict[tuple[str, str, int], int] = {}
@@ -195,6 +196,15 @@ class Kafka:
                     per_topic[tp.topic] = per_topic.get(tp.topic, 0) + max(0, ends[tp] - position)
             lag[group] = dict(sorted(per_topic.items()))
         return lag
+
+
+def is_service_group(group: str, prefix: str) -> bool:
+    """A group a service runs: `<prefix><service>`, or another of its own, `<prefix><service>-<what>`
+    (the notifier's `notifier-board`; ticketing's `ticketing-owners` commits no offsets: no lag)."""
+    if not group.startswith(prefix):
+        return False
+    name = group[len(prefix) :]
+    return any(name == service or name.startswith(f"{service}-") for service in SERVICES)
 
 
 def headers_of(record: ConsumerRecord[bytes, bytes]) -> dict[str, str]:

@@ -428,3 +428,21 @@ def test_kafka_acls_let_each_service_write_its_topics_and_read_what_it_consumes(
     assert "--resource-pattern-type prefixed --group" in script
     # ticketing's ownership group runs on its own topic (no events, so not in the AsyncAPI document).
     assert _acl_table(script, "INTERNAL") == {"ticketing": {"ticketing.commands"}}
+
+
+def test_make_status_shows_the_consumer_lag_of_every_group_a_service_runs() -> None:
+    metrics = "\n".join(
+        [
+            "# HELP onewindow_consumer_lag Records not yet committed by the consumer group",
+            'onewindow_consumer_lag{group="p.notifier",partition="0",topic="p.ticketing.ticket"} 0.0',
+            'onewindow_consumer_lag{group="p.notifier",partition="1",topic="p.feedback.feedback"} 2.0',
+            'onewindow_consumer_lag{group="p.notifier-board",partition="0",topic="p.ticketing.ticket"} 3.0',
+            'onewindow_consumer_lag{group="p.notifier-board",partition="1",topic="p.ticketing.ticket"} 0.0',
+        ]
+    )
+    awk = ["awk", "-f", str(ROOT / "deploy/local/consumer-lag.awk")]
+    shown = subprocess.run(awk, input=metrics, capture_output=True, text=True, check=True).stdout.strip()
+    assert shown == "p.notifier 2 (p.feedback.feedback[1]=2), p.notifier-board 3 (p.ticketing.ticket[0]=3)"
+    nothing = subprocess.run(awk, input="", capture_output=True, text=True, check=True).stdout.strip()
+    assert nothing == "0"  # a service that consumes nothing
+    assert 'awk -f "$ROOT/deploy/local/consumer-lag.awk"' in (ROOT / "deploy/local/services.sh").read_text()

@@ -102,7 +102,7 @@ down() {
 status() {
   local code=0 name port
   while read -r name port; do
-    if running "$RUN_DIR/$name-$port.pid"; then echo "$name :$port running (pid $(cat "$RUN_DIR/$name-$port.pid")), consumer lag: $(curl -s --max-time 2 "http://127.0.0.1:$port/metrics" | awk -F'[{}]' '/^onewindow_consumer_lag\{/ { split($2, l, ","); t = p = ""; for (i in l) { split(l[i], kv, "="); gsub(/"/, "", kv[2]); if (kv[1] == "topic") t = kv[2]; if (kv[1] == "partition") p = kv[2] } n = $3 + 0; sum += n; if (n > 0) busy = busy " " t "[" p "]=" n } END { print (sum + 0) (busy ? " (" substr(busy, 2) ")" : "") }')"
+    if running "$RUN_DIR/$name-$port.pid"; then echo "$name :$port running (pid $(cat "$RUN_DIR/$name-$port.pid")), consumer lag: $(curl -s --max-time 2 "http://127.0.0.1:$port/metrics" | awk -f "$ROOT/deploy/local/consumer-lag.awk")"
       if [[ $name == ticketing ]]; then # which ownership partitions (and so offices) this replica holds
         echo "  owns partitions: $(curl -s --max-time 2 "http://127.0.0.1:$port/metrics" | awk -F'"' '/^onewindow_ticketing_owned_partition\{/ { p = p " " $2 } END { print (p ? substr(p, 2) : "none") }'), offices loaded: $(curl -s --max-time 2 "http://127.0.0.1:$port/metrics" | awk '/^onewindow_ticketing_offices_owned / { print $2 + 0 }')"
       fi

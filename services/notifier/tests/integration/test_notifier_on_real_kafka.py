@@ -181,6 +181,9 @@ async def test_the_board_group_first_started_on_a_live_system_announces_no_retai
 
         board = await eventually(board_shows_new_call)
         assert [c["number"] for c in board["calls"]] == ["В-003"]  # not В-001 and В-002 again
+        metrics = (await client.get("/metrics")).text  # both groups' lag, each under its own name
+        assert f'onewindow_consumer_lag{{group="{settings.group_id}-board"' in metrics
+        assert f'onewindow_consumer_lag{{group="{settings.group_id}"' in metrics
 
 
 async def commit_to_end(infra: Infra, group: str, topic: str) -> None:
