@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import structlog
 from contracts import Envelope
 from pymongo import ASCENDING, AsyncMongoClient, DeleteOne, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -27,6 +28,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from servicekit.clock import SYSTEM_CLOCK
 
+log = structlog.get_logger("servicekit.store")
 Document = dict[str, Any]
 CLAIMS = "_claims"
 # Which aggregates have unpublished events: FerretDB on SQLite filters only `{_id: ...}` in the
@@ -209,6 +211,12 @@ class AggregateStore:
         replays the input, which finds the aggregates there and publishes their stored creation
         events again (same event ids) when the document says it was created by the same record
         (`created_from`, which the caller sets). No outbox marker, no clearing write, no relay lag.
+
+        If the publish fails (with Kafka up: a partition without a leader, a producer being
+        rebuilt), the events are handed to the outbox instead (a claimed revision per document,
+        with its marker) and this returns normally: the relay sends them at once, its sweeper later
+        if that fails too, and the caller's input is acknowledged rather than retried and
+        dead-lettered with its aggregates stored but their events unsent.
         """
         if not items:
             return []
@@ -236,7 +244,8 @@ class AggregateStore:
         ]
         failed = await self._insert_new(new_docs)
         created = [doc for n, doc in enumerate(new_docs) if n not in failed]
-        events = [e for n, (_, evs) in enumerate(items) if n not in failed for e in evs]
+        # Whose events go out: (aggregate id, its events), in the order they are published.
+        owned = [(str(doc["_id"]), list(items[n][1])) for n, doc in enumerate(new_docs) if n not in failed]
         if failed:
             # Created before. By this very input (the same record, replayed after a crash before
             # its commit): its creation events go out again, they may never have. By another
@@ -244,15 +253,43 @@ class AggregateStore:
             positions = [new_docs[n].get(CREATED_FROM) for n in sorted(failed)]
             stored = await gather_bounded(self.get(str(new_docs[n]["_id"])) for n in sorted(failed))
             again = [
-                Envelope.model_validate(entry["event"])
+                (str(doc["_id"]), [Envelope.model_validate(entry["event"]) for entry in doc[CREATED_EVENTS]])
                 for doc, position in zip(stored, positions, strict=True)
-                if doc is not None and position is not None and doc.get(CREATED_FROM) == position
-                for entry in doc.get(CREATED_EVENTS, [])
+                if doc is not None
+                and position is not None
+                and doc.get(CREATED_FROM) == position
+                and doc.get(CREATED_EVENTS)
             ]
-            events = again + events
+            owned = again + owned
+        events = [e for _, evs in owned for e in evs]
         if events:
-            await publish_all(events)
+            try:
+                await publish_all(events)
+            except Exception as error:
+                log.warning(
+                    "publishing created aggregates' events failed: handed to the outbox relay",
+                    collection=self.name,
+                    aggregates=len(owned),
+                    error=repr(error),
+                )
+                await gather_bounded(self._hand_to_outbox(aid, evs) for aid, evs in owned if evs)
         return created
+
+    async def _hand_to_outbox(self, aggregate_id: str, events: Sequence[Envelope]) -> None:
+        """Put events that could not be published into the aggregate's outbox (a claimed revision,
+        marked pending, the relay notified), unless they are there already."""
+        for attempt in range(8):
+            current = await self.load(aggregate_id)
+            there = {entry["event_id"] for entry in current.get("outbox", [])}
+            missing = [e for e in events if str(e.event_id) not in there]
+            if not missing:
+                return
+            try:
+                await self.commit(current, {}, missing)
+                return
+            except ConcurrentChange:
+                await asyncio.sleep(0.005 * (attempt + 1))
+        raise ConcurrentChange(aggregate_id)
 
     async def _insert_new(self, docs: list[Document]) -> set[int]:
         """Insert; the positions of the documents that were there already."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaTimeoutError
 from contracts import Envelope, new_event
 from contracts.ticketing import WindowOpened, WindowPaused
 from prometheus_client import CollectorRegistry
@@ -308,4 +309,35 @@ async def test_created_by_a_consumer_its_events_go_out_with_the_poll_and_again_o
     duplicate = ({"_id": "o8:0", CREATED_FROM: "t:0:99"}, [window_event("o8", 0)])
     assert await windows.create_many([duplicate], publish_all=producer.publish_all) == []
     assert producer.sent == []
+    await runtime.mongo.close()
+
+
+async def test_created_by_a_consumer_its_events_go_to_the_outbox_when_the_publish_fails(
+    make_settings: Any,
+) -> None:
+    settings = make_settings(ServiceSettings, service_name="kit")
+    runtime = ServiceRuntime(settings)
+    windows = AggregateStore(runtime.db, "windows")
+    events = [window_event("o9", n) for n in range(2)]
+    items = [({"_id": f"o9:{n}", CREATED_FROM: f"t:0:{n}"}, [events[n]]) for n in range(2)]
+    attempts: list[int] = []
+
+    async def refuse(envelopes: Any) -> None:
+        attempts.append(len(envelopes))
+        raise KafkaTimeoutError()
+
+    created = await windows.create_many(items, publish_all=refuse)  # no exception: nothing to retry
+    assert [doc["_id"] for doc in created] == ["o9:0", "o9:1"] and attempts == [2]
+    assert await windows.backlog() == 2  # marked for the relay's sweeper
+    # The same input replayed while publishing still fails: each event is in its outbox once.
+    await windows.create_many(items, publish_all=refuse)
+    stored = [await windows.load(f"o9:{n}") for n in range(2)]
+    assert [[entry["event_id"] for entry in doc["outbox"]] for doc in stored] == [
+        [str(events[0].event_id)],
+        [str(events[1].event_id)],
+    ]
+    producer = RecordingProducer()
+    relay = OutboxRelay([windows], producer.publish, CollectorRegistry())
+    assert await relay.sweep(min_age_seconds=0) == 2
+    assert sorted(str(e.event_id) for e in producer.sent) == sorted(str(e.event_id) for e in events)
     await runtime.mongo.close()
