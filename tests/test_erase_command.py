@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from testbed import ops_command
 
 
 def load_command() -> Any:
-    spec = importlib.util.spec_from_file_location("ops_erase", ROOT / "ops/erase.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ops_erase"] = module
-    spec.loader.exec_module(module)
-    return module
+    return ops_command("erase")
 
 
 def test_the_erase_command_reaches_appointments_and_the_notifier_and_reports_what_they_erased(

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from servicekit.testing import Infra
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_reconcile() -> Any:
-    spec = importlib.util.spec_from_file_location("ops_reconcile", ROOT / "ops/reconcile.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ops_reconcile"] = module
-    spec.loader.exec_module(module)
-    return module
+from testbed import ops_command
 
 
 async def commit(infra: Infra, group: str, offsets: dict[TopicPartition, int]) -> None:
@@ -35,7 +22,7 @@ async def commit(infra: Infra, group: str, offsets: dict[TopicPartition, int]) -
 async def test_the_lag_of_the_notifiers_board_group_is_reconciled_too(
     infra: Infra, topic_prefix: str
 ) -> None:
-    reconcile = load_reconcile()
+    reconcile: Any = ops_command("reconcile")
     topic = f"{topic_prefix}ticketing.ticket"
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka)
     await producer.start()

@@ -8,8 +8,11 @@
 - `simday`: the simulated office day (routing as ticketing does it) for the what-if and city-day runs.
 """
 
+import importlib.util
 import socket
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from contracts.catalog import ServicePublished
 from contracts.samples import sample_service
@@ -21,6 +24,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def ops_command(name: str) -> ModuleType:
+    """`ops/<name>.py` (a script, not a package) as a module, for the tests of the ops commands."""
+    spec = importlib.util.spec_from_file_location(f"ops_{name}", ROOT / "ops" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def two_services(office_id: str, service_id: str, other_service_id: str) -> list[ServicePublished]:
