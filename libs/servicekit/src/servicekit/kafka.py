@@ -306,8 +306,13 @@ class EventRouter:
     router for the service.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_records: int = 500) -> None:
+        """`max_records`: the most records one poll hands over. aiokafka drains its fetched
+        partitions one after another, so a partition fetched later waits until the ones before it
+        are worked off, poll by poll: a router that skips most of what it reads (another group on
+        a busy topic, for a few event types) should take all that is fetched at once."""
         self._routes: dict[str, _Route] = {}
+        self.max_records = max_records
         self.consumer: BatchConsumer | None = None
         self._moved: list[Callable[[set[tuple[str, int]]], None]] = []
         self._assigned_at: list[Callable[[dict[tuple[str, int], int]], None]] = []
@@ -400,6 +405,7 @@ class EventRouter:
             group_id=group_id or settings.group_id,
             auto_offset_reset=auto_offset_reset,
             start_from_group=start_from_group,
+            max_records=self.max_records,
         )
         metrics.consumers.append(self.consumer)
         return self.consumer

@@ -3,7 +3,8 @@
 Writes: the board is an aggregate (claimed revisions), so the ticket and queue topics, consumed
 possibly by different replicas, never lose each other's update; `rev` is the board's `seq`.
 Reads: each replica polls the board document by `_id` (equality, one query per office per poll
-interval however many screens watch) and hands new revisions to bounded per-client queues.
+interval however many screens watch) and hands new revisions to bounded per-client queues. A board
+this replica wrote itself reaches its screens at once, without waiting for the next poll.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class BoardWriter:
         self.catalog = catalog
         self.calls_kept = calls_kept
         self._known: dict[str, Document] = {}
+        # Told of every board this process commits (the hub: its screens need not wait for a poll).
+        self.committed: Callable[[Document], None] = lambda board: None
         # Per task (the queue topic's consumer writes the board too, outside any batch).
         self._batch: ContextVar[dict[str, list[_Decision]] | None] = ContextVar("board_batch", default=None)
 
@@ -153,7 +156,9 @@ class BoardWriter:
             if not applied:
                 return False
             try:
-                self._known[office_id] = await self.store.boards.commit(board, state, revisions=applied)
+                written = await self.store.boards.commit(board, state, revisions=applied)
+                self._known[office_id] = written
+                self.committed(written)
                 return True
             except ConcurrentChange:
                 self._known.pop(office_id, None)
@@ -174,6 +179,7 @@ class BoardWatcher:
 class _OfficeFeed:
     watchers: set[BoardWatcher] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
+    rev: int = -1  # the newest revision handed to the watchers (by the poll or a commit here)
 
 
 class BoardHub:
@@ -210,8 +216,20 @@ class BoardHub:
                 if self._feeds.get(office_id) is feed:
                     del self._feeds[office_id]
 
+    def committed(self, board: Document) -> None:
+        """A board this process has just written: to its screens now (the poll would bring it up to
+        `poll_seconds` later, after one more read of a store the consumers keep busy)."""
+        feed = self._feeds.get(str(board["_id"]))
+        if feed is not None:
+            self._offer(feed, board)
+
+    def _offer(self, feed: _OfficeFeed, board: Document) -> None:
+        # Revisions only grow: a poll that read before a commit here must not hand back the older one.
+        if int(board["rev"]) > feed.rev:
+            feed.rev = int(board["rev"])
+            self._fan_out(feed, board)
+
     async def _poll(self, office_id: str, feed: _OfficeFeed) -> None:
-        last_rev: int | None = None
         while True:
             try:
                 board = await self.store.board(office_id)
@@ -221,9 +239,8 @@ class BoardHub:
             except Exception as error:
                 log.warning("board poll failed", office_id=office_id, error=repr(error))
                 board = None
-            if board is not None and board["rev"] != last_rev:
-                last_rev = board["rev"]
-                self._fan_out(feed, board)
+            if board is not None:
+                self._offer(feed, board)
             await asyncio.sleep(self.poll_seconds)
 
     def _fan_out(self, feed: _OfficeFeed, board: Document) -> None:

@@ -74,8 +74,9 @@ def build_board_router(board: BoardWriter) -> EventRouter:
     """The hall's calls, consumed by a group of their own: a call is on the board as soon as its
     record is fetched, never behind a poll of another office's bulk work in the main consumer
     (which reads the same topic for the messages and the waiting list). The other event types
-    of the topic are skipped by their header, undecoded."""
-    router = EventRouter()
+    of the topic are skipped by their header, undecoded, so a poll takes all that is fetched:
+    the partition with the calls never waits behind another's fetched records, poll by poll."""
+    router = EventRouter(max_records=20_000)
 
     @router.on_batch(TicketCalled)
     async def on_calls(received: Sequence[Received]) -> None:

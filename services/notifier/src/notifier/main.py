@@ -40,19 +40,25 @@ def create_app(
     messenger = Messenger(store, dispatcher, catalog, settings, clock, keys)
     board_writer = BoardWriter(store, catalog, settings.board_calls_kept)
     hub = BoardHub(store, settings.board_poll_seconds, settings.sse_client_queue)
+    board_writer.committed = hub.committed
 
     runtime.add_aggregates(store.boards, store.deliveries)
     supervision = SupervisionFeed(runtime.db)
     messenger.recipients_of = supervision.sealed_recipients
     reactions = Reactions(store, board_writer, messenger, catalog, settings, clock, supervision)
-    runtime.consume(build_event_router(reactions, catalog))
-    # The board's calls in a group of their own, so they never wait behind bulk ticket work. On its
-    # first start it takes over where the main group (which wrote the calls before) had committed.
-    runtime.consume(
-        build_board_router(board_writer),
-        group_id=f"{settings.group_id}-board",
-        start_from_group=settings.group_id,
-    )
+    # What this process consumes (NOTIFIER_CONSUMERS): both groups, or one of them when the hall's
+    # calls run in a process of their own, so no bulk work of the messages shares their event loop.
+    if settings.consumes("messages"):
+        runtime.consume(build_event_router(reactions, catalog))
+    if settings.consumes("board"):
+        # The board's calls in a group of their own, so they never wait behind bulk ticket work. On
+        # its first start it takes over where the main group (which wrote the calls before) had
+        # committed.
+        runtime.consume(
+            build_board_router(board_writer),
+            group_id=f"{settings.group_id}-board",
+            start_from_group=settings.group_id,
+        )
     runtime.on_start.append(store.ensure_indexes)
     runtime.on_start.append(dispatcher.start)
     runtime.on_stop.append(hub.close)

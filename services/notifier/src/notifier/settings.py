@@ -70,7 +70,16 @@ class Settings(ServiceSettings):
     checklists_per_contact_per_day: int = Field(default=5, ge=1, le=50)
     template_overrides: TemplateOverrides = Field(default_factory=dict)
 
+    # The consumer groups this process runs: "messages" (the main group: messages, waiting list,
+    # progress, the board's waiting numbers) and "board" (the hall's calls, `<group>-board`).
+    # Both by default; deployed as two processes (messages; board) so that the calls never share
+    # an event loop with the bulk work (docs/performance.md). HTTP routes and jobs run in each.
+    consumers: str = Field(default="messages,board", pattern=r"^(messages|board)(,(messages|board))?$")
+
     board_calls_kept: int = Field(default=20, ge=1, le=200)
     board_poll_seconds: float = 0.1
     sse_heartbeat_seconds: float = 15.0
     sse_client_queue: int = Field(default=32, ge=1)
+
+    def consumes(self, group: Literal["messages", "board"]) -> bool:
+        return group in self.consumers.split(",")

@@ -186,6 +186,41 @@ async def test_the_board_group_first_started_on_a_live_system_announces_no_retai
         assert f'onewindow_consumer_lag{{group="{settings.group_id}"' in metrics
 
 
+async def test_the_hall_s_calls_and_the_messages_run_in_two_processes_each_doing_its_part(
+    infra: Infra, make_settings: Any, keypair: tuple[str, str], sms_gateway: SmsGateway, publisher: Publisher
+) -> None:
+    """As deployed: one process with the messages' group, one with the board's (NOTIFIER_CONSUMERS).
+    The call is on the board (first on the stream of the process that wrote it), the citizen gets
+    each message once, and each process runs only its own group."""
+    messages = settings_for(make_settings, keypair, sms_gateway, consumers="messages")
+    board = settings_for(make_settings, keypair, sms_gateway, consumers="board", board_poll_seconds=3600)
+    sealer = Sealer(keypair[0])
+    await publish_catalog(publisher)
+    async with (
+        serving(create_app(messages)) as messages_url,
+        serving(create_app(board)) as board_url,
+        httpx.AsyncClient(base_url=board_url, timeout=30) as client,
+    ):
+        await eventually(lambda: _board_with_calls(client, 0))  # the catalog arrived: the office is known
+        async with client.stream("GET", f"/boards/{OFFICE}/stream") as response:
+            stream = SseReader(response)
+            assert (await stream.next()).event == "snapshot"
+            await publisher.event(issued("t40", "Г001", sealer))
+            await publisher.event(called("t40", "Г001", window=7))
+            # The board process polls the store once an hour here: the call came with its write.
+            call = await stream.until(lambda e: e.event == "call")
+        assert call.data["number"] == "Г-001" and call.data["window_no"] == 7
+        texts = await eventually(lambda: sms_gateway.texts_to(PHONE), lambda sent: len(sent) >= 2)
+        assert len(texts) == 2 and "окну 7" in texts[1]  # the ticket and the call, once each
+        async with httpx.AsyncClient(timeout=30) as plain:
+            board_metrics = (await plain.get(f"{board_url}/metrics")).text
+            messages_metrics = (await plain.get(f"{messages_url}/metrics")).text
+        assert f'group="{board.group_id}-board"' in board_metrics
+        assert f'group="{board.group_id}"' not in board_metrics
+        assert f'group="{messages.group_id}"' in messages_metrics
+        assert f'group="{messages.group_id}-board"' not in messages_metrics
+
+
 async def commit_to_end(infra: Infra, group: str, topic: str) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka)
     await admin.start()

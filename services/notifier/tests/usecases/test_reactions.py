@@ -14,7 +14,7 @@ import pytest
 from contracts import Envelope, decode, encode
 from contracts.samples import sample_office, sample_service
 from contracts.ticketing import TicketCalled
-from notifier.board import BoardWriter
+from notifier.board import BoardHub, BoardWriter
 from notifier.channels import Channel
 from notifier.handlers import build_board_router, build_event_router
 from notifier.settings import Settings
@@ -27,6 +27,7 @@ from servicekit.clock import ManualClock
 from servicekit.fakes import feed, memory_db
 from servicekit.kafka import EventRouter, Received
 from servicekit.sealing import Sealer, generate_keypair
+from servicekit.testing import eventually
 
 from ..integration.test_notifier_on_real_kafka import OFFICE, PHONE, called, issued
 
@@ -127,3 +128,24 @@ async def test_the_board_consumer_announces_a_record_read_again_once() -> None:
     await route.batch([at(7, called("t-b-1", "А001", call_no=2))])  # a recall is a new record
     board = await store.boards.get(OFFICE)
     assert board["announcements"] == 3 and board["calls"][0]["recall"] is True
+
+
+async def test_a_board_written_in_this_process_reaches_its_screens_without_waiting_for_a_poll() -> None:
+    db = memory_db()
+    store, catalog = NotifierStore(db), CatalogView(db)
+    await store.ensure_indexes()
+    await feed(catalog, sample_office(OFFICE, all_day=True), sample_service(office_id=OFFICE))
+    writer = BoardWriter(store, catalog, calls_kept=20)
+    hub = BoardHub(store, poll_seconds=3600, queue_size=8)  # the next poll: in an hour
+    writer.committed = hub.committed
+    route = build_board_router(writer).route(TicketCalled.EVENT_TYPE)
+    assert route is not None and route.batch is not None
+    call = called("t-p-1", "А005")
+    async with hub.watch(OFFICE) as screen:
+        await eventually(lambda: hub.polls == 1)  # the first poll found no board yet
+        await route.batch([Received(call, decode(encode(call))[1], None)])
+        board = screen.queue.get_nowait()  # already there: handed over by the commit
+        assert board is not None and [c["number"] for c in board["calls"]] == ["А-005"]
+        hub.committed(await store.boards.load(OFFICE) | {"rev": 0})  # an older revision: not again
+        assert screen.queue.empty()
+    await hub.close()
