@@ -420,6 +420,15 @@ class _Stopping(Exception):
     """The service is stopping while a handler keeps failing: leave the record uncommitted."""
 
 
+# How long the broker may hold a fetch that finds no new records (aiokafka's default: 500 ms).
+# aiokafka sends no fetch to a broker while one is in flight there, and it fetches the idle
+# partitions as soon as a busy partition's records have waited 0.1 s in its buffer: when a poll
+# takes longer than that, the busy partition's next records wait for the idle partitions' held
+# fetch, up to this long (a stall of ~0.45 s per backlog of a poll or two, seen in
+# bench/consumer_bench.py). Idle, a consumer sends one fetch per this interval.
+FETCH_MAX_WAIT_MS = 100
+
+
 def _consumer_security(settings: ServiceSettings) -> dict[str, Any]:
     return aiokafka_security(settings)
 
@@ -501,6 +510,7 @@ class BatchConsumer:
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset=self.auto_offset_reset,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             **_consumer_security(self.settings),
         )
         self.consumer.subscribe(self.topics, listener=_Rebalance(self))
