@@ -37,7 +37,8 @@ CLAIMS = "_claims"
 PENDING = "_outbox_pending"
 STALE_CLAIM = timedelta(seconds=10)
 # The events an aggregate was created with by `create_many(publish_all=...)`, kept to publish again
-# when the input that created it is replayed.
+# when the input that created it is replayed: each as its JSON text (one string field; FerretDB
+# writes a nested envelope field by field, ~1.5x slower per document), older ones as outbox entries.
 CREATED_EVENTS = "created_events"
 # Where the input that created it was read (`servicekit.kafka.position_of`), set by the caller.
 CREATED_FROM = "created_from"
@@ -115,6 +116,13 @@ async def gather_bounded(calls: Iterable[Awaitable[T]], limit: int = READ_CONCUR
 # This process, as the writer of outbox entries: another replica's sweep leaves an entry to its
 # writer while the writer's relay is alive (servicekit.outbox), so replicas never both publish it.
 INSTANCE = uuid.uuid4().hex
+
+
+def _created_event(stored: str | Document) -> Envelope:
+    """An event kept in CREATED_EVENTS: its JSON text, or (documents written before) an outbox entry."""
+    if isinstance(stored, str):
+        return Envelope.model_validate_json(stored)
+    return Envelope.model_validate(stored["event"])
 
 
 def _outbox_entry(envelope: Envelope) -> Document:
@@ -239,7 +247,7 @@ class AggregateStore:
         publish_all: PublishAll,
     ) -> list[Document]:
         new_docs = [
-            {**doc, "rev": 1, "outbox": [], CREATED_EVENTS: [_outbox_entry(e) for e in events]}
+            {**doc, "rev": 1, "outbox": [], CREATED_EVENTS: [e.model_dump_json() for e in events]}
             for doc, events in items
         ]
         failed = await self._insert_new(new_docs)
@@ -253,7 +261,7 @@ class AggregateStore:
             positions = [new_docs[n].get(CREATED_FROM) for n in sorted(failed)]
             stored = await gather_bounded(self.get(str(new_docs[n]["_id"])) for n in sorted(failed))
             again = [
-                (str(doc["_id"]), [Envelope.model_validate(entry["event"]) for entry in doc[CREATED_EVENTS]])
+                (str(doc["_id"]), [_created_event(entry) for entry in doc[CREATED_EVENTS]])
                 for doc, position in zip(stored, positions, strict=True)
                 if doc is not None
                 and position is not None
