@@ -6,7 +6,7 @@ The models are typed (`Visit`, `FeedbackRequest`, `Alert`); their documents are 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
@@ -384,21 +384,40 @@ def apply_ticket_event(visit: Visit | None, fact: TicketFact) -> Visit | None:
     the status follows the newest event by (aggregate_version, occurred_at), so a late republish
     of an older event cannot move a ticket backwards.
     """
-    ticket_id = str(fact.data["ticket_id"])
-    current = visit if visit is not None else new_visit(ticket_id, fact)
-    if fact.event_id in current.applied:
+    return apply_ticket_events(visit, (fact,))
+
+
+def apply_ticket_events(visit: Visit | None, facts: Iterable[TicketFact]) -> Visit | None:
+    """The visit after these events of one ticket, applied in order as `apply_ticket_event` does
+    one by one, but copied once; None when none of them changes it."""
+    base = visit
+    changes: dict[str, Any] = {}
+    applied: list[str] = []
+    known = set(visit.applied) if visit is not None else set()
+
+    def now(name: str) -> Any:
+        return changes[name] if name in changes else getattr(base, name)
+
+    for fact in facts:
+        if fact.event_id in known:
+            continue
+        if base is None:
+            base = new_visit(str(fact.data["ticket_id"]), fact)
+        known.add(fact.event_id)
+        applied.append(fact.event_id)
+        changes.update(_recorded(now, fact))
+        changes.update(_status(now, fact))
+    if base is None or not applied:
         return None
-    changes = _recorded(current, fact)
-    changes.update(_status(current, changes.get("issued_at", current.issued_at), fact))
-    return replace(current, applied=(*current.applied, fact.event_id), **changes)
+    return replace(base, applied=(*base.applied, *applied), **changes)
 
 
-def _recorded(visit: Visit, fact: TicketFact) -> dict[str, Any]:
-    """The fields of the visit that this event's fact changes."""
+def _recorded(now: Callable[[str], Any], fact: TicketFact) -> dict[str, Any]:
+    """The fields of the visit that this event's fact changes (`now(field)`: the visit so far)."""
     data, at, kind = fact.data, fact.occurred_at, fact.event_type
     event_id, service_id = fact.event_id, data["service_id"]
     if kind == "ticketing.TicketIssued":
-        return {
+        issued = {
             "local_day": date.fromisoformat(str(data["local_day"])),
             "number": data["number"],
             "service_id": data["service_id"],
@@ -408,6 +427,9 @@ def _recorded(visit: Visit, fact: TicketFact) -> dict[str, Any]:
             "priority_category": data.get("priority_category"),
             "issued_at": _as_datetime(data["issued_at"]),
         }
+        if data.get("citizen_token_digest"):  # the rating link printed on the ticket carries its token
+            issued["ticket_token_digest"] = data["citizen_token_digest"]
+        return issued
     if kind == "ticketing.TicketCalled":
         call = Call(
             event_id,
@@ -418,12 +440,12 @@ def _recorded(visit: Visit, fact: TicketFact) -> dict[str, Any]:
             operator_ref=data["operator_ref"],
             waited_seconds=data["waited_seconds"],
         )
-        return {"calls": _add(visit.calls, call)}
+        return {"calls": _add(now("calls"), call)}
     if kind == "ticketing.ServiceStarted":
         start = Start(
             event_id, at, service_id, window_no=data["window_no"], operator_ref=data["operator_ref"]
         )
-        return {"starts": _add(visit.starts, start)}
+        return {"starts": _add(now("starts"), start)}
     if kind == "ticketing.ServiceCompleted":
         leg = Leg(
             event_id,
@@ -437,7 +459,7 @@ def _recorded(visit: Visit, fact: TicketFact) -> dict[str, Any]:
             next_service_id=data.get("next_service_id"),
             appointment=bool(data.get("appointment_id")) or data.get("channel") == "appointment",
         )
-        return {"legs": _add(visit.legs, leg)}
+        return {"legs": _add(now("legs"), leg)}
     if kind == "ticketing.TicketTransferred":
         transfer = Transfer(
             event_id,
@@ -447,14 +469,14 @@ def _recorded(visit: Visit, fact: TicketFact) -> dict[str, Any]:
             window_no=data.get("window_no"),
             reason=data.get("reason"),
         )
-        return {"transfers": _add(visit.transfers, transfer)}
+        return {"transfers": _add(now("transfers"), transfer)}
     if kind == "ticketing.TicketNoShow":
         return {"no_show": NoShow(event_id, at, service_id, window_no=data["window_no"], calls=data["calls"])}
     if kind == "ticketing.TicketCancelled":
         return {"cancelled": Cancellation(event_id, at, service_id, reason=data["reason"])}
     if kind == "ticketing.SlaBreached":
         breach = SlaBreach(event_id, at, service_id, waited_seconds=data["waited_seconds"])
-        return {"sla_breaches": _add(visit.sla_breaches, breach)}
+        return {"sla_breaches": _add(now("sla_breaches"), breach)}
     return {}
 
 
@@ -473,21 +495,22 @@ def _add(entries: tuple[F, ...], entry: F) -> tuple[F, ...]:
     return tuple(sorted([*entries, entry], key=lambda e: (e.at, e.event_id)))
 
 
-def _status(visit: Visit, issued_at: datetime | None, fact: TicketFact) -> dict[str, Any]:
-    """The status fields this event sets, if it is the newest that sets one."""
+def _status(now: Callable[[str], Any], fact: TicketFact) -> dict[str, Any]:
+    """The status fields this event sets, if it is the newest that sets one (`now(field)`: the
+    visit so far, this event's facts recorded)."""
     status = _STATUS_AFTER.get(fact.event_type)
     if fact.event_type == "ticketing.ServiceCompleted":
         status = "waiting" if fact.data.get("next_service_id") else "done"
     if status is None:
         return {}
     key = (fact.aggregate_version, fact.occurred_at)
-    stored_version, stored_at = visit.status_key
+    stored_version, stored_at = now("status_key")
     if stored_at is not None and (stored_version, stored_at) > key:
         return {}
     # Only a waiting ticket has a "since"; clearing it otherwise keeps the visit order-independent.
     since = None
     if status == "waiting":
-        issued = issued_at if fact.event_type == "ticketing.TicketIssued" else None
+        issued = now("issued_at") if fact.event_type == "ticketing.TicketIssued" else None
         since = issued or fact.occurred_at
     return {"status": status, "status_key": key, "waiting_since": since}
 

@@ -12,7 +12,7 @@ import contextlib
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias
 
@@ -187,33 +187,35 @@ class Feedback:
         base: Mapping[str, domain.Visit | None],
         sealed: Sealed,
     ) -> tuple[dict[str, domain.Visit], list[tuple[dict[str, object], list[Envelope]]]]:
-        """The visits these events change (ticket id -> new visit) and the feedback requests
-        their completions make; `base` is not changed."""
+        """The visits these events change (ticket id -> new visit: a ticket's events of the poll
+        applied with one copy) and the feedback requests their completions make, with the ticket's
+        token digest as known after them; `base` is not changed."""
         changed: dict[str, domain.Visit] = {}
         requests = []
+        catalog = self.store.catalog
         for ticket_id, items in by_ticket.items():
-            visit = base.get(ticket_id)
-            for item in items:
-                envelope, data = item.envelope, item.data
-                fact = domain.TicketFact(
+            facts = [
+                domain.TicketFact(
                     event_id=str(envelope.event_id),
                     event_type=envelope.event_type,
                     occurred_at=envelope.occurred_at,
                     office_id=envelope.office_id,
                     aggregate_version=envelope.aggregate_version,
                     data=envelope.data,
-                    local_day=await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at),
+                    local_day=await office_day(catalog, envelope.office_id, envelope.occurred_at),
                 )
-                after = domain.apply_ticket_event(visit, fact)
-                if after is not None:
-                    if isinstance(data, TicketIssued) and data.citizen_token_digest:
-                        # The rating link printed on the ticket carries the ticket's token.
-                        after = replace(after, ticket_token_digest=data.citizen_token_digest)
-                    visit = changed[ticket_id] = after
+                for envelope in (item.envelope for item in items)
+            ]
+            visit = base.get(ticket_id)
+            after = domain.apply_ticket_events(visit, facts)
+            if after is not None:
+                visit = changed[ticket_id] = after
+            for item in items:
+                data = item.data
                 if isinstance(data, ServiceCompleted) and data.next_service_id is None and sealed is not None:
-                    link = (await sealed)[str(envelope.event_id)]
+                    link = (await sealed)[str(item.envelope.event_id)]
                     request = await self._feedback_request(
-                        envelope, data, link, visit.ticket_token_digest if visit else None
+                        item.envelope, data, link, visit.ticket_token_digest if visit else None
                     )
                     if request is not None:
                         request[0][CREATED_FROM] = position_of(item)  # a replay of it publishes again

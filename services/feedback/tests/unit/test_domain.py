@@ -72,6 +72,18 @@ def test_the_visit_is_the_same_whatever_the_order_and_duplicates_of_its_events()
     assert domain.apply_ticket_event(expected, VISIT[1]) is None
 
 
+def test_a_ticket_s_events_applied_together_make_the_visit_they_make_one_by_one() -> None:
+    for order in itertools.permutations(VISIT):
+        together = domain.apply_ticket_events(None, [*order, *order[:2]])
+        assert together == project([*order, *order[:2]])
+        assert together is not None and together.applied == tuple(item.event_id for item in order)
+    known = project(VISIT[:2])
+    assert domain.apply_ticket_events(known, VISIT[1:]) == project([*VISIT[:2], *VISIT[1:]])
+    assert domain.apply_ticket_events(known, VISIT[:2]) is None
+    issued = fact("TicketIssued", 1, 0, **{**VISIT[0].data, "citizen_token_digest": "d"})
+    assert project([VISIT[3], issued]).ticket_token_digest == "d"
+
+
 def test_a_late_republished_call_does_not_send_a_served_ticket_back_to_called() -> None:
     visit = project([VISIT[0], VISIT[2], VISIT[3]])
     assert project([*[VISIT[0], VISIT[2], VISIT[3]], VISIT[1]]).status == visit.status == "done"
