@@ -17,6 +17,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ["catalog", "ticketing", "appointments", "feedback", "notifier"]
+# Every deployment runs the notifier as two processes: its main consumer group, and the board's calls.
+NOTIFIER_CONSUMERS = {"notifier": "messages", "notifier-board": "board"}
+PROCESSES = {**{service: service for service in SERVICES}, "notifier-board": "notifier"}
 
 
 def test_compose_has_infrastructure_every_service_and_the_front() -> None:
@@ -30,6 +33,45 @@ def test_compose_has_infrastructure_every_service_and_the_front() -> None:
         assert env["ONEWINDOW_KAFKA"] == "kafka:9092"
         assert env[f"{service.upper()}_HTTP_PORT"] == 8000
     assert compose["services"]["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+
+
+def test_compose_runs_the_notifier_as_two_processes_behind_nginx_and_prometheus() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    for name, consumers in NOTIFIER_CONSUMERS.items():
+        assert compose[name]["build"] == compose["notifier"]["build"], name  # one image
+        env = compose[name]["environment"]
+        assert env["NOTIFIER_CONSUMERS"] == consumers
+        assert env["NOTIFIER_PRIVATE_KEY"] and env["NOTIFIER_HTTP_PORT"] == 8000
+        assert {k: v for k, v in env.items() if k != "NOTIFIER_CONSUMERS"} == {
+            k: v for k, v in compose["notifier"]["environment"].items() if k != "NOTIFIER_CONSUMERS"
+        }
+    assert set(PROCESSES) <= set(compose["web"]["depends_on"])  # nginx resolves its upstreams at start
+    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    (job,) = prometheus["scrape_configs"]
+    (names,) = [sd["names"] for sd in job["dns_sd_configs"]]
+    assert set(names) == set(PROCESSES)
+
+
+def test_services_sh_starts_the_notifiers_board_process_where_nginx_looks_for_it(tmp_path: Path) -> None:
+    """`services.sh status` lists every instance (nothing runs under this test's ONEWINDOW_VAR);
+    the board's upstream of the local nginx is the notifier-board instance, the notifier its backup."""
+    env = {**os.environ, "ONEWINDOW_VAR": str(tmp_path)}
+    status = subprocess.run(
+        [str(ROOT / "deploy/local/services.sh"), "status"], env=env, capture_output=True, text=True
+    )
+    assert status.returncode == 3, status.stderr  # stopped
+    ports = dict(re.findall(r"^(\S+) :(\d+) stopped$", status.stdout, re.M))
+    assert set(PROCESSES) <= set(ports), status.stdout
+    template = (ROOT / "deploy/nginx/local.conf.template").read_text()
+    upstream = re.search(
+        r"upstream notifier_board \{ server 127\.0\.0\.1:(\d+); server 127\.0\.0\.1:(\d+) backup;", template
+    )
+    assert upstream and upstream.groups() == (ports["notifier-board"], ports["notifier"])
+    script = (ROOT / "deploy/local/services.sh").read_text()
+    for name, consumers in NOTIFIER_CONSUMERS.items():
+        assert f'{name}) echo "NOTIFIER_CONSUMERS={consumers}"' in script
+    # the board process is the notifier package, signing in to Kafka as the notifier
+    assert 'service="$(service_of "$name")"' in script and '$(kafka_principal "$service")' in script
 
 
 def test_compose_seeds_the_demo_city_with_the_command_make_up_runs() -> None:
@@ -191,10 +233,10 @@ def test_k8s_manifests_are_what_the_generator_writes() -> None:
 
 def test_every_service_has_probes_resources_budgets_and_secrets_from_secret_objects() -> None:
     deployments = _of_kind("Deployment")
-    assert set(deployments) == {*SERVICES, "web"}
+    assert set(deployments) == {*PROCESSES, "web"}
     budgets = _of_kind("PodDisruptionBudget")
     services = _of_kind("Service")
-    for name in SERVICES:
+    for name, service in PROCESSES.items():
         pod = deployments[name]["spec"]["template"]["spec"]
         (container,) = pod["containers"]
         assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
@@ -210,10 +252,16 @@ def test_every_service_has_probes_resources_budgets_and_secrets_from_secret_obje
             "ONEWINDOW_PSEUDONYM_KEY",
             "ONEWINDOW_MONGO_URL",
         }
-        for secret in secrets | ({"NOTIFIER_PRIVATE_KEY"} if name == "notifier" else set()):
+        for secret in secrets | ({"NOTIFIER_PRIVATE_KEY"} if service == "notifier" else set()):
             assert "value" not in env[secret] and env[secret]["valueFrom"]["secretKeyRef"]["name"], secret
-        assert env["ONEWINDOW_KAFKA_SASL_USERNAME"]["value"] == name
-        assert env["ONEWINDOW_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == name  # Strimzi's
+        assert env["ONEWINDOW_KAFKA_SASL_USERNAME"]["value"] == service
+        assert (
+            env["ONEWINDOW_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == service
+        )  # Strimzi's
+        assert env.get("NOTIFIER_CONSUMERS", {}).get("value") == NOTIFIER_CONSUMERS.get(name), name
+        assert (
+            container["image"] == deployments[service]["spec"]["template"]["spec"]["containers"][0]["image"]
+        )
         labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
         assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= labels.items()
         assert services[name]["spec"]["selector"].items() <= labels.items()
@@ -255,6 +303,7 @@ def test_network_policies_let_only_nginx_reach_the_services_and_only_the_service
     assert deny, "no default-deny ingress policy"
     pods = {name: d["spec"]["template"]["metadata"]["labels"] for name, d in _of_kind("Deployment").items()}
     mongo_pods = {"app": "onewindow-mongo-svc"}
+    processes = set(PROCESSES)
 
     def peers_of(target: dict[str, str]) -> list[dict[str, Any]]:
         return [
@@ -269,21 +318,24 @@ def test_network_policies_let_only_nginx_reach_the_services_and_only_the_service
         assert set(peer) == {"podSelector"}, f"a peer beyond this namespace's pods: {peer}"
         return {n for n, labels in pods.items() if _selects(peer["podSelector"], labels)}
 
-    for name in SERVICES:
+    for name in PROCESSES:
         peers = peers_of(pods[name])
         assert peers and all(selected(peer) == {"web"} for peer in peers), (name, peers)
     mongo_peers = peers_of(mongo_pods)
     assert mongo_peers
     for peer in mongo_peers:
         reached_from = selected(peer)
-        assert reached_from == set(SERVICES) or (
-            not reached_from and _selects(peer["podSelector"], mongo_pods)
-        )
+        assert reached_from == processes or (not reached_from and _selects(peer["podSelector"], mongo_pods))
     # Kafka: Strimzi writes the brokers' policy from the listener's peers
     (listener,) = _of_kind("Kafka")["onewindow"]["spec"]["kafka"]["listeners"]
     for peer in listener["networkPolicyPeers"]:
         selected = {n for n, labels in pods.items() if _selects(peer["podSelector"], labels)}
-        assert selected == set(SERVICES)
+        assert selected == processes
+    # the SMS and e-mail gateways: both notifier processes (each runs the delivery jobs), no other pod
+    (gateways,) = [p for p in policies if p["metadata"]["name"] == "notifier-egress-gateways"]
+    assert {n for n, labels in pods.items() if _selects(gateways["spec"]["podSelector"], labels)} == set(
+        NOTIFIER_CONSUMERS
+    )
 
 
 def test_kafka_topics_match_the_registry_with_three_replicas_and_two_in_sync() -> None:
@@ -365,8 +417,9 @@ def test_mongodb_has_a_user_per_service_on_its_own_database() -> None:
     users = {u["name"]: u for u in mongo["spec"]["users"]}
     assert set(users) == set(SERVICES)
     deployments = _of_kind("Deployment")
-    for name, user in users.items():
-        assert user["roles"] == [{"name": "readWrite", "db": f"onewindow_{name}"}]
+    for name, service in PROCESSES.items():
+        user = users[service]
+        assert user["roles"] == [{"name": "readWrite", "db": f"onewindow_{service}"}]
         env = {e["name"]: e for e in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert (
             env["ONEWINDOW_MONGO_URL"]["valueFrom"]["secretKeyRef"]["name"]

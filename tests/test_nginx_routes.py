@@ -181,7 +181,7 @@ def test_the_compose_config_as_a_whole_is_valid_nginx(tmp_path: Path) -> None:
     """docker-compose mounts compose.conf into nginx's http block: check it there (names resolved
     by compose are pointed at loopback, log files at the test's folder)."""
     conf = (ROOT / "deploy/nginx/compose.conf").read_text()
-    conf = re.sub(r"server (\w+):8000", "server 127.0.0.1:8000", conf)
+    conf = re.sub(r"server ([\w-]+):8000", "server 127.0.0.1:8000", conf)
     conf = conf.replace("/var/log/nginx/", f"{tmp_path}/").replace(
         "/usr/share/onewindow/web", str(ROOT / "web")
     )
@@ -196,6 +196,46 @@ def test_the_compose_config_as_a_whole_is_valid_nginx(tmp_path: Path) -> None:
         text=True,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def _upstreams(access_log: str) -> list[tuple[str, list[str]]]:
+    """(path, the addresses nginx tried in order) of each logged request, from the log's last field."""
+    logged = []
+    for line in access_log.splitlines():
+        request = re.search(r'"[A-Z]+ (\S+) [^"]*" .*"(?:[^"]*)" (.*)$', line)
+        if request:
+            logged.append((request[1], re.split(r"\s*,\s*|\s+:\s+", request[2].strip())))
+    return logged
+
+
+def test_the_board_goes_to_the_notifiers_board_process_the_main_one_standing_in(front: Front) -> None:
+    """Snapshot and stream go to notifier-board (8015) first, the main notifier (8005) as backup when
+    8015 refuses (e.g. a run with one notifier process); the notifier's other paths to 8005 only."""
+    board_paths = ["/api/notifier/boards/kzn", "/api/notifier/boards/kzn/stream"]
+    other_paths = ["/api/notifier/offices/kzn/sla", "/api/notifier/alive"]
+    for path in board_paths + other_paths:
+        httpx.get(f"{front.public}{path}", timeout=10)
+    logged = _upstreams(front.access_log())
+    # While every peer of an upstream counts as failed (10 s after a refusal), nginx logs its name.
+    board = [tried for path, tried in logged if path.startswith("/api/notifier/boards/")]
+    assert board, logged
+    assert all(set(tried) <= {"127.0.0.1:8015", "127.0.0.1:8005", "notifier_board"} for tried in board), board
+    # nginx is fresh: the module's first board request met no failed peer, so it asked 8015 first,
+    # and 8005 only if 8015 refused.
+    assert board[0][:1] == ["127.0.0.1:8015"] and board[0][1:] in ([], ["127.0.0.1:8005"]), board[0]
+    others = [tried for path, tried in logged if path in other_paths]
+    assert len(others) >= 2 and all(set(tried) <= {"127.0.0.1:8005", "notifier"} for tried in others), others
+
+
+def test_compose_and_local_runs_have_the_same_upstreams() -> None:
+    compose = (ROOT / "deploy/nginx/compose.conf").read_text()
+    local = (ROOT / "deploy/nginx/local.conf.template").read_text()
+    names = set(re.findall(r"^\s*upstream (\w+) +\{", compose, re.M))
+    assert names and names == set(re.findall(r"^\s*upstream (\w+) +\{", local, re.M))
+    # The notifier's board process, the main process standing in (services.sh: 8015 and 8005).
+    board = r"upstream notifier_board \{{ server {}; server {} backup; \}}"
+    assert re.search(board.format("notifier-board:8000", "notifier:8000"), compose)
+    assert re.search(board.format(r"127\.0\.0\.1:8015", r"127\.0\.0\.1:8005"), local)
 
 
 def test_anonymous_writes_are_limited_per_client_for_all_replicas_at_once(front: Front) -> None:

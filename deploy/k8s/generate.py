@@ -31,9 +31,25 @@ KAFKA_PORT = 9093  # the TLS + SCRAM-SHA-512 listener
 BROKERS = 3
 PARTITIONS = DEFAULT_PARTITIONS
 SERVICES = ["catalog", "ticketing", "appointments", "feedback", "notifier"]
-REPLICAS = {"catalog": 2, "ticketing": 3, "appointments": 2, "feedback": 2, "notifier": 2}
+# A Deployment each: the services, and the notifier's board process (the notifier's image, Kafka
+# principal, database and secrets, running only the board's consumer group, NOTIFIER_CONSUMERS=board)
+# beside the notifier's main process (messages), so no bulk work shares the calls' event loop.
+PROCESSES = {**{service: service for service in SERVICES}, "notifier-board": "notifier"}
+PROCESS_ENV = {
+    "notifier": {"NOTIFIER_CONSUMERS": "messages"},
+    "notifier-board": {"NOTIFIER_CONSUMERS": "board"},
+}
+REPLICAS = {
+    "catalog": 2,
+    "ticketing": 3,
+    "appointments": 2,
+    "feedback": 2,
+    "notifier": 2,
+    "notifier-board": 2,
+}
 PART_OF = {"app.kubernetes.io/part-of": "onewindow"}
 SERVICE_ROLE = {"onewindow.city/role": "service"}  # what the network policies select
+SERVICE_LABEL = "onewindow.city/service"  # the service a pod runs (both notifier processes: notifier)
 KAFKA_PODS = {"strimzi.io/cluster": KAFKA_CLUSTER, "strimzi.io/kind": "Kafka"}
 MONGO_PODS = {"app": f"{MONGO}-svc"}
 WEB_PODS = {"app.kubernetes.io/name": "web"}
@@ -97,7 +113,9 @@ def namespace() -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- the five services
 
 
-def deployment(service: str) -> dict[str, Any]:
+def deployment(name: str) -> dict[str, Any]:
+    """The Deployment of process `name` (PROCESSES): a service, or the notifier's board process."""
+    service = PROCESSES[name]
     upper = service.upper()
     env: list[dict[str, Any]] = [
         {"name": f"{upper}_HTTP_HOST", "value": "0.0.0.0"},
@@ -113,6 +131,7 @@ def deployment(service: str) -> dict[str, Any]:
     ]
     if service == "notifier":
         env.append(secret_env("NOTIFIER_PRIVATE_KEY", "onewindow-notifier", "private-key"))
+    env.extend({"name": key, "value": value} for key, value in PROCESS_ENV.get(name, {}).items())
     heavy = service == "ticketing"
     security = {
         "allowPrivilegeEscalation": False,
@@ -127,14 +146,14 @@ def deployment(service: str) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": meta(service, labels_of(service)),
+        "metadata": meta(name, labels_of(name)),
         "spec": {
-            "replicas": REPLICAS[service],
-            "selector": {"matchLabels": {"app.kubernetes.io/name": service}},
+            "replicas": REPLICAS[name],
+            "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": {
                 "metadata": {
-                    "labels": {**labels_of(service), **SERVICE_ROLE},
+                    "labels": {**labels_of(name), **SERVICE_ROLE, SERVICE_LABEL: service},
                     "annotations": {
                         "prometheus.io/scrape": "true",
                         "prometheus.io/port": str(HTTP_PORT),
@@ -156,7 +175,7 @@ def deployment(service: str) -> dict[str, Any]:
                             "maxSkew": 1,
                             "topologyKey": "kubernetes.io/hostname",
                             "whenUnsatisfiable": "ScheduleAnyway",
-                            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": service}},
+                            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
                         }
                     ],
                     "initContainers": [
@@ -179,7 +198,7 @@ def deployment(service: str) -> dict[str, Any]:
                     ],
                     "containers": [
                         {
-                            "name": service,
+                            "name": name,
                             "image": IMAGE.format(service),
                             "ports": [{"name": "http", "containerPort": HTTP_PORT}],
                             "envFrom": [{"configMapRef": {"name": "onewindow-config"}}],
@@ -247,13 +266,12 @@ def pdb(name: str, **budget: int) -> dict[str, Any]:
 
 def services() -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
-    for service in SERVICES:
-        docs.append(deployment(service))
-        # port 8000 as in docker-compose: deploy/nginx/compose.conf works unchanged
-        docs.append(k8s_service(service, [{"name": "http", "port": HTTP_PORT, "targetPort": "http"}]))
-        docs.append(
-            pdb(service, minAvailable=2) if service == "ticketing" else pdb(service, maxUnavailable=1)
-        )
+    for name in PROCESSES:
+        docs.append(deployment(name))
+        # port 8000 as in docker-compose: deploy/nginx/compose.conf works unchanged (notifier-board
+        # is its upstream for the board's paths)
+        docs.append(k8s_service(name, [{"name": "http", "port": HTTP_PORT, "targetPort": "http"}]))
+        docs.append(pdb(name, minAvailable=2) if name == "ticketing" else pdb(name, maxUnavailable=1))
     docs.append(
         {
             "apiVersion": "autoscaling/v2",
@@ -411,9 +429,10 @@ def network_policies() -> list[dict[str, Any]]:
                 },
             ],
         ),
+        # both notifier processes: each runs the delivery and reminder jobs
         policy(
             "notifier-egress-gateways",
-            {"app.kubernetes.io/name": "notifier"},
+            {SERVICE_LABEL: "notifier"},
             egress=[
                 {
                     "to": [

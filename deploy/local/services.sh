@@ -6,7 +6,9 @@
 #   deploy/local/services.sh status
 #
 # Ports: catalog 8001, ticketing 8002 (+ replicas 8012, 8022 with TICKETING_REPLICAS=2|3),
-# appointments 8003, feedback 8004, notifier 8005. Logs in var/log/<service>.log.
+# appointments 8003, feedback 8004, notifier 8005 (its main consumer group: NOTIFIER_CONSUMERS=messages)
+# and notifier-board 8015 (the hall's calls, NOTIFIER_CONSUMERS=board: a process of its own, so the
+# calls never share an event loop with the messages' bulk work). Logs in var/log/<instance>-<port>.log.
 # ONEWINDOW_KAFKA_SECURE=1: each service signs in to the Kafka of `infra.sh up --secure` as its own
 # principal (SASL_SSL, passwords and CA from var/kafka-secure/).
 set -euo pipefail
@@ -21,7 +23,17 @@ instances() {
   echo "catalog 8001"
   local i
   for ((i = 0; i < REPLICAS; i++)); do echo "ticketing $((8002 + 10 * i))"; done
-  echo "appointments 8003"; echo "feedback 8004"; echo "notifier 8005"
+  echo "appointments 8003"; echo "feedback 8004"; echo "notifier 8005"; echo "notifier-board 8015"
+}
+
+# The service an instance runs (its package, env prefix and Kafka principal) and the settings that
+# make it that instance: notifier-board is the notifier running only the board's consumer group.
+service_of() { echo "${1%-board}"; }
+instance_env() {
+  case "$1" in
+    notifier) echo "NOTIFIER_CONSUMERS=messages" ;;
+    notifier-board) echo "NOTIFIER_CONSUMERS=board" ;;
+  esac
 }
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -44,7 +56,7 @@ up() {
       || { echo "services.sh: error: no $SECURE_DIR/credentials.env: run deploy/local/infra.sh up --secure first" >&2; exit 1; }
     set -a; . "$SECURE_DIR/credentials.env"; set +a
   fi
-  local name port upper pidfile
+  local name port service upper pidfile
   while read -r name port; do
     pidfile="$RUN_DIR/$name-$port.pid"
     if running "$pidfile"; then echo "services.sh: $name on :$port already running"; continue; fi
@@ -52,11 +64,13 @@ up() {
       echo "services.sh: error: port $port (for $name) is taken by another program; stop it or free the port" >&2
       exit 1
     fi
-    upper="$(echo "$name" | tr a-z A-Z)"
-    # shellcheck disable=SC2046  # kafka_principal's words are NAME=VALUE pairs without spaces
-    env $(kafka_principal "$name") "${upper}_HTTP_PORT=$port" "${upper}_HTTP_HOST=${ONEWINDOW_HTTP_HOST:-127.0.0.1}" \
+    service="$(service_of "$name")"
+    upper="$(echo "$service" | tr a-z A-Z)"
+    # shellcheck disable=SC2046  # kafka_principal's and instance_env's words are NAME=VALUE pairs without spaces
+    env $(kafka_principal "$service") $(instance_env "$name") \
+      "${upper}_HTTP_PORT=$port" "${upper}_HTTP_HOST=${ONEWINDOW_HTTP_HOST:-127.0.0.1}" \
       "${upper}_REPLICA=$port" \
-      nohup "$ROOT/.venv/bin/python" -m "$name" >>"$LOG_DIR/$name-$port.log" 2>&1 &
+      nohup "$ROOT/.venv/bin/python" -m "$service" >>"$LOG_DIR/$name-$port.log" 2>&1 &
     echo $! >"$pidfile"
     echo "services.sh: started $name on :$port (log $LOG_DIR/$name-$port.log)"
   done < <(instances)
@@ -86,7 +100,7 @@ up() {
 
 down() {
   local pidfile pid
-  for pidfile in "$RUN_DIR"/{catalog,ticketing,appointments,feedback,notifier}-*.pid; do
+  for pidfile in "$RUN_DIR"/{catalog,ticketing,appointments,feedback,notifier}-*.pid; do # notifier-* takes notifier-board too
     [ -f "$pidfile" ] || continue
     pid="$(cat "$pidfile")"
     if kill -0 "$pid" 2>/dev/null; then
