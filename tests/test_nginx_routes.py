@@ -74,6 +74,7 @@ INTERNAL_PATHS = [
     "/api/ticketing/metrics",
     "/api/catalog/health/ready",
     "/api/notifier/health/live",
+    "/api/notifier-board/metrics",
     "/api/appointments/asyncapi.json",
     "/api/feedback/docs",
     "/api/feedback/redoc",
@@ -143,7 +144,8 @@ def test_public_paths_reach_their_service(front: Front, path: str) -> None:
 
 
 def test_the_internal_listener_reaches_metrics_and_admin(front: Front) -> None:
-    for path in ("/api/catalog/metrics", "/api/catalog/admin/staff", "/api/notifier/health/ready", "/admin/"):
+    paths = ["/api/catalog/metrics", "/api/catalog/admin/staff", "/api/notifier/health/ready", "/admin/"]
+    for path in [*paths, "/api/notifier-board/health/ready"]:
         assert not _blocked(httpx.get(f"{front.internal}{path}", timeout=10)), path
 
 
@@ -215,7 +217,10 @@ def test_the_board_goes_to_the_notifiers_board_process_the_main_one_standing_in(
     other_paths = ["/api/notifier/offices/kzn/sla", "/api/notifier/alive"]
     for path in board_paths + other_paths:
         httpx.get(f"{front.public}{path}", timeout=10)
+    httpx.get(f"{front.internal}/api/notifier-board/health/ready", timeout=10)  # that process alone
     logged = _upstreams(front.access_log())
+    alone = [tried for path, tried in logged if path == "/api/notifier-board/health/ready"]
+    assert alone and all(tried in (["127.0.0.1:8015"], ["notifier_board_process"]) for tried in alone), alone
     # While every peer of an upstream counts as failed (10 s after a refusal), nginx logs its name.
     board = [tried for path, tried in logged if path.startswith("/api/notifier/boards/")]
     assert board, logged
