@@ -11,7 +11,9 @@ reported: feedback's outbox markers and published FeedbackRequested when its con
 
 Then the board (unless --board-seconds 0): another office's TicketCalled at --board-rate per second,
 each timed from its send to its call frame on the notifier's board stream, first with the consumers
-idle (the baseline), then while --board-load more tickets keep both consumers busy.
+idle (the baseline), then while --board-load more tickets keep both consumers busy. The notifier
+runs as deployed, its messages and the hall's calls in two processes (NOTIFIER_CONSUMERS); with
+--one-notifier-process both groups share one process, as before.
 """
 
 from __future__ import annotations
@@ -187,7 +189,7 @@ class Board:
         sent: dict[str, tuple[float, float]] = {}
         seen: list[tuple[float, float]] = []
         total = int(rate * seconds)
-        url = self.system.url("notifier")
+        url = self.system.board_url()
         last_id: str | None = None
 
         async def read(client: httpx.AsyncClient) -> None:
@@ -282,8 +284,14 @@ async def board_under_load(
     }
 
 
-async def measure(tickets: int, board: dict[str, float] | None = None) -> dict[str, Any]:
-    system = System(ticketing_replicas=0, extra_env={"ONEWINDOW_LOG_LEVEL": "WARNING"})
+async def measure(
+    tickets: int, board: dict[str, float] | None = None, *, board_process: bool = True
+) -> dict[str, Any]:
+    system = System(
+        ticketing_replicas=0,
+        notifier_board_process=board_process,
+        extra_env={"ONEWINDOW_LOG_LEVEL": "WARNING"},
+    )
     system.instances = [i for i in system.instances if i.service in ("feedback", "notifier")]
     events = pipeline_events(tickets)
     ticket_topic = f"{system.prefix}ticketing.ticket"
@@ -350,6 +358,8 @@ async def measure(tickets: int, board: dict[str, float] | None = None) -> dict[s
         "tickets": tickets,
         "events": on_ticket_topic,
         "partitions": system.partitions,
+        # the hall's calls in a notifier process of their own (as deployed), or in the one notifier
+        "notifier_processes": 2 if board_process else 1,
         "produce_seconds": round(produced, 2),
         **floors,
         # feedback's outbox when its consumer reached lag 0, and when its requests were all out
@@ -382,13 +392,18 @@ def main() -> None:
     parser.add_argument(
         "--board-load", type=int, default=6000, help="tickets that keep the consumers busy meanwhile"
     )
+    parser.add_argument(
+        "--one-notifier-process",
+        action="store_true",
+        help="messages and the hall's calls in one notifier process (default: two, as deployed)",
+    )
     args = parser.parse_args()
     board = (
         {"rate": args.board_rate, "seconds": args.board_seconds, "load": args.board_load}
         if args.board_seconds > 0
         else None
     )
-    result = asyncio.run(measure(args.tickets, board))
+    result = asyncio.run(measure(args.tickets, board, board_process=not args.one_notifier_process))
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

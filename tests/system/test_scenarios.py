@@ -51,7 +51,7 @@ async def test_walk_in_visit_ends_in_a_rating_counted_in_the_kpis(
     assert called["ticket_id"] == ticket["ticket_id"]
 
     async def board_shows_the_call() -> bool:
-        board = (await api.call("GET", f"{system.url('notifier')}/boards/{office.office_id}")).json()
+        board = (await api.call("GET", f"{system.board_url()}/boards/{office.office_id}")).json()
         return any(c["ticket_id"] == ticket["ticket_id"] and c["window_no"] == 1 for c in board["calls"])
 
     await eventually(board_shows_the_call, what="the hall board to show the call")

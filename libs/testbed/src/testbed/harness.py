@@ -41,6 +41,7 @@ class Instance:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # this instance's own settings
 
     @property
     def url(self) -> str:
@@ -54,6 +55,9 @@ class System:
         default_factory=lambda: os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
     )
     ticketing_replicas: int = 2
+    # As deployed: the notifier's messages and the hall's calls in two processes (NOTIFIER_CONSUMERS);
+    # `board_url()` is the one whose screens get a call as soon as it is written.
+    notifier_board_process: bool = True
     partitions: int = 3
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -79,6 +83,12 @@ class System:
             for replica in range(self.ticketing_replicas if service == "ticketing" else 1):
                 port = free_port()
                 self.instances.append(Instance(service, port, self.log_dir / f"{service}-{replica}.log"))
+        if self.notifier_board_process:
+            [notifier] = self.of("notifier")
+            notifier.env["NOTIFIER_CONSUMERS"] = "messages"
+            board = Instance("notifier", free_port(), self.log_dir / "notifier-board.log")
+            board.env["NOTIFIER_CONSUMERS"] = "board"
+            self.instances.append(board)
 
     def database(self, service: str) -> str:
         return f"sys{self.run_id}_{service}"
@@ -117,6 +127,10 @@ class System:
     def url(self, service: str, replica: int = 0) -> str:
         return self.of(service)[replica].url
 
+    def board_url(self) -> str:
+        """The notifier process the hall's screens watch (the board's, when it runs apart)."""
+        return self.of("notifier")[-1].url
+
     def token(self, role: str, office_id: str | None, subject: str = "system-test") -> str:
         return issue_token(self.jwt_secret, subject=subject, role=role, office_id=office_id)  # type: ignore[arg-type]
 
@@ -128,7 +142,7 @@ class System:
         log = instance.log.open("ab")
         instance.process = subprocess.Popen(
             [sys.executable, "-m", instance.service],
-            env=self.env(instance.service, instance.port),
+            env={**self.env(instance.service, instance.port), **instance.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
