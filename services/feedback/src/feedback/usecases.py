@@ -14,7 +14,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any
 
 from contracts import Envelope, calendar
 from contracts.feedback import FeedbackAlertRaised, FeedbackAlertResolved, FeedbackGiven, FeedbackRequested
@@ -43,8 +43,6 @@ log = get_logger("feedback.handlers")
 TEXT_LOOKBACK_DAYS = 30
 # Tickets of a poll applied together, then written while the next slice is applied.
 TICKETS_PER_SLICE = 64
-# The link tokens of a poll's completed visits, being sealed: event id -> (token, sealed token).
-Sealed: TypeAlias = asyncio.Future[dict[str, tuple[str, str]]] | None
 
 WINDOW_STATE = {
     WindowOpened.EVENT_TYPE: "open",
@@ -108,7 +106,6 @@ class Feedback:
             else:
                 to_read.append(ticket_id)
         base.update(await store.visits_by_id(to_read))
-        sealed = self._seal_tokens(received)
         # In slices of tickets: the next slice is applied (Python) while the store writes the
         # one before (at most two slices' writes in flight, a few statements each).
         visits: dict[str, domain.Visit] = {}
@@ -117,10 +114,10 @@ class Feedback:
         try:
             for start in range(0, len(tickets), TICKETS_PER_SLICE):
                 part = {t: by_ticket[t] for t in tickets[start : start + TICKETS_PER_SLICE]}
-                changed, requests = await self._apply_to_visits(part, base, sealed)
+                changed, requests = await self._apply_to_visits(part, base)
                 if len(writing) >= 2:
                     visits.update(await writing.pop(0))
-                writing.append(asyncio.create_task(self._write_slice(part, base, changed, requests, sealed)))
+                writing.append(asyncio.create_task(self._write_slice(part, base, changed, requests)))
                 await asyncio.sleep(0)  # let it send its writes before the next slice is applied
         finally:
             done = await asyncio.gather(*writing, return_exceptions=True)
@@ -143,7 +140,6 @@ class Feedback:
         base: Mapping[str, domain.Visit | None],
         visits: dict[str, domain.Visit],
         requests: list[tuple[dict[str, object], list[Envelope]]],
-        sealed: Sealed,
     ) -> dict[str, domain.Visit]:
         """The three independent writes of a slice at once (each one statement, or chunks of 16
         replaces); the visits as written. Redelivered: the first request (and its token) stands,
@@ -158,41 +154,27 @@ class Feedback:
         )
         if taken:  # stored before (a replay after a restart or a rebalance): apply on what is stored
             stored = await store.visits_by_id(sorted(taken))
-            again, _ = await self._apply_to_visits({t: by_ticket[t] for t in stored}, dict(stored), sealed)
+            again, _ = await self._apply_to_visits({t: by_ticket[t] for t in stored}, dict(stored))
             await store.replace_visits(list(again.values()))
             visits = {**visits, **again}
         return visits
-
-    def _seal_tokens(self, received: Sequence[Received]) -> Sealed:
-        """A link token for each visit these events complete (by event id) and the token sealed for
-        the notifier, made in a worker thread while the visits are applied: a sealed box costs
-        ~80 us of libsodium, which lets go of the GIL meanwhile. None without a sealer."""
-        sealer = self.sealer
-        if sealer is None:
-            return None
-        tokens = {
-            str(item.envelope.event_id): new_citizen_token()
-            for item in received
-            if isinstance(item.data, ServiceCompleted) and item.data.next_service_id is None
-        }
-
-        def seal() -> dict[str, tuple[str, str]]:
-            return {event_id: (token, sealer.seal(token)) for event_id, token in tokens.items()}
-
-        return asyncio.ensure_future(asyncio.to_thread(seal))
 
     async def _apply_to_visits(
         self,
         by_ticket: Mapping[str, Sequence[Received]],
         base: Mapping[str, domain.Visit | None],
-        sealed: Sealed,
     ) -> tuple[dict[str, domain.Visit], list[tuple[dict[str, object], list[Envelope]]]]:
         """The visits these events change (ticket id -> new visit: a ticket's events of the poll
         applied with one copy) and the feedback requests their completions make, with the ticket's
         token digest as known after them; `base` is not changed."""
         changed: dict[str, domain.Visit] = {}
         requests = []
+        # Each office once (a cached read, but one await per event adds up over a poll).
         catalog = self.store.catalog
+        offices = {
+            office_id: await catalog.office(office_id)
+            for office_id in {item.envelope.office_id for items in by_ticket.values() for item in items}
+        }
         for ticket_id, items in by_ticket.items():
             facts = [
                 domain.TicketFact(
@@ -202,7 +184,7 @@ class Feedback:
                     office_id=envelope.office_id,
                     aggregate_version=envelope.aggregate_version,
                     data=envelope.data,
-                    local_day=await office_day(catalog, envelope.office_id, envelope.occurred_at),
+                    local_day=calendar.office_day(offices[envelope.office_id], envelope.occurred_at),
                 )
                 for envelope in (item.envelope for item in items)
             ]
@@ -212,31 +194,36 @@ class Feedback:
                 visit = changed[ticket_id] = after
             for item in items:
                 data = item.data
-                if isinstance(data, ServiceCompleted) and data.next_service_id is None and sealed is not None:
-                    link = (await sealed)[str(item.envelope.event_id)]
-                    request = await self._feedback_request(
-                        item.envelope, data, link, visit.ticket_token_digest if visit else None
+                if (
+                    isinstance(data, ServiceCompleted)
+                    and data.next_service_id is None
+                    and self.sealer is not None
+                ):
+                    envelope = item.envelope
+                    local_day = calendar.office_day(offices[envelope.office_id], envelope.occurred_at)
+                    request = self._feedback_request(
+                        envelope, data, self.sealer, local_day, visit.ticket_token_digest if visit else None
                     )
                     if request is not None:
                         request[0][CREATED_FROM] = position_of(item)  # a replay of it publishes again
                         requests.append(request)
         return changed, requests
 
-    async def _feedback_request(
+    def _feedback_request(
         self,
         envelope: Envelope,
         data: ServiceCompleted,
-        link: tuple[str, str],
+        sealer: Sealer,
+        visit_day: date,
         ticket_token_digest: str | None,
     ) -> tuple[dict[str, object], list[Envelope]] | None:
-        """One request per visit, sent through the notifier with a sealed link token (`link`: the
-        token and its sealed text); the ticket's own link (printed on it) and the window's rating
-        screen answer the same request."""
+        """One request per visit, sent through the notifier with a sealed link token; the ticket's own
+        link (printed on it) and the window's rating screen answer the same request."""
         expires_at = envelope.occurred_at + timedelta(days=self.settings.expires_days)
         if expires_at <= self.clock.now():
             return None  # an old visit read again: its link would already be dead
         request_id = domain.request_id_for(data.ticket_id)
-        token, token_sealed = link
+        token = new_citizen_token()
         event = self.emitter.event(
             FeedbackRequested(
                 request_id=request_id,
@@ -244,7 +231,7 @@ class Feedback:
                 service_id=data.service_id,
                 expires_at=expires_at,
                 language=data.language,
-                token_sealed=token_sealed,
+                token_sealed=sealer.seal(token),
             ),
             office_id=envelope.office_id,
             aggregate_id=request_id,
@@ -256,7 +243,7 @@ class Feedback:
             ticket_id=data.ticket_id,
             office_id=envelope.office_id,
             service_id=data.service_id,
-            visit_day=await office_day(self.store.catalog, envelope.office_id, envelope.occurred_at),
+            visit_day=visit_day,
             window_no=data.window_no,
             number=data.number,
             operator_ref=data.operator_ref,
