@@ -460,7 +460,14 @@ class AggregateStore:
         progress_id = f"swept:{self.name}"
         until = _minute(SYSTEM_CLOCK.now() - older_than)
         progress = await self.sweeps.find_one({"_id": progress_id})
-        start = int(progress["m"]) + 1 if progress is not None else until - 24 * 60
+        if progress is not None:
+            start = int(progress["m"]) + 1
+        else:
+            # Never swept (a new database, or a service's first minutes): from the oldest claim
+            # there is, not minute by minute over the last day (1,441 queries per store and replica,
+            # all of them at once a minute after every first start).
+            oldest = await self.claims.find_one({}, {"m": 1}, sort=[("m", ASCENDING)])
+            start = int(oldest["m"]) if oldest is not None else until + 1
         removed = 0
         prefix = f"{self.name}:"
         for minute in range(max(start, until - 7 * 24 * 60), until + 1):

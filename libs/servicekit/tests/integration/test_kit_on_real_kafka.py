@@ -272,6 +272,26 @@ async def test_a_batch_of_changes_is_one_write_several_revisions_on_and_competes
     await runtime.mongo.close()
 
 
+async def test_the_first_sweep_rolls_forward_an_abandoned_claim_however_old(make_settings: Any) -> None:
+    """A store never swept starts from its oldest claim (one query), not from a day back minute by
+    minute: a writer that died 30 hours ago is rolled forward, a claim of another store is left."""
+    runtime = ServiceRuntime(make_settings(ServiceSettings, service_name="kit"))
+    store = AggregateStore(runtime.db, "boards")
+    await store.ensure_indexes()
+    await store.create({"_id": "b", "calls": []})
+    long_ago = datetime.now(UTC) - timedelta(hours=30)
+    died = {**(await store.load("b")), "calls": [7], "rev": 2}
+    minute = int(long_ago.timestamp() // 60)
+    await store.claims.insert_one({"_id": "boards:b:2", "at": long_ago, "m": minute, "doc": died})
+    await store.claims.insert_one({"_id": "other:x:2", "at": long_ago, "m": minute, "doc": {"_id": "x"}})
+    assert await store.sweep_claims() == 1
+    assert (await store.load("b"))["calls"] == [7]
+    assert await store.claims.find_one({"_id": "boards:b:2"}) is None
+    assert await store.claims.find_one({"_id": "other:x:2"}) is not None
+    assert await store.sweep_claims() == 0  # from where the last sweep stopped
+    await runtime.mongo.close()
+
+
 async def test_readiness_fails_while_publishing_keeps_failing(make_settings: Any) -> None:
     from servicekit.testing import running
 
