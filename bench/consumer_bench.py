@@ -34,11 +34,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
 from board_bench import paced, percentiles
 from contracts import new_event
-from contracts.registry import encode, partition_key, topic_for
 from contracts.samples import sample_office
 from contracts.ticketing import TicketCalled
 from pymongo import AsyncMongoClient
-from run_all import OFFICE, RESULTS, pipeline_events, produce, wait_lag_zero
+from run_all import OFFICE, RESULTS, as_record, pipeline_events, produce, wait_lag_zero
 from servicekit.kafka import FETCH_MAX_WAIT_MS
 from testbed.harness import System
 
@@ -178,11 +177,8 @@ class Board:
         envelope = new_event(
             data, producer="bench", office_id=self.office, aggregate_id=aggregate_id, aggregate_version=2
         )
-        await self.producer.send(
-            self.system.prefix + topic_for(envelope.event_type).name,
-            encode(envelope),
-            key=partition_key(envelope),
-        )
+        topic, key, value, headers = as_record(envelope)
+        await self.producer.send(self.system.prefix + topic, value, key=key, headers=headers)
 
     async def calls(self, tag: str, rate: float, seconds: float) -> list[tuple[float, float]]:
         """(sent at, latency) per call seen on the stream, sent at in monotonic seconds."""
@@ -295,7 +291,7 @@ async def measure(
     system.instances = [i for i in system.instances if i.service in ("feedback", "notifier")]
     events = pipeline_events(tickets)
     ticket_topic = f"{system.prefix}ticketing.ticket"
-    on_ticket_topic = sum(1 for topic, _, _ in events if topic == "ticketing.ticket")
+    on_ticket_topic = sum(1 for topic, *_ in events if topic == "ticketing.ticket")
     await system.start()
     try:
         # The catalog first, so group joins and the catalog are not timed.

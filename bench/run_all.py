@@ -31,7 +31,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from contracts import new_event
+from contracts import Envelope, new_event
 from contracts.catalog import Offering
 from contracts.registry import encode, partition_key, topic_for
 from contracts.samples import sample_office, sample_service
@@ -72,14 +72,24 @@ def run_script(name: str, *args: str, results: Path | None = None) -> dict[str, 
 # --------------------------------------------------------------------------- pipeline
 
 
+# (topic without prefix, key, value, headers): one record as a service publishes it, headers too (a
+# consumer skips the event types it does not handle by the event_type header, undecoded).
+Record = tuple[str, bytes, bytes, list[tuple[str, bytes]]]
+
+
+def as_record(envelope: Envelope) -> Record:
+    headers = [(key, value.encode()) for key, value in envelope.headers().items()]
+    return topic_for(envelope.event_type).name, partition_key(envelope), encode(envelope), headers
+
+
 def pipeline_events(
     tickets: int,
     offices: int = 1,
     contact: Callable[[int], str | None] | None = None,
     first: int = 0,
     catalog: bool = True,
-) -> list[tuple[str, bytes, bytes]]:
-    """(topic without prefix, key, value): the catalog, then per ticket TicketIssued and ServiceCompleted.
+) -> list[Record]:
+    """Records (`as_record`): the catalog, then per ticket TicketIssued and ServiceCompleted.
 
     Tickets go round robin over `offices` offices (keys spread them over partitions);
     `contact(n)` gives ticket n a sealed contact (the notifier then texts it); tickets are numbered
@@ -95,7 +105,7 @@ def pipeline_events(
         envelope = new_event(
             item, producer="bench", office_id=office_id, aggregate_id=aggregate_id, aggregate_version=1
         )
-        out.append((topic_for(envelope.event_type).name, partition_key(envelope), encode(envelope)))
+        out.append(as_record(envelope))
     now = datetime.now(UTC)
     for n in range(first, first + tickets):
         ticket_id = f"t-bench-{n:06d}"
@@ -129,15 +139,18 @@ def pipeline_events(
             envelope = new_event(
                 data, producer="bench", office_id=office_id, aggregate_id=ticket_id, aggregate_version=version
             )
-            out.append((topic_for(envelope.event_type).name, partition_key(envelope), encode(envelope)))
+            out.append(as_record(envelope))
     return out
 
 
-async def produce(kafka: str, prefix: str, events: list[tuple[str, bytes, bytes]]) -> None:
+async def produce(kafka: str, prefix: str, events: list[Record]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka, enable_idempotence=True, acks="all")
     await producer.start()
     try:
-        futures = [await producer.send(prefix + topic, value, key=key) for topic, key, value in events]
+        futures = [
+            await producer.send(prefix + topic, value, key=key, headers=headers)
+            for topic, key, value, headers in events
+        ]
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -230,7 +243,7 @@ async def pipeline(tickets: int) -> dict[str, Any]:
     system.instances = [i for i in system.instances if i.service in ("feedback", "notifier")]
     events = pipeline_events(tickets)
     ticket_topic = f"{system.prefix}ticketing.ticket"
-    on_ticket_topic = sum(1 for topic, _, _ in events if topic == "ticketing.ticket")
+    on_ticket_topic = sum(1 for topic, *_ in events if topic == "ticketing.ticket")
     await system.start()
     try:
         # The catalog first, and one warm-up pair through both services, so joins are not timed.
