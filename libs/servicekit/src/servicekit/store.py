@@ -377,9 +377,13 @@ class AggregateStore:
             await self._mark_pending(aggregate_id)
 
     async def ensure_indexes(self) -> None:
-        """Markers by collection, claims by minute: the sweepers' equality queries."""
+        """Markers by collection, claims by minute: the sweepers' equality queries. On the store's
+        first start, where its claim sweeps begin: no claim of it can be older."""
         await self.pending.create_index([("c", ASCENDING)])
         await self.claims.create_index([("m", ASCENDING)])
+        with contextlib.suppress(DuplicateKeyError):  # started before: the sweeps go on from there
+            first = _minute(SYSTEM_CLOCK.now()) - 1
+            await self.sweeps.insert_one({"_id": self._sweep_progress_id, "m": first})
 
     async def pending_ids(self, limit: int = 500) -> list[str]:
         """Aggregates of this collection with unpublished events (equality on an indexed field)."""
@@ -450,6 +454,10 @@ class AggregateStore:
             if doc is not None and doc.get("outbox"):
                 await self._mark_pending(str(doc["_id"]))
 
+    @property
+    def _sweep_progress_id(self) -> str:
+        return f"swept:{self.name}"
+
     async def sweep_claims(self, older_than: timedelta = timedelta(minutes=5)) -> int:
         """Roll forward abandoned claims, then delete old ones, one minute bucket at a time.
 
@@ -457,17 +465,13 @@ class AggregateStore:
         equality instead of filtering a date range over the whole collection; a progress record
         per collection says where the last sweep stopped.
         """
-        progress_id = f"swept:{self.name}"
+        progress_id = self._sweep_progress_id
         until = _minute(SYSTEM_CLOCK.now() - older_than)
         progress = await self.sweeps.find_one({"_id": progress_id})
-        if progress is not None:
-            start = int(progress["m"]) + 1
-        else:
-            # Never swept (a new database, or a service's first minutes): from the oldest claim
-            # there is, not minute by minute over the last day (1,441 queries per store and replica,
-            # all of them at once a minute after every first start).
-            oldest = await self.claims.find_one({}, {"m": 1}, sort=[("m", ASCENDING)])
-            start = int(oldest["m"]) if oldest is not None else until + 1
+        # From where the last sweep stopped, or the store's first start (`ensure_indexes`): not a
+        # day back minute by minute (1,441 queries per store and process a minute after every
+        # start on a new database), nor the oldest claim (a sort FerretDB does over every claim).
+        start = int(progress["m"]) + 1 if progress is not None else until - 24 * 60
         removed = 0
         prefix = f"{self.name}:"
         for minute in range(max(start, until - 7 * 24 * 60), until + 1):

@@ -272,18 +272,27 @@ async def test_a_batch_of_changes_is_one_write_several_revisions_on_and_competes
     await runtime.mongo.close()
 
 
-async def test_the_first_sweep_rolls_forward_an_abandoned_claim_however_old(make_settings: Any) -> None:
-    """A store never swept starts from its oldest claim (one query), not from a day back minute by
-    minute: a writer that died 30 hours ago is rolled forward, a claim of another store is left."""
+async def test_claim_sweeps_begin_at_the_store_s_first_start_and_roll_forward_what_a_writer_left(
+    make_settings: Any,
+) -> None:
+    """The first start records where the store's claim sweeps begin (no claim of it is older), so
+    a first sweep reads a few minutes, not a day of them; a restart keeps that point. A claim a
+    writer left behind since is rolled forward; another store's claim is left to it."""
     runtime = ServiceRuntime(make_settings(ServiceSettings, service_name="kit"))
     store = AggregateStore(runtime.db, "boards")
     await store.ensure_indexes()
+    started = await store.sweeps.find_one({"_id": "swept:boards"})
+    now = int(datetime.now(UTC).timestamp() // 60)
+    assert started is not None and now - 2 <= started["m"] <= now
+    # Pretend that first start was two hours ago, and a writer died an hour ago.
+    await store.sweeps.replace_one({"_id": "swept:boards"}, {"_id": "swept:boards", "m": now - 120})
+    await store.ensure_indexes()  # a restart does not move it
+    assert (await store.sweeps.find_one({"_id": "swept:boards"}))["m"] == now - 120  # type: ignore[index]
     await store.create({"_id": "b", "calls": []})
-    long_ago = datetime.now(UTC) - timedelta(hours=30)
     died = {**(await store.load("b")), "calls": [7], "rev": 2}
-    minute = int(long_ago.timestamp() // 60)
-    await store.claims.insert_one({"_id": "boards:b:2", "at": long_ago, "m": minute, "doc": died})
-    await store.claims.insert_one({"_id": "other:x:2", "at": long_ago, "m": minute, "doc": {"_id": "x"}})
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    await store.claims.insert_one({"_id": "boards:b:2", "at": an_hour_ago, "m": now - 60, "doc": died})
+    await store.claims.insert_one({"_id": "other:x:2", "at": an_hour_ago, "m": now - 60, "doc": {"_id": "x"}})
     assert await store.sweep_claims() == 1
     assert (await store.load("b"))["calls"] == [7]
     assert await store.claims.find_one({"_id": "boards:b:2"}) is None
