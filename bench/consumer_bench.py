@@ -1,4 +1,4 @@
-"""The feedback and notifier consumers against two raw floors, all measured in one run.
+"""The feedback and notifier consumers against raw floors, all measured in one run.
 
     uv run python bench/consumer_bench.py --tickets 1000     # -> bench/results/consumers.json
 
@@ -6,8 +6,11 @@ N TicketIssued + N ServiceCompleted are produced onto fresh topics while feedbac
 as processes (testbed.harness); each consumer's time is from the first send until its
 group's committed offsets equal the end offsets (lag 0). The raw floors read the same records:
 `getmany`, `json.loads`, then one `insert_one` per record (the unbatched floor) or one
-`insert_many` per poll (the fair floor for batched handlers), committing once per poll. Also
-reported: feedback's outbox markers and published FeedbackRequested when its consumer reaches lag 0.
+`insert_many` per poll (the fair floor for batched handlers), committing once per poll; the
+`insert_many` floor twice, with aiokafka's default fetch wait (500 ms) and with the kit consumers'
+(servicekit.kafka.FETCH_MAX_WAIT_MS). CPU per 1,000 events: each consumer process's from the first
+send to its lag 0, each floor's own. Also reported: feedback's outbox markers and published
+FeedbackRequested when its consumer reaches lag 0.
 
 Then the board (unless --board-seconds 0): another office's TicketCalled at --board-rate per second,
 each timed from its send to its call frame on the notifier's board stream, first with the consumers
@@ -42,6 +45,13 @@ from servicekit.kafka import FETCH_MAX_WAIT_MS
 from testbed.harness import System
 
 ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 async def raw_consume(
@@ -67,6 +77,7 @@ async def raw_consume(
     db = client[f"bench_rawpipe_{uuid.uuid4().hex[:8]}"]
     await consumer.start()
     got, first = 0, None
+    cpu = time.process_time()
     try:
         deadline = time.monotonic() + 600
         while got < expected and time.monotonic() < deadline:
@@ -91,6 +102,7 @@ async def raw_consume(
             if batches:
                 await consumer.commit()
         seconds = time.monotonic() - (first or time.monotonic())
+        cpu = time.process_time() - cpu
     finally:
         await consumer.stop()
         await client.drop_database(db.name)
@@ -99,6 +111,8 @@ async def raw_consume(
         "events": got,
         "seconds": round(seconds, 2),
         "events_per_s": round(got / seconds, 1) if seconds else None,
+        # this loop's own CPU (the bench process has nothing else to do meanwhile)
+        "cpu_ms_per_1000_events": round(1000 * cpu / got * 1000, 1) if got else None,
     }
 
 
@@ -300,6 +314,16 @@ async def measure(
         groups = {"feedback": f"{system.prefix}feedback", "notifier": f"{system.prefix}notifier"}
         outbox = Outbox(system, ticket_topic, tickets)
         await outbox.start()
+        # Each consumer process's CPU from the first send until its lag 0 (the notifier's: the
+        # process of its messages group, whose lag is timed).
+        pids = {name: system.of(name)[0].process.pid for name in groups}  # type: ignore[union-attr]
+        cpu_at_start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu_used: dict[str, float] = {}
+
+        async def at_zero(name: str) -> None:
+            cpu_used[name] = cpu_seconds(pids[name]) - cpu_at_start[name]
+            await outbox.at_zero(name)
+
         started = time.monotonic()
         await produce(system.kafka, system.prefix, events[2:])
         produced = time.monotonic() - started
@@ -311,7 +335,7 @@ async def measure(
             system.partitions,
             started,
             limit_s=900,
-            at_zero=outbox.at_zero,
+            at_zero=at_zero,
         )
         requests_published = await requests_out
         await outbox.stop()
@@ -369,6 +393,9 @@ async def measure(
         result[name] = {
             "seconds_to_lag_0": round(seconds, 2) if seconds else None,
             "events_per_s": rate,
+            "cpu_ms_per_1000_events": round(1000 * cpu_used[name] / on_ticket_topic * 1000, 1)
+            if name in cpu_used
+            else None,
             **{
                 f"ratio_to_{floor}": round(rate / figures["events_per_s"], 3)
                 if rate and figures["events_per_s"]
