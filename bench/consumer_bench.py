@@ -421,7 +421,10 @@ def main() -> None:
     parser.add_argument("--board-rate", type=float, default=20, help="calls/s on another office's board")
     parser.add_argument("--board-seconds", type=float, default=10, help="per board phase; 0: none")
     parser.add_argument(
-        "--board-load", type=int, default=6000, help="tickets that keep the consumers busy meanwhile"
+        "--board-load",
+        type=int,
+        default=20000,
+        help="tickets that keep the consumers busy meanwhile (enough for the whole phase)",
     )
     parser.add_argument(
         "--completions-later",
