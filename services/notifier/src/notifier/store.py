@@ -7,6 +7,7 @@ collections are projections written by the consumer of the office's partition, o
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -61,6 +62,10 @@ class _View:
         return inserts, ops
 
 
+def _order(doc: Document) -> str:
+    return str(doc["order"])
+
+
 @dataclass
 class _Batch:
     waiting: _View = field(default_factory=_View)
@@ -68,6 +73,37 @@ class _Batch:
     contacts: _View = field(default_factory=_View)
     queried: set[tuple[str, str]] = field(default_factory=set)
     presumed_new: set[str] = field(default_factory=set)  # ticket ids taken for new without a read
+    # (office, service) -> heap of (order, ticket id) over its waiting tickets, built at the first
+    # question for the queue's head in this batch; entries of tickets gone since are dropped when
+    # they reach the top (a queue of thousands: the head in O(log n), not a sort per event).
+    queues: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+
+    def first_waiting(self, office_id: str, service_id: str, count: int) -> list[Document]:
+        key = (office_id, service_id)
+        heap = self.queues.get(key)
+        if heap is None:
+            heap = [
+                (doc["order"], ticket_id)
+                for ticket_id, doc in self.waiting.docs.items()
+                if doc is not None and doc["office_id"] == office_id and doc["service_id"] == service_id
+            ]
+            heapq.heapify(heap)
+            self.queues[key] = heap
+        first: dict[str, str] = {}  # ticket id -> order (an entry pushed twice is taken once)
+        while heap and len(first) < count:
+            order, ticket_id = heapq.heappop(heap)
+            doc = self.waiting.docs.get(ticket_id)
+            if doc is None or doc["order"] != order or (doc["office_id"], doc["service_id"]) != key:
+                continue  # gone from this queue since
+            first.setdefault(ticket_id, order)
+        for ticket_id, order in first.items():  # still waiting: back in line
+            heapq.heappush(heap, (order, ticket_id))
+        return [doc for ticket_id in first if (doc := self.waiting.docs[ticket_id]) is not None]
+
+    def now_waiting(self, doc: Document) -> None:
+        heap = self.queues.get((doc["office_id"], doc["service_id"]))
+        if heap is not None:
+            heapq.heappush(heap, (doc["order"], str(doc["_id"])))
 
 
 # What the ticket consumer keeps of a ticket between polls, as it last wrote it (None: not in the
@@ -317,6 +353,7 @@ class NotifierStore:
         unit = _batch.get()
         if unit is not None:
             unit.waiting.set(ticket_id, new)
+            unit.now_waiting(new)
             return
         await self.waiting.replace_one({"_id": ticket_id}, new, upsert=True)
 
@@ -337,22 +374,25 @@ class NotifierStore:
         return (await self.waiting.delete_one({"_id": ticket_id})).deleted_count > 0
 
     async def waiting_for(self, office_id: str, service_id: str) -> list[WaitingTicket]:
+        """Every ticket waiting for the service, in issue order."""
+        return await self.first_waiting(office_id, service_id, None)
+
+    async def first_waiting(self, office_id: str, service_id: str, count: int | None) -> list[WaitingTicket]:
+        """The first `count` tickets waiting for the service (None: all), in issue order."""
         unit = _batch.get()
         if unit is None:
             docs = [
                 doc async for doc in self.waiting.find({"office_id": office_id, "service_id": service_id})
             ]
+            first = sorted(docs, key=_order) if count is None else heapq.nsmallest(count, docs, key=_order)
         else:
             if (office_id, service_id) not in unit.queried:
                 unit.queried.add((office_id, service_id))
                 async for doc in self.waiting.find({"office_id": office_id, "service_id": service_id}):
                     if str(doc["_id"]) not in unit.waiting.docs:  # what the batch changed wins
                         unit.waiting.loaded(str(doc["_id"]), doc)
-            docs = [
-                doc
-                for doc in unit.waiting.docs.values()
-                if doc is not None and doc["office_id"] == office_id and doc["service_id"] == service_id
-            ]
+            everyone = len(unit.waiting.docs)
+            first = unit.first_waiting(office_id, service_id, everyone if count is None else count)
         return [
             WaitingTicket(
                 ticket_id=str(doc["_id"]),
@@ -361,7 +401,7 @@ class NotifierStore:
                 notified=bool(doc.get("notified")),
                 has_contact=bool(doc.get("has_contact")),
             )
-            for doc in docs
+            for doc in first
         ]
 
     async def mark_position_notified(self, ticket_id: str) -> None:

@@ -81,8 +81,9 @@ class Reactions:
 
     async def tell_who_moved_up(self, envelope: Envelope, service_id: str) -> None:
         """'You are third in line' to tickets that reached the threshold by the queue moving."""
-        waiting = await self.store.waiting_for(envelope.office_id, service_id)
-        for ticket, position in tickets_reaching_threshold(waiting, self.settings.position_threshold):
+        threshold = self.settings.position_threshold
+        first = await self.store.first_waiting(envelope.office_id, service_id, threshold)
+        for ticket, position in tickets_reaching_threshold(first, threshold):
             await self.store.mark_position_notified(ticket.ticket_id)
             contact = await self.store.contact(ticket_key(ticket.ticket_id))
             if contact is None:
