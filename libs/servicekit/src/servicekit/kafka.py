@@ -795,12 +795,21 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         consumer = self.owner.consumer
         if consumer is None:
             return
-        for tp in assigned:
-            with contextlib.suppress(Exception):
-                committed = await consumer.committed(tp)
-                if committed is None and self.owner.start_from_group is not None:
-                    committed = await self._first_start(consumer, tp)
-                self.owner.committed[tp] = committed or 0
+        # Nothing of these partitions is fetched or handed over until each has its start: while
+        # this awaits the broker for one partition, the consumer's own loop would otherwise poll
+        # another from where the reset policy puts a group without offsets (its beginning).
+        consumer.pause(*assigned)
+        try:
+            for tp in assigned:
+                with contextlib.suppress(Exception):
+                    committed = await consumer.committed(tp)
+                    if committed is None and self.owner.start_from_group is not None:
+                        committed = await self._first_start(consumer, tp)
+                    self.owner.committed[tp] = committed or 0
+        finally:
+            for tp in assigned:
+                with contextlib.suppress(Exception):  # no longer assigned: nothing to resume
+                    consumer.resume(tp)
         with contextlib.suppress(Exception):  # unknown: every record counts as possibly read before
             ends = await consumer.end_offsets(list(assigned))
             self.owner.router.partitions_assigned_at(

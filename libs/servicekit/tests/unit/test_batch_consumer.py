@@ -49,12 +49,19 @@ def records(*values: bytes) -> list[ConsumerRecord[Any, Any]]:
 class FakeKafka:
     def __init__(self) -> None:
         self.seeks: list[tuple[TopicPartition, int]] = []
+        self.paused: set[TopicPartition] = set()
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.seeks.append((tp, offset))
 
     def assignment(self) -> set[TopicPartition]:
         return {TP}
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.paused.update(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.paused.difference_update(partitions)
 
 
 class Setup:
