@@ -29,6 +29,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from servicekit.kafka_security import aiokafka_security, faststream_security
 from servicekit.settings import ServiceSettings
@@ -436,6 +437,9 @@ class _Stopping(Exception):
 # bench/consumer_bench.py). Idle, a consumer sends one fetch per this interval: an idle feedback or
 # notifier process used 1.3-1.6% of a core with it, 0.9-1.1% with 500 ms (docs/performance.md).
 FETCH_MAX_WAIT_MS = 100
+# How long a consumer with `start_from_group` keeps asking for the other group's offsets while Kafka
+# answers with a retriable error (a coordinator not elected yet) before the start fails.
+START_OFFSETS_PATIENCE_SECONDS = 90.0
 
 
 def _consumer_security(settings: ServiceSettings) -> dict[str, Any]:
@@ -497,17 +501,36 @@ class BatchConsumer:
         other group yet). Raises when Kafka does not answer: better not start than read it all again."""
         if self.start_from_group is None:
             return
+        # A broker starting, or the group coordinator moving (a fresh cluster's offsets topic not
+        # ready yet): retriable, for a while, before the start gives up.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(lambda error: getattr(error, "retriable", False)),
+            wait=wait_exponential(multiplier=0.2, max=3),
+            stop=stop_after_delay(START_OFFSETS_PATIENCE_SECONDS),
+            before_sleep=lambda state: log.warning(
+                "reading the other group's offsets failed, retrying",
+                group=self.start_from_group,
+                attempt=state.attempt_number,
+                error=repr(state.outcome.exception() if state.outcome else None),
+            ),
+            reraise=True,
+        ):
+            with attempt:
+                offsets = await self._committed_by(self.start_from_group)
+        self.start_offsets = {
+            tp: meta.offset for tp, meta in offsets.items() if tp.topic in self.topics and meta.offset >= 0
+        }
+
+    async def _committed_by(self, group: str) -> dict[TopicPartition, Any]:
         admin = AIOKafkaAdminClient(
             bootstrap_servers=self.settings.kafka_bootstrap, **_consumer_security(self.settings)
         )
         await admin.start()
         try:
-            offsets = await admin.list_consumer_group_offsets(self.start_from_group)
+            offsets: dict[TopicPartition, Any] = await admin.list_consumer_group_offsets(group)
         finally:
             await admin.close()
-        self.start_offsets = {
-            tp: meta.offset for tp, meta in offsets.items() if tp.topic in self.topics and meta.offset >= 0
-        }
+        return offsets
 
     async def start(self) -> None:
         if self.start_from_group is not None and self.start_offsets is None:

@@ -6,7 +6,13 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    GroupCoordinatorNotAvailableError,
+    KafkaConnectionError,
+)
 from contracts import Envelope, new_event
 from contracts.ticketing import WindowClosed, WindowOpened
 from servicekit.kafka import EventRouter, Received
@@ -277,3 +283,38 @@ async def test_a_new_group_whose_source_never_committed_reads_from_the_beginning
     finally:
         await runtime.stop()
     assert seen == [1, 2, 3]
+
+
+async def test_a_coordinator_not_there_yet_delays_the_start_of_a_new_group_instead_of_failing_it(
+    infra: Infra, make_settings: Any
+) -> None:
+    """A fresh cluster elects the group coordinators after the brokers answer: reading the other
+    group's offsets is asked again on a retriable error, and given up at once on any other."""
+    settings = make_settings(ServiceSettings, service_name="kit")
+    runtime = ServiceRuntime(settings)
+    router = EventRouter()
+
+    @router.on_batch(WindowOpened)
+    async def on_opened(received: Sequence[Received]) -> None:
+        pass
+
+    runtime.consume(router, group_id=f"{settings.group_id}-new", start_from_group=settings.group_id)
+    consumer = router.consumer
+    assert consumer is not None
+    ask_kafka = consumer._committed_by
+    answers: list[BaseException | None] = [GroupCoordinatorNotAvailableError(), KafkaConnectionError(), None]
+
+    async def coordinator_elected_on_the_third_ask(group: str) -> dict[TopicPartition, Any]:
+        error = answers.pop(0)
+        if error is not None:
+            raise error
+        return await ask_kafka(group)
+
+    consumer._committed_by = coordinator_elected_on_the_third_ask  # type: ignore[method-assign]
+    await consumer.read_start_offsets()
+    assert answers == [] and consumer.start_offsets == {}
+
+    consumer.start_offsets = None
+    answers[:] = [GroupAuthorizationFailedError()]  # not retriable (an ACL missing): fails at once
+    with pytest.raises(GroupAuthorizationFailedError):
+        await consumer.read_start_offsets()
