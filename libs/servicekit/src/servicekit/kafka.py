@@ -824,11 +824,19 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         consumer.pause(*assigned)
         try:
             for tp in assigned:
-                with contextlib.suppress(Exception):
+                try:
                     committed = await consumer.committed(tp)
                     if committed is None and self.owner.start_from_group is not None:
                         committed = await self._first_start(consumer, tp)
                     self.owner.committed[tp] = committed or 0
+                except Exception as error:  # the consumer resolves its position itself, said here
+                    log.warning(
+                        "start of an assigned partition not settled",
+                        group=self.owner.group_id,
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        error=repr(error),
+                    )
         finally:
             for tp in assigned:
                 with contextlib.suppress(Exception):  # no longer assigned: nothing to resume
