@@ -13,7 +13,9 @@ order as fast as the system takes them (offices in parallel, one office's action
 kiosk tickets (`POST /tickets`), appointments booked and checked in at the appointments service
 (its ticket arrives over Kafka), and per call: call-next, then no-show, or start + transfer, or
 start + complete. Ratings go through the feedback link, whose token the harness (holding the
-notifier's key, as the citizen's phone would) reads from `FeedbackRequested`. Waits in the KPI
+notifier's key, as the citizen's phone would) reads from `FeedbackRequested`, or, for a ticket
+without a contact (no token there), through the link printed on the ticket (its token from
+`TicketIssued.citizen_token_sealed`). Waits in the KPI
 table are the simulated ones; the services' own wait figures are wall-clock (seconds) and are
 shown only as a check that they are small.
 
@@ -146,7 +148,8 @@ class Stream:
     terminal: dict[str, dict[str, str]] = field(
         default_factory=lambda: defaultdict(dict)
     )  # ticket -> event_id -> kind
-    feedback_tokens: dict[str, str] = field(default_factory=dict)  # ticket_id -> token
+    feedback_tokens: dict[str, str | None] = field(default_factory=dict)  # ticket_id -> link token
+    ticket_tokens: dict[str, str] = field(default_factory=dict)  # ticket_id -> the ticket's own token
     events: int = 0
 
 
@@ -176,6 +179,8 @@ def note(stream: Stream, event: dict[str, Any], unsealer: Unsealer) -> None:
     kind, data = event["event_type"], event["data"]
     if kind == "ticketing.TicketIssued":
         stream.issued[data["ticket_id"]] = event["office_id"]
+        if data.get("citizen_token_sealed"):  # the token of the rating link printed on the ticket
+            stream.ticket_tokens[data["ticket_id"]] = unsealer.unseal(data["citizen_token_sealed"])
         if data.get("appointment_id"):
             stream.appointment_ticket[data["appointment_id"]] = data["ticket_id"]
     elif kind in TERMINAL:
@@ -183,7 +188,9 @@ def note(stream: Stream, event: dict[str, Any], unsealer: Unsealer) -> None:
     elif kind == "ticketing.ServiceCompleted" and not data.get("next_service_id"):
         stream.terminal[data["ticket_id"]][event["event_id"]] = "done"
     elif kind == "feedback.FeedbackRequested":
-        stream.feedback_tokens[data["ticket_id"]] = unsealer.unseal(data["token_sealed"])
+        # No token: the ticket left no contact, so no link goes out (the printed one is used).
+        sealed = data.get("token_sealed")
+        stream.feedback_tokens[data["ticket_id"]] = unsealer.unseal(sealed) if sealed else None
 
 
 # --------------------------------------------------------------------------- one office's day
@@ -354,10 +361,16 @@ class OfficeRun:
             # The token arrives on the stream follower's dict; polling it is the simple wait here.
             while ticket_id not in self.stream.feedback_tokens and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
-            token = self.stream.feedback_tokens.get(ticket_id)
-            if token is None:
+            if ticket_id not in self.stream.feedback_tokens:
                 continue
-            response = await self.post(f"{feedback}/feedback/{token}", body={"rating": score, "tags": []})
+            token = self.stream.feedback_tokens[ticket_id]
+            if token is not None:  # the link sent to the contact the ticket left
+                path = f"/feedback/{token}"
+            elif ticket_id in self.stream.ticket_tokens:  # no contact: the link printed on the ticket
+                path = f"/feedback/by-ticket/{self.stream.ticket_tokens[ticket_id]}"
+            else:
+                continue
+            response = await self.post(f"{feedback}{path}", body={"rating": score, "tags": []})
             if response.status_code == 201:
                 self.ratings_posted += 1
 

@@ -17,11 +17,24 @@ class _FeedbackEvent(EventData):
 
 
 class FeedbackRequested(_FeedbackEvent):
+    """A visit is over: its rating link, for the notifier to send to the contact the ticket left."""
+
     EVENT_TYPE = "feedback.FeedbackRequested"
+    # v2: `token_sealed` may be null (the ticket left no contact). A v1 consumer dead-letters such an
+    # event, so the notifier is deployed before feedback (docs/design.md, "Contract changes").
+    EVENT_VERSION = 2
 
     expires_at: AwareDatetime
     language: Language = "ru"
-    token_sealed: Sealed
+    token_sealed: Sealed | None = Field(
+        default=None,
+        description=(
+            "The link's token, sealed for the notifier. Null: the ticket's TicketIssued carried no "
+            "contact, so there is nobody to send a link to (the ticket's printed link and the "
+            "window's rating screen still answer the request). Sealed whenever feedback did not "
+            "see the TicketIssued."
+        ),
+    )
 
 
 class FeedbackGiven(_FeedbackEvent):

@@ -357,6 +357,8 @@ class Visit:
     status_key: tuple[int, datetime | None] = (-1, None)
     applied: tuple[str, ...] = ()
     ticket_token_digest: str | None = None  # of the ticket's own token: its printed rating link
+    # Whether the TicketIssued carried a contact (a link can be sent); None: not seen yet.
+    has_contact: bool | None = None
 
     @property
     def finished(self) -> bool:
@@ -426,6 +428,7 @@ def _recorded(now: Callable[[str], Any], fact: TicketFact) -> dict[str, Any]:
             "appointment_id": data.get("appointment_id"),
             "priority_category": data.get("priority_category"),
             "issued_at": _as_datetime(data["issued_at"]),
+            "has_contact": data.get("contact_sealed") is not None,
         }
         if data.get("citizen_token_digest"):  # the rating link printed on the ticket carries its token
             issued["ticket_token_digest"] = data["citizen_token_digest"]

@@ -63,7 +63,8 @@ _VISIT_OPTIONAL = ("channel", "appointment_id", "priority_category", "issued_at"
 
 def visit_document(visit: Visit) -> Document:
     """The stored shape: entries as sub-documents, the day as ISO text; a field that is None or an
-    empty list (and a fact's None field) is left out, as `ticket_token_digest` until known.
+    empty list (and a fact's None field) is left out, as `ticket_token_digest` and `has_contact`
+    until known.
     Documents written before with such fields (null, []) read the same (`visit_from`)."""
     doc: Document = {
         "_id": visit.ticket_id,
@@ -90,6 +91,8 @@ def visit_document(visit: Visit) -> Document:
     doc["applied"] = list(visit.applied)
     if visit.ticket_token_digest is not None:
         doc["ticket_token_digest"] = visit.ticket_token_digest
+    if visit.has_contact is not None:
+        doc["has_contact"] = visit.has_contact
     return doc
 
 
@@ -119,6 +122,7 @@ def visit_from(doc: Mapping[str, Any]) -> Visit:
         status_key=(int(version), at),
         applied=tuple(doc["applied"]),
         ticket_token_digest=doc.get("ticket_token_digest"),
+        has_contact=doc.get("has_contact"),  # absent: stored before it was recorded (unknown)
     )
 
 

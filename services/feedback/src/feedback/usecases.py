@@ -201,9 +201,7 @@ class Feedback:
                 ):
                     envelope = item.envelope
                     local_day = calendar.office_day(offices[envelope.office_id], envelope.occurred_at)
-                    request = self._feedback_request(
-                        envelope, data, self.sealer, local_day, visit.ticket_token_digest if visit else None
-                    )
+                    request = self._feedback_request(envelope, data, self.sealer, local_day, visit)
                     if request is not None:
                         request[0][CREATED_FROM] = position_of(item)  # a replay of it publishes again
                         requests.append(request)
@@ -215,10 +213,12 @@ class Feedback:
         data: ServiceCompleted,
         sealer: Sealer,
         visit_day: date,
-        ticket_token_digest: str | None,
+        visit: domain.Visit | None,
     ) -> tuple[dict[str, object], list[Envelope]] | None:
         """One request per visit, sent through the notifier with a sealed link token; the ticket's own
-        link (printed on it) and the window's rating screen answer the same request."""
+        link (printed on it) and the window's rating screen answer the same request. A visit whose
+        TicketIssued carried no contact gets no sealed token (nobody to send it to, and the seal is
+        the largest CPU item of a request); one whose TicketIssued was not seen is sealed."""
         expires_at = envelope.occurred_at + timedelta(days=self.settings.expires_days)
         if expires_at <= self.clock.now():
             return None  # an old visit read again: its link would already be dead
@@ -231,7 +231,7 @@ class Feedback:
                 service_id=data.service_id,
                 expires_at=expires_at,
                 language=data.language,
-                token_sealed=sealer.seal(token),
+                token_sealed=None if visit is not None and visit.has_contact is False else sealer.seal(token),
             ),
             office_id=envelope.office_id,
             aggregate_id=request_id,
@@ -249,7 +249,7 @@ class Feedback:
             operator_ref=data.operator_ref,
             language=data.language,
             token_digest=token_digest(token),
-            ticket_token_digest=ticket_token_digest,
+            ticket_token_digest=visit.ticket_token_digest if visit else None,
             expires_at=expires_at,
             requested_at=envelope.occurred_at,
             correlation_id=envelope.correlation_id,

@@ -57,6 +57,7 @@ class Ticket:
     channel: str = "kiosk"
     appointment_id: str | None = None
     token_digest: str | None = None  # of the ticket's own link (the rating link printed on it)
+    contact_sealed: str | None = None  # the phone or e-mail given at issue (opaque to feedback)
     events: list[Envelope] = field(default_factory=list)
     clock: datetime = field(init=False)
     version: int = field(default=0, init=False)
@@ -77,6 +78,7 @@ class Ticket:
                 position=1,
                 estimated_wait_minutes=5,
                 citizen_token_digest=self.token_digest,
+                contact_sealed=self.contact_sealed,
             )
         )
 

@@ -28,7 +28,14 @@ def requested_for(ticket_id: str) -> Any:
     return lambda e: e.event_type == "feedback.FeedbackRequested" and e.data["ticket_id"] == ticket_id
 
 
+# A contact left at issue, as feedback sees it: sealed for the notifier, never opened here.
+SEALED_CONTACT = "sealed-phone-for-the-notifier"
+
+
 def today_ticket(ticket_id: str, number: str, minutes_ago: int, **kwargs: Any) -> Ticket:
+    """A ticket of today whose citizen left a contact (so its feedback link is sealed), unless
+    `contact_sealed=None`."""
+    kwargs.setdefault("contact_sealed", SEALED_CONTACT)
     issued = datetime.now(UTC) - timedelta(minutes=minutes_ago)
     day = issued.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Moscow")).date()
     return Ticket(ticket_id, number, kwargs.pop("service_id", SERVICE_ONLINE), issued, day, **kwargs)
@@ -124,19 +131,26 @@ async def test_a_finished_visit_is_rated_once_and_the_rating_reaches_the_numbers
 async def test_the_ticket_link_and_the_window_screen_each_rate_their_visit_once(
     infra: Infra, settings: Settings
 ) -> None:
+    """Neither citizen left a contact: their requests carry no sealed token (no SMS link), and the
+    printed link and the window's screen answer them all the same."""
     ticket_token = new_citizen_token()
-    by_ticket = today_ticket("t-win-1", "А020", 5, token_digest=token_digest(ticket_token)).served(
-        wait=60, service=120, window=3, operator="op-3"
+    by_ticket = today_ticket(
+        "t-win-1", "А020", 5, token_digest=token_digest(ticket_token), contact_sealed=None
+    ).served(wait=60, service=120, window=3, operator="op-3")
+    at_window = today_ticket("t-win-2", "А021", 4, contact_sealed=None).served(
+        wait=60, service=120, window=4, operator="op-4"
     )
-    at_window = today_ticket("t-win-2", "А021", 4).served(wait=60, service=120, window=4, operator="op-4")
     app = create_app(settings)
     screen = staff_headers(settings, "operator", OFFICE)
     async with running(app) as client, probe(infra, settings.topic("feedback.feedback")) as feedback_topic:
         await publish(infra.kafka, settings.topic_prefix, catalog_events())
         await catalog_arrived(app)
         await publish(infra.kafka, settings.topic_prefix, [*by_ticket.events, *at_window.events])
-        await feedback_topic.wait_for(requested_for("t-win-1"))
-        await feedback_topic.wait_for(requested_for("t-win-2"))
+        requested = [
+            *await feedback_topic.wait_for(requested_for("t-win-1")),
+            *await feedback_topic.wait_for(requested_for("t-win-2")),
+        ]
+        assert [e.data["token_sealed"] for e in requested] == [None, None]
 
         # The rating screen paired with window 4 offers the visit just completed there.
         offered = await client.get(f"/offices/{OFFICE}/windows/4/rating", headers=screen)

@@ -16,7 +16,7 @@ from feedback.store import FeedbackStore
 from feedback.usecases import Answer, Feedback
 from servicekit.fakes import RecordingProducer, feed, memory_db
 from servicekit.kafka import Received
-from servicekit.sealing import Unsealer, generate_keypair
+from servicekit.sealing import Unsealer, generate_keypair, new_citizen_token, token_digest
 
 from ..integration.feedback_scenario import catalog_events
 from ..integration.test_feedback_loop import today_ticket
@@ -90,3 +90,71 @@ async def test_a_visit_applied_in_any_order_ends_in_the_same_facts(feedback: tup
     assert backwards is not None and forwards is not None
     assert sorted(backwards.applied) == sorted(forwards.applied)  # a set of event ids
     assert replace(backwards, applied=()) == replace(forwards, applied=())
+
+
+def counting_seals(usecases: Feedback, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The values `usecases` seals from now on (each still sealed for real)."""
+    sealer = usecases.sealer
+    assert sealer is not None
+    sealed: list[str] = []
+    seal = sealer.seal
+
+    def counted(value: str) -> str:
+        sealed.append(value)
+        return seal(value)
+
+    monkeypatch.setattr(sealer, "seal", counted)
+    return sealed
+
+
+async def test_a_visit_whose_ticket_left_no_contact_asks_without_sealing_a_token(
+    feedback: tuple[Feedback, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usecases, _ = feedback
+    sealed = counting_seals(usecases, monkeypatch)
+    ticket_token = new_citizen_token()
+    visit = today_ticket(
+        "t-uc-3", "А003", 4, contact_sealed=None, token_digest=token_digest(ticket_token)
+    ).served(wait=60, service=120, window=2, operator="op-2")
+    # Issued in one poll, completed in a later one: the visit read back from its document says so.
+    await usecases.record_ticket_events(received(visit.events[:1]))
+    stored = await usecases.store.visits.find_one({"_id": "t-uc-3"})
+    assert stored is not None and stored["has_contact"] is False
+    await usecases.record_ticket_events(received(visit.events[1:]))
+
+    [asked] = published(usecases, "feedback.FeedbackRequested")
+    assert asked.data["token_sealed"] is None and asked.event_version == 2
+    assert sealed == []
+    # The ticket's printed link and the window's screen answer the request all the same.
+    offered = await usecases.waiting_at_window("kzn-kirov-moskov", 2)
+    assert offered is not None and offered.request_id == "fr-t-uc-3"
+    rated = await usecases.give_by_ticket(ticket_token, Answer(rating=4, tags=[], comment=""))
+    assert rated.request_id == "fr-t-uc-3"
+
+
+async def test_a_completion_whose_ticket_feedback_never_saw_is_sealed_as_before(
+    feedback: tuple[Feedback, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usecases, private = feedback
+    sealed = counting_seals(usecases, monkeypatch)
+    visit = today_ticket("t-uc-4", "А004", 30, contact_sealed=None).served(
+        wait=60, service=120, window=2, operator="op-2"
+    )
+    await usecases.record_ticket_events(received(visit.events[1:]))  # its TicketIssued never came
+
+    [asked] = published(usecases, "feedback.FeedbackRequested")
+    assert Unsealer(private).unseal(asked.data["token_sealed"]) == sealed[0]
+    assert len(sealed) == 1
+
+
+async def test_a_visit_whose_ticket_left_a_contact_is_sealed(
+    feedback: tuple[Feedback, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    usecases, private = feedback
+    sealed = counting_seals(usecases, monkeypatch)
+    visit = today_ticket("t-uc-5", "А005", 30).served(wait=60, service=120, window=2, operator="op-2")
+    await usecases.record_ticket_events(received(visit.events))
+
+    [asked] = published(usecases, "feedback.FeedbackRequested")
+    assert Unsealer(private).unseal(asked.data["token_sealed"]) == sealed[0]
+    assert (await usecases.store.visits.find_one({"_id": "t-uc-5"}) or {})["has_contact"] is True

@@ -6,12 +6,13 @@ claimed in the real store on `memory_db()` and queued, not sent (the dispatcher 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-from contracts import Envelope, decode, encode
+from contracts import Envelope, decode, encode, new_event
+from contracts.feedback import FeedbackRequested
 from contracts.samples import sample_office, sample_service
 from contracts.ticketing import TicketCalled
 from notifier.board import BoardHub, BoardWriter
@@ -26,7 +27,7 @@ from servicekit.catalog_view import CatalogView
 from servicekit.clock import ManualClock
 from servicekit.fakes import feed, memory_db
 from servicekit.kafka import EventRouter, Received
-from servicekit.sealing import Sealer, generate_keypair
+from servicekit.sealing import Sealer, generate_keypair, new_citizen_token
 from servicekit.testing import eventually
 
 from ..integration.test_notifier_on_real_kafka import OFFICE, PHONE, called, issued
@@ -149,3 +150,40 @@ async def test_a_board_written_in_this_process_reaches_its_screens_without_waiti
         hub.committed(await store.boards.load(OFFICE) | {"rev": 0})  # an older revision: not again
         assert screen.queue.empty()
     await hub.close()
+
+
+def feedback_link(ticket_id: str, token_sealed: str | None) -> Envelope:
+    request_id = f"fr-{ticket_id}"
+    expires_at = datetime.now(UTC) + timedelta(days=3)
+    data = FeedbackRequested(
+        request_id=request_id,
+        ticket_id=ticket_id,
+        service_id="housing-certificate",
+        expires_at=expires_at,
+        token_sealed=token_sealed,
+    )
+    return new_event(
+        data, producer="feedback", office_id=OFFICE, aggregate_id=request_id, aggregate_version=1
+    )
+
+
+async def test_a_feedback_request_without_a_token_is_dropped_with_no_read_and_nothing_parked(
+    notifier: tuple[Routers, NotifierStore, Sealer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Feedback sends no token when the ticket left no contact: the notifier, which has not seen the
+    ticket yet, neither reads for it nor parks it (a link with a token is parked, as before)."""
+    router, store, sealer = notifier
+    await deliver(router, feedback_link("t-uc-20", sealer.seal(new_citizen_token())))
+    assert [doc["_id"] async for doc in store.parked_links.find({})] == ["t-uc-20"]
+
+    def no_store_call(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a link without a token needs nothing from the store")
+
+    for name in ("contact", "progress", "park_link", "purge_contact"):
+        monkeypatch.setattr(store, name, no_store_call)
+    await deliver(router, feedback_link("t-uc-21", None))
+    monkeypatch.undo()
+    assert [doc["_id"] async for doc in store.parked_links.find({})] == ["t-uc-20"]
+
+    await deliver(router, issued("t-uc-21", "А021", sealer, contact=None))
+    assert await templates(store) == []

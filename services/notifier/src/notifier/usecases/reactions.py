@@ -356,6 +356,8 @@ class Reactions:
         await gather_bounded(self.feedback_requested(item.envelope, item.data) for item in received)
 
     async def feedback_requested(self, envelope: Envelope, data: FeedbackRequested) -> None:
+        if data.token_sealed is None:
+            return  # feedback saw the ticket issued without a contact: no link, no read, not parked
         if self.store.kept_without_contact(data.ticket_id):
             return  # issued without a contact, or it was purged (known here: no read)
         contact = await self.store.contact(ticket_key(data.ticket_id))
