@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from feedback.store import folded
 from pymongo import AsyncMongoClient
 from run_all import OFFICE, RESULTS, pipeline_events, produce, wait_lag_zero
 from servicekit.sealing import Sealer
@@ -133,13 +134,18 @@ async def handled_per_replica(system: System) -> dict[str, float]:
 
 
 async def visits_check(system: System) -> dict[str, int]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.mongo_url)
+    """Each visit's `applied` as stored and as read (its document with its facts folded in,
+    feedback.store.folded): no event applied twice in either."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(system.mongo_url, tz_aware=True)
     try:
-        visits = [d async for d in client[system.database("feedback")]["visits"].find({}, {"applied": 1})]
+        db = client[system.database("feedback")]
+        docs = [d async for d in db["visits"].find({})]
+        facts = [d async for d in db["visit_facts"].find({})]
     finally:
         await client.close()
-    doubled = sum(1 for v in visits if len(v.get("applied", [])) != len(set(v.get("applied", []))))
-    return {"visits": len(visits), "visits_with_an_event_applied_twice": doubled}
+    lists = [d.get("applied", []) for d in docs] + [list(v.applied) for v in folded(docs, facts)]
+    doubled = sum(1 for applied in lists if len(applied) != len(set(applied)))
+    return {"visits": len(docs), "visit_facts": len(facts), "visits_with_an_event_applied_twice": doubled}
 
 
 async def one_run(replicas: int, visits: int, offices: int, messages: int = 0) -> dict[str, Any]:

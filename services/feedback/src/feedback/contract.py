@@ -44,6 +44,7 @@ OWNS = (
     "online_applications",
     "ratings",
     "text_markers",
+    "visit_facts",
     "visits",
     "windows",
 )

@@ -414,6 +414,26 @@ def apply_ticket_events(visit: Visit | None, facts: Iterable[TicketFact]) -> Vis
     return replace(base, applied=(*base.applied, *applied), **changes)
 
 
+def fold(visit: Visit, facts: Iterable[TicketFact]) -> Visit:
+    """A stored visit with the facts stored after it (one per later event, store.py): applied in
+    the order their ticket made them (aggregate_version, occurred_at, event_id), whatever order
+    they were read in; a fact the visit has applied already (a redelivery, a fact folded into the
+    visit before) changes nothing."""
+    ordered = sorted(facts, key=lambda f: (f.aggregate_version, f.occurred_at, f.event_id))
+    return apply_ticket_events(visit, ordered) or visit
+
+
+def new_facts(before: Visit | None, after: Visit, facts: Iterable[TicketFact]) -> list[TicketFact]:
+    """The facts of `facts` that `after` (`apply_ticket_events(before, facts)`) applied and
+    `before` had not, each event once."""
+    fresh = set(after.applied[len(before.applied) if before is not None else 0 :])
+    found: dict[str, TicketFact] = {}
+    for fact in facts:
+        if fact.event_id in fresh:
+            found.setdefault(fact.event_id, fact)
+    return list(found.values())
+
+
 def _recorded(now: Callable[[str], Any], fact: TicketFact) -> dict[str, Any]:
     """The fields of the visit that this event's fact changes (`now(field)`: the visit so far)."""
     data, at, kind = fact.data, fact.occurred_at, fact.event_type

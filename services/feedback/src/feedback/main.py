@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = SYSTEM_CLOCK)
     feedback = Feedback(store, settings, clock, publish_all=runtime.producer.publish_all)
     runtime.consume(build_event_router(feedback), group_id=settings.consumer_group or None)
     runtime.every(3600, feedback.forget_old_texts)
+    runtime.every(3600, feedback.fold_visit_facts)
     app = runtime.create_app(
         title="OneWindow feedback",
         description="Visit ratings, low-rating alerts and the office's numbers, built from the event stream.",

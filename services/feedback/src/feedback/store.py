@@ -4,18 +4,21 @@ a visit's without its empty fields)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from contracts import Envelope
-from pymongo import ASCENDING, DESCENDING, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.catalog_view import CatalogView
 from servicekit.kafka import PartitionMemory
 from servicekit.store import AggregateStore, Document, bulk_write_chunked, gather_bounded, insert_new
 
+from feedback import domain
 from feedback.domain import (
     Alert,
     Call,
@@ -27,6 +30,7 @@ from feedback.domain import (
     Rating,
     SlaBreach,
     Start,
+    TicketFact,
     Transfer,
     Visit,
     WindowState,
@@ -124,6 +128,50 @@ def visit_from(doc: Mapping[str, Any]) -> Visit:
         ticket_token_digest=doc.get("ticket_token_digest"),
         has_contact=doc.get("has_contact"),  # absent: stored before it was recorded (unknown)
     )
+
+
+# -- a later event of a stored visit: a fact of its own (`_id` the event id), folded in when read
+
+# A ticket's event stored as a fact: its payload as JSON text (FerretDB writes a document of few
+# fields faster), its time native (in milliseconds, as the visit's own entries are stored).
+
+
+def fact_document(visit: Visit, fact: TicketFact) -> Document:
+    """The fact of one event of a stored visit, found by its visit's ticket, office and day."""
+    return {
+        "_id": fact.event_id,
+        "ticket_id": visit.ticket_id,
+        "office_id": visit.office_id,
+        "local_day": visit.local_day.isoformat(),
+        "type": fact.event_type,
+        "at": fact.occurred_at,
+        "version": fact.aggregate_version,
+        "data": json.dumps(fact.data, separators=(",", ":"), default=str),
+    }
+
+
+def fact_from(doc: Mapping[str, Any]) -> TicketFact:
+    # `local_day` is the visit's: a fact is only ever folded onto its stored visit, so the day of
+    # its own event (which starts a visit that has no TicketIssued) is never needed.
+    return TicketFact(
+        event_id=str(doc["_id"]),
+        event_type=doc["type"],
+        occurred_at=doc["at"],
+        office_id=doc["office_id"],
+        aggregate_version=int(doc["version"]),
+        data=json.loads(doc["data"]),
+        local_day=date.fromisoformat(doc["local_day"]),
+    )
+
+
+def folded(visit_docs: Sequence[Mapping[str, Any]], fact_docs: Sequence[Mapping[str, Any]]) -> list[Visit]:
+    """The visits of these documents with their facts among `fact_docs` (others are ignored: a
+    fact of a visit stored on another day, folded in already)."""
+    facts: dict[str, list[TicketFact]] = {}
+    for doc in fact_docs:
+        facts.setdefault(str(doc["ticket_id"]), []).append(fact_from(doc))
+    visits = [visit_from(doc) for doc in visit_docs]
+    return [domain.fold(v, facts[v.ticket_id]) if v.ticket_id in facts else v for v in visits]
 
 
 # -- a rating and an application filed online, and their documents (`_id`: ticket, application)
@@ -316,6 +364,10 @@ class FeedbackStore:
         self.request_models = TypedAggregates(self.requests, request_from, request_document)
         self.alert_models = TypedAggregates(self.alerts, alert_from, alert_document)
         self.visits = db["visits"]
+        # A visit is inserted with the events of the poll that first saw it; each later event of it
+        # is inserted as a fact of its own (no replace of the visit), folded in when read, and
+        # folded into the visit document once its day is over (`fold_facts_of_day`).
+        self.visit_facts = db["visit_facts"]
         self.ratings = db["ratings"]
         self.windows = db["windows"]
         self.online_applications = db["online_applications"]
@@ -344,6 +396,8 @@ class FeedbackStore:
         await self.requests.collection.create_index([("office_id", ASCENDING), ("window_no", ASCENDING)])
         await self.alerts.collection.create_index([("office_id", ASCENDING), ("state", ASCENDING)])
         await self.visits.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
+        await self.visit_facts.create_index([("local_day", ASCENDING), ("office_id", ASCENDING)])
+        await self.visit_facts.create_index([("ticket_id", ASCENDING)])
         await self.ratings.create_index([("office_id", ASCENDING), ("given_day", ASCENDING)])
         await self.windows.create_index([("office_id", ASCENDING)])
         await self.online_applications.create_index([("office_id", ASCENDING), ("local_day", ASCENDING)])
@@ -375,8 +429,12 @@ class FeedbackStore:
     # -- visits
 
     async def visit(self, ticket_id: str) -> Visit | None:
-        doc = await self.visits.find_one({"_id": ticket_id})
-        return visit_from(doc) if doc is not None else None
+        """The visit with its facts (two equality reads at once)."""
+        doc, facts = await asyncio.gather(
+            self.visits.find_one({"_id": ticket_id}),
+            self.visit_facts.find({"ticket_id": ticket_id}).to_list(),
+        )
+        return folded([doc], facts)[0] if doc is not None else None
 
     async def visits_by_id(self, ticket_ids: list[str]) -> dict[str, Visit]:
         """Reads by _id in parallel: `$in` would be filtered after fetching the whole collection."""
@@ -387,8 +445,14 @@ class FeedbackStore:
         """Insert visits taken for new, in one insert; the ids that were stored already (taken)."""
         return await insert_new(self.visits, [visit_document(v) for v in visits])
 
+    async def insert_facts(self, facts: list[tuple[Visit, TicketFact]]) -> None:
+        """Later events of stored visits (each with its visit as it stands), in one unordered
+        insert; a fact stored already (a redelivery) stays as it was."""
+        await insert_new(self.visit_facts, [fact_document(visit, fact) for visit, fact in facts])
+
     async def replace_visits(self, visits: list[Visit]) -> None:
-        """Known visits replaced in chunks; the consumer of the office's partition is their only writer."""
+        """Known visits replaced in chunks; the consumer of the office's partition is their only
+        writer (used when a visit moves to another office or day, which its facts are found by)."""
         if visits:
             await bulk_write_chunked(
                 self.visits,
@@ -396,8 +460,37 @@ class FeedbackStore:
             )
 
     async def visits_on(self, office_id: str, day: date) -> list[Visit]:
-        cursor = self.visits.find({"office_id": office_id, "local_day": day.isoformat()})
-        return [visit_from(doc) async for doc in cursor]
+        """The day's visits with their facts: two equality reads at once."""
+        query = {"office_id": office_id, "local_day": day.isoformat()}
+        docs, facts = await asyncio.gather(
+            self.visits.find(query).to_list(), self.visit_facts.find(query).to_list()
+        )
+        return folded(docs, facts)
+
+    async def fold_facts_of_day(self, day: date) -> int:
+        """The facts stored for the visits of `day` (every office) folded into their visit
+        documents, then deleted; how many were folded. A visit document is replaced only as it
+        was read (its `applied`), so a replica folding at the same time cannot lose a fact: one
+        not folded stays for the next run, and folding one again changes nothing."""
+        facts: dict[str, list[Document]] = {}
+        async for doc in self.visit_facts.find({"local_day": day.isoformat()}):
+            facts.setdefault(str(doc["ticket_id"]), []).append(doc)
+
+        async def one(ticket_id: str, fact_docs: list[Document]) -> list[Any]:
+            doc = await self.visits.find_one({"_id": ticket_id})
+            if doc is not None:
+                [visit] = folded([doc], fact_docs)
+                if len(visit.applied) != len(doc["applied"]):
+                    kept = await self.visits.replace_one(
+                        {"_id": ticket_id, "applied": doc["applied"]}, visit_document(visit)
+                    )
+                    if kept.matched_count == 0:
+                        return []  # changed meanwhile: folded by the next run
+            return [d["_id"] for d in fact_docs]  # folded in now or before (or no visit to fold on)
+
+        done = [i for ids in await gather_bounded(one(t, d) for t, d in facts.items()) for i in ids]
+        await bulk_write_chunked(self.visit_facts, [DeleteOne({"_id": i}) for i in done], ordered=False)
+        return len(done)
 
     async def visits_over(self, office_id: str, days: list[date]) -> list[Visit]:
         found: list[Visit] = []

@@ -41,6 +41,9 @@ from feedback.store import FeedbackStore, request_document
 
 log = get_logger("feedback.handlers")
 TEXT_LOOKBACK_DAYS = 30
+# Visit facts are folded into their visits from the day before yesterday (UTC: every office's
+# local day is over by then) back this many days, so an outage catches up.
+FACT_LOOKBACK_DAYS = 30
 # Tickets of a poll applied together, then written while the next slice is applied.
 TICKETS_PER_SLICE = 64
 
@@ -88,9 +91,10 @@ class Feedback:
         in the usual case: the open visits of the partitions this consumer owns are kept in memory
         between polls (`store.open_visits`), and a ticket first seen by its TicketIssued is taken
         for new and inserted (insert-first: if it was stored after all, a replay, it is read and
-        the poll's events are applied again on it). Per slice of tickets: one insert of visits,
-        one chunked bulk replace, one insert of the feedback requests, whose FeedbackRequested are
-        published before the poll's offsets are committed."""
+        the poll's events are applied again on it). A later event of a stored visit is inserted as
+        a fact of its own (`_id` its event id), never a replace of the visit. Per slice of tickets:
+        one insert of visits, one of facts, one of the feedback requests, whose FeedbackRequested
+        are published before the poll's offsets are committed."""
         store = self.store
         by_ticket: dict[str, list[Received]] = {}
         for item in received:
@@ -114,10 +118,10 @@ class Feedback:
         try:
             for start in range(0, len(tickets), TICKETS_PER_SLICE):
                 part = {t: by_ticket[t] for t in tickets[start : start + TICKETS_PER_SLICE]}
-                changed, requests = await self._apply_to_visits(part, base)
+                changed, facts, requests = await self._apply_to_visits(part, base)
                 if len(writing) >= 2:
                     visits.update(await writing.pop(0))
-                writing.append(asyncio.create_task(self._write_slice(part, base, changed, requests)))
+                writing.append(asyncio.create_task(self._write_slice(part, base, changed, facts, requests)))
                 await asyncio.sleep(0)  # let it send its writes before the next slice is applied
         finally:
             done = await asyncio.gather(*writing, return_exceptions=True)
@@ -139,35 +143,60 @@ class Feedback:
         by_ticket: Mapping[str, Sequence[Received]],
         base: Mapping[str, domain.Visit | None],
         visits: dict[str, domain.Visit],
+        facts: Mapping[str, Sequence[domain.TicketFact]],
         requests: list[tuple[dict[str, object], list[Envelope]]],
     ) -> dict[str, domain.Visit]:
-        """The three independent writes of a slice at once (each one statement, or chunks of 16
-        replaces); the visits as written. Redelivered: the first request (and its token) stands,
-        the duplicate insert is dropped."""
+        """The independent writes of a slice at once (each one statement); the visits as written.
+        Redelivered: the first request (and its token) stands, a duplicate insert is dropped."""
         store = self.store
         new = [visits[t] for t in visits if base.get(t) is None]
-        known = [visits[t] for t in visits if base.get(t) is not None]
         taken, _, _ = await asyncio.gather(
             store.insert_visits(new),
-            store.replace_visits(known),
+            self._write_known(base, visits, facts),
             store.requests.create_many(requests, publish_all=self.publish_all),
         )
         if taken:  # stored before (a replay after a restart or a rebalance): apply on what is stored
             stored = await store.visits_by_id(sorted(taken))
-            again, _ = await self._apply_to_visits({t: by_ticket[t] for t in stored}, dict(stored))
-            await store.replace_visits(list(again.values()))
+            again, _, _ = await self._apply_to_visits({t: by_ticket[t] for t in stored}, dict(stored))
+            await self._write_known(stored, again, facts)
             visits = {**visits, **again}
         return visits
+
+    async def _write_known(
+        self,
+        before: Mapping[str, domain.Visit | None],
+        after: Mapping[str, domain.Visit],
+        facts: Mapping[str, Sequence[domain.TicketFact]],
+    ) -> None:
+        """Stored visits changed by the poll: its newly applied events as facts, one insert; a
+        visit that moved to another office or day (its TicketIssued came after a later event),
+        which its facts are found by, is replaced whole where it now belongs."""
+        new_facts: list[tuple[domain.Visit, domain.TicketFact]] = []
+        moved: list[domain.Visit] = []
+        for ticket_id, visit in after.items():
+            was = before.get(ticket_id)
+            if was is None:
+                continue
+            if (visit.office_id, visit.local_day) != (was.office_id, was.local_day):
+                moved.append(visit)
+            else:
+                new_facts += [(visit, f) for f in domain.new_facts(was, visit, facts[ticket_id])]
+        await asyncio.gather(self.store.insert_facts(new_facts), self.store.replace_visits(moved))
 
     async def _apply_to_visits(
         self,
         by_ticket: Mapping[str, Sequence[Received]],
         base: Mapping[str, domain.Visit | None],
-    ) -> tuple[dict[str, domain.Visit], list[tuple[dict[str, object], list[Envelope]]]]:
+    ) -> tuple[
+        dict[str, domain.Visit],
+        dict[str, list[domain.TicketFact]],
+        list[tuple[dict[str, object], list[Envelope]]],
+    ]:
         """The visits these events change (ticket id -> new visit: a ticket's events of the poll
-        applied with one copy) and the feedback requests their completions make, with the ticket's
-        token digest as known after them; `base` is not changed."""
+        applied with one copy), each ticket's events as facts, and the feedback requests their
+        completions make, with the ticket's token digest as known after them; `base` is not changed."""
         changed: dict[str, domain.Visit] = {}
+        ticket_facts: dict[str, list[domain.TicketFact]] = {}
         requests = []
         # Each office once (a cached read, but one await per event adds up over a poll).
         catalog = self.store.catalog
@@ -188,6 +217,7 @@ class Feedback:
                 )
                 for envelope in (item.envelope for item in items)
             ]
+            ticket_facts[ticket_id] = facts
             visit = base.get(ticket_id)
             after = domain.apply_ticket_events(visit, facts)
             if after is not None:
@@ -205,7 +235,7 @@ class Feedback:
                     if request is not None:
                         request[0][CREATED_FROM] = position_of(item)  # a replay of it publishes again
                         requests.append(request)
-        return changed, requests
+        return changed, ticket_facts, requests
 
     def _feedback_request(
         self,
@@ -445,6 +475,16 @@ class Feedback:
                     forgotten += 1
                 await self.store.forget_marker(str(marker["_id"]))
         return forgotten
+
+    async def fold_visit_facts(self) -> int:
+        """The day-close of the visits: the facts of the visits of days that are over are folded
+        into their visit documents and deleted (visit_facts holds only the last days' events);
+        how many were folded."""
+        newest = self.clock.now().date() - timedelta(days=2)
+        folded = 0
+        for back in range(FACT_LOOKBACK_DAYS):
+            folded += await self.store.fold_facts_of_day(newest - timedelta(days=back))
+        return folded
 
     # ------------------------------------------------------------ supervisors: alerts
 

@@ -63,12 +63,8 @@ async def test_a_replayed_batch_after_a_crash_before_the_commit_leaves_kpis_and_
         assert [(r["_id"], r["token_digest"]) for r in requests] == [
             (request["_id"], request["token_digest"])
         ]
-        visit = await store.visits.find_one({"_id": "recent"})
-        assert (
-            visit is not None
-            and len(visit["legs"]) == 1
-            and len(set(visit["applied"])) == len(visit["applied"])
-        )
+        visit = await store.visit("recent")  # with its facts
+        assert visit is not None and len(visit.legs) == 1 and len(set(visit.applied)) == len(visit.applied)
 
 
 async def _lag_zero(consumer: Any) -> bool:

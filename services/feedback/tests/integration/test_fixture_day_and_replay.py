@@ -296,9 +296,7 @@ async def test_replaying_the_topics_into_an_empty_store_gives_the_same_numbers_a
             infra.kafka, settings.topic_prefix, [*events, *sentinel.events, rating_event(sentinel, 5, "op-1")]
         )
         await eventually(lambda: store.ratings.find_one({"_id": "sentinel"}), lambda doc: doc is not None)
-        await eventually(
-            lambda: store.visits.find_one({"_id": "sentinel"}), lambda doc: doc is not None and doc["legs"]
-        )
+        await eventually(lambda: store.visit("sentinel"), lambda visit: visit is not None and visit.legs)
         after = [await get_json(client, f"/offices/{OFFICE}/kpis?day={DAY}{q}", headers) for q in queries]
         assert after == live_figures
         assert (await client.get(csv_url, headers=headers)).text == live_csv
