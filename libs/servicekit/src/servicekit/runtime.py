@@ -45,6 +45,7 @@ T = TypeVar("T")
 READY_CHECKS = ("mongo", "kafka", "consumers", "publishing")
 
 Hook = Callable[[], Awaitable[None]]
+SLOW_STOP_STEP_SECONDS = 1.0  # a stop step at least this long is logged by name
 
 
 class ServiceRuntime:
@@ -145,28 +146,43 @@ class ServiceRuntime:
         log.info("service started", consumes=[t for r in self.routers for t in r.event_types])
 
     async def stop(self) -> None:
-        """Finish in-flight handlers, flush the outbox, commit, close."""
+        """Finish in-flight handlers, flush the outbox, commit, close.
+
+        Each step that takes a second or more is logged by name: a stop has a grace period
+        (Kubernetes: 30 s) and the one that overran must be findable in the log afterwards."""
         self.started = False
         self._stopping.set()
         if self._tasks:
-            _, unfinished = await asyncio.wait(self._tasks, timeout=15)
-            for task in unfinished:
-                task.cancel()
-            for task in unfinished:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await self._stop_step("periodic jobs", self._stop_background())
         for router in self.routers:
             if router.consumer is not None:
                 with contextlib.suppress(Exception):
-                    await router.consumer.stop()
+                    await self._stop_step(f"consumer {router.consumer.group_id}", router.consumer.stop())
         if self.relay is not None:
-            await self.relay.stop()
+            await self._stop_step("outbox relay", self.relay.stop())
         for hook in self.on_stop:
-            await hook()
-        await self.producer.stop()
-        await self.broker.stop()
-        await self.mongo.close()
+            await self._stop_step(getattr(hook, "__qualname__", repr(hook)), hook())
+        await self._stop_step("producer", self.producer.stop())
+        await self._stop_step("broker", self.broker.stop())
+        await self._stop_step("mongo client", self.mongo.close())
         log.info("service stopped")
+
+    async def _stop_background(self) -> None:
+        _, unfinished = await asyncio.wait(self._tasks, timeout=15)
+        for task in unfinished:
+            task.cancel()
+        for task in unfinished:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _stop_step(self, step: str, work: Awaitable[Any]) -> None:
+        began = time.monotonic()
+        try:
+            await work
+        finally:
+            seconds = time.monotonic() - began
+            if seconds >= SLOW_STOP_STEP_SECONDS:
+                log.warning("slow stop step", step=step, seconds=round(seconds, 1))
 
     async def readiness(self) -> dict[str, Any]:
         checks: dict[str, Any] = {}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import structlog.testing
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaTimeoutError
 from contracts import Envelope, new_event
@@ -370,3 +371,27 @@ async def test_created_by_a_consumer_its_events_go_to_the_outbox_when_the_publis
     assert await relay.sweep(min_age_seconds=0) == 2
     assert sorted(str(e.event_id) for e in producer.sent) == sorted(str(e.event_id) for e in events)
     await runtime.mongo.close()
+
+
+async def test_a_slow_stop_step_is_logged_by_name(make_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop that overruns its grace period must say which step took the time."""
+    import servicekit.runtime
+
+    monkeypatch.setattr(servicekit.runtime, "SLOW_STOP_STEP_SECONDS", 0.05)
+    runtime = ServiceRuntime(make_settings(ServiceSettings, service_name="kit"))
+
+    async def release_the_offices() -> None:
+        await asyncio.sleep(0.2)
+
+    async def close_quickly() -> None:
+        return None
+
+    runtime.on_stop += [release_the_offices, close_quickly]
+    await runtime.start()
+    with structlog.testing.capture_logs() as logs:
+        await runtime.stop()
+    slow = [entry for entry in logs if entry["event"] == "slow stop step"]
+    assert [entry["step"] for entry in slow if "quickly" in entry["step"] or "offices" in entry["step"]] == [
+        "test_a_slow_stop_step_is_logged_by_name.<locals>.release_the_offices"
+    ]
+    assert any(entry["event"] == "service stopped" for entry in logs)

@@ -184,7 +184,22 @@ class System:
     def kill(self, instance: Instance, sig: int = signal.SIGKILL) -> None:
         if instance.process is not None and instance.process.poll() is None:
             instance.process.send_signal(sig)
+            self._wait_stopped(instance, sig)
+
+    @staticmethod
+    def _wait_stopped(instance: Instance, sig: int) -> None:
+        """A process still running after the 30 s a Kubernetes stop grants is killed, and fails the
+        caller with the end of its log (the runtime names its slow stop step there)."""
+        assert instance.process is not None
+        try:
             instance.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            instance.process.kill()
+            instance.process.wait()
+            raise RuntimeError(
+                f"{instance.service} on port {instance.port} did not stop within 30 s of signal {sig}: "
+                f"{instance.log.read_text(errors='replace')[-3000:]}"
+            ) from None
 
     async def restart(self, instance: Instance) -> None:
         self.kill(instance)
@@ -192,8 +207,20 @@ class System:
         await self.wait_ready(instance)
 
     def stop(self) -> None:
-        for instance in self.instances:
-            self.kill(instance, signal.SIGTERM)
+        """SIGTERM to every instance at once, then wait for each: all are stopped even when one
+        overran (which then fails the caller)."""
+        running = [i for i in self.instances if i.process is not None and i.process.poll() is None]
+        for instance in running:
+            assert instance.process is not None
+            instance.process.send_signal(signal.SIGTERM)
+        overran: list[str] = []
+        for instance in running:
+            try:
+                self._wait_stopped(instance, signal.SIGTERM)
+            except RuntimeError as error:
+                overran.append(str(error))
+        if overran:
+            raise RuntimeError("\n\n".join(overran))
 
     async def destroy(self) -> None:
         """Delete this System's topics and databases (ONEWINDOW_KEEP_SYSTEM=1 keeps them to look at).
