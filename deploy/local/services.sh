@@ -69,7 +69,6 @@ up() {
     # shellcheck disable=SC2046  # kafka_principal's and instance_env's words are NAME=VALUE pairs without spaces
     env $(kafka_principal "$service") $(instance_env "$name") \
       "${upper}_HTTP_PORT=$port" "${upper}_HTTP_HOST=${ONEWINDOW_HTTP_HOST:-127.0.0.1}" \
-      "${upper}_REPLICA=$port" \
       nohup "$ROOT/.venv/bin/python" -m "$service" >>"$LOG_DIR/$name-$port.log" 2>&1 &
     echo $! >"$pidfile"
     echo "services.sh: started $name on :$port (log $LOG_DIR/$name-$port.log)"
