@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DeleteOne, ReplaceOne
+from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from servicekit.kafka import PartitionMemory
@@ -44,26 +44,62 @@ class _View:
         self.docs[key] = doc
         self.dirty.add(key)
 
-    def writes(self) -> tuple[list[Document], list[ReplaceOne[Document] | DeleteOne]]:
-        """(documents to insert, replaces and deletes): a document the store never had is inserted
-        (FerretDB's insert is one write, an upsert a read and a write), and one that came and went
-        within the batch costs nothing."""
+    def writes(self) -> tuple[list[Document], list[ReplaceOne[Document]], list[str]]:
+        """(documents to insert, replaces, ids to delete): a document the store never had is
+        inserted (FerretDB's insert is one write, an upsert a read and a write), and one that came
+        and went within the batch costs nothing."""
         inserts: list[Document] = []
-        ops: list[ReplaceOne[Document] | DeleteOne] = []
+        replaces: list[ReplaceOne[Document]] = []
+        deletes: list[str] = []
         for key in self.dirty:
             doc = self.docs[key]
             if key not in self.stored:
                 if doc is not None:
                     inserts.append(doc)
             elif doc is None:
-                ops.append(DeleteOne({"_id": key}))
+                deletes.append(key)
             else:
-                ops.append(ReplaceOne({"_id": key}, doc, upsert=True))
-        return inserts, ops
+                replaces.append(ReplaceOne({"_id": key}, doc, upsert=True))
+        return inserts, replaces, deletes
+
+    def progress_writes(self) -> list[Document]:
+        """Ticket progress is insert-only: a ticket's first progress is its document `_id` = the
+        ticket id (its insert is what catches a ticket taken for new that was known); each later
+        one a fact of its own, `_id` = "<ticket id>:<version>", never replaced (see
+        `NotifierStore.progress`)."""
+        inserts: list[Document] = []
+        for key in self.dirty:
+            doc = self.docs[key]
+            if doc is None:
+                continue
+            if key in self.stored:
+                doc = {**doc, "_id": f"{key}:{doc['version']}", "ticket_id": key}
+                self.docs[key] = doc
+            inserts.append(doc)
+        return inserts
 
 
 def _order(doc: Document) -> str:
     return str(doc["order"])
+
+
+def _progress_of(ticket_id: str) -> Document:
+    """A ticket's progress documents: the first (`_id` the ticket id), then its facts."""
+    return {"$or": [{"_id": ticket_id}, {"ticket_id": ticket_id}]}
+
+
+async def _insert(collection: Any, docs: list[Document]) -> list[Document]:
+    """Insert in one statement; returns the documents whose `_id` was there already."""
+    if not docs:
+        return []
+    try:
+        await collection.insert_many(docs, ordered=False)
+    except BulkWriteError as error:
+        problems = error.details.get("writeErrors", [])
+        if any(problem.get("code") != 11000 for problem in problems):
+            raise
+        return [docs[problem["index"]] for problem in problems]
+    return []
 
 
 @dataclass
@@ -146,6 +182,7 @@ class NotifierStore:
     async def ensure_indexes(self) -> None:
         await self.waiting.create_index([("office_id", ASCENDING), ("service_id", ASCENDING)])
         await self.ticket_progress.create_index([("finished", ASCENDING)])
+        await self.ticket_progress.create_index([("ticket_id", ASCENDING)])  # a ticket's later facts
         await self.scheduled.create_index([("status", ASCENDING)])
         await self.scheduled.create_index([("owner", ASCENDING)])
         await self.contacts.create_index([("ended", ASCENDING)])
@@ -189,7 +226,7 @@ class NotifierStore:
     async def _prefetch(self, unit: _Batch, ticket_ids: list[str], contact_keys: list[str]) -> None:
         # Parallel reads by _id: `$in` would be filtered after fetching the whole collection.
         async def read(view: _View, collection: Any, key: str) -> None:
-            view.loaded(key, await collection.find_one({"_id": key}))
+            view.loaded(key, await self._find(collection, key))
 
         contact_of = {key.removeprefix("ticket:"): key for key in contact_keys}
         to_read: list[tuple[_View, Any, str]] = []
@@ -224,38 +261,44 @@ class NotifierStore:
             self.kept.keep(partition, ticket_id, kept)
 
     async def _write_back(self, unit: _Batch) -> None:
-        # Progress last: a crash half-way leaves the events to be applied again in full.
-        for collection, view in (
-            (self.waiting, unit.waiting),
-            (self.ticket_progress, unit.progress),
-            (self.contacts, unit.contacts),
-        ):
-            inserts, ops = view.writes()
+        """Per collection: one insert, one delete of the batch's removed ids, and the replaces
+        (chunked). FerretDB runs a replace or delete by `_id` as a scan of the collection, an
+        insert as one write: the waiting list and the contacts (documents of the tickets still
+        open) are deleted with one statement, and progress (one document per ticket, kept for days)
+        is only ever inserted. Progress last: a crash half-way leaves the events to be applied again
+        in full."""
+        for collection, view in ((self.waiting, unit.waiting), (self.contacts, unit.contacts)):
+            inserts, replaces, deletes = view.writes()
             if inserts:
-                try:
-                    await collection.insert_many(inserts, ordered=False)
-                except BulkWriteError as error:  # written meanwhile by someone else: replace it
-                    taken = [p for p in error.details.get("writeErrors", []) if p.get("code") == 11000]
-                    if len(taken) != len(error.details.get("writeErrors", [])):
-                        raise
-                    docs = [inserts[p["index"]] for p in taken]
-                    if view is unit.progress:
-                        docs = await self._presumed_wrongly(unit, docs)
-                    ops += [ReplaceOne({"_id": doc["_id"]}, doc) for doc in docs]
-            if ops:
-                await bulk_write_chunked(collection, ops, ordered=False)
+                replaces += [
+                    ReplaceOne({"_id": doc["_id"]}, doc) for doc in await _insert(collection, inserts)
+                ]
+            if deletes:
+                await collection.delete_many({"_id": {"$in": deletes}})
+            if replaces:
+                await bulk_write_chunked(collection, replaces, ordered=False)
+        # A progress document already there: a ticket taken for new that was known (its first
+        # document), or a fact written before by a replay of the same record (nothing to do).
+        taken = await _insert(self.ticket_progress, unit.progress.progress_writes())
+        firsts = [doc for doc in taken if "ticket_id" not in doc]
+        if firsts:
+            facts = [
+                {**doc, "_id": f"{doc['_id']}:{doc['version']}", "ticket_id": doc["_id"]}
+                for doc in await self._presumed_wrongly(unit, firsts)
+            ]
+            await _insert(self.ticket_progress, facts)
 
     async def _presumed_wrongly(self, unit: _Batch, docs: list[Document]) -> list[Document]:
         """Progress inserts that met a stored one: the ones of tickets taken for new were not new
         (a TicketIssued sent again long after, its ticket no longer kept here). The stored
         progress wins unless this batch moved the ticket further; a ticket that had finished gets
-        no waiting entry nor contact back from the duplicate. Returns the progress to replace."""
+        no waiting entry nor contact back from the duplicate. Returns the progress to write."""
         replace = [doc for doc in docs if doc["_id"] not in unit.presumed_new]
         for doc in docs:
             ticket_id = str(doc["_id"])
             if ticket_id not in unit.presumed_new:
                 continue
-            stored = await self.ticket_progress.find_one({"_id": ticket_id})
+            stored = await self._newest_progress(ticket_id)
             log.warning("a ticket taken for new was known: stored progress kept", ticket_id=ticket_id)
             unit.progress.docs[ticket_id] = stored
             if stored is None or int(doc["version"]) > int(stored["version"]):
@@ -270,12 +313,23 @@ class NotifierStore:
     async def _read(self, view_of: str, collection: Any, key: str) -> Document | None:
         unit = _batch.get()
         if unit is None:
-            doc: Document | None = await collection.find_one({"_id": key})
-            return doc
+            return await self._find(collection, key)
         view: _View = getattr(unit, view_of)
         if key not in view.docs:
-            view.loaded(key, await collection.find_one({"_id": key}))
+            view.loaded(key, await self._find(collection, key))
         return view.docs[key]
+
+    async def _find(self, collection: Any, key: str) -> Document | None:
+        if collection is self.ticket_progress:
+            return await self._newest_progress(key)
+        doc: Document | None = await collection.find_one({"_id": key})
+        return doc
+
+    async def _newest_progress(self, ticket_id: str) -> Document | None:
+        """A ticket's progress: its first document and its later facts (one query), the finished
+        or else the newest one."""
+        docs = [doc async for doc in self.ticket_progress.find(_progress_of(ticket_id))]
+        return max(docs, key=lambda doc: (bool(doc["finished"]), int(doc["version"])), default=None)
 
     # --- contacts: sealed as they came, opened only when a message is sent -------------------------
 
@@ -427,14 +481,21 @@ class NotifierStore:
         if unit is not None:
             unit.progress.set(ticket_id, doc)
             return
-        await self.ticket_progress.replace_one({"_id": ticket_id}, doc, upsert=True)
+        # Outside a batch (one event handed over alone): the first document, or a fact.
+        if await _insert(self.ticket_progress, [doc]):
+            await _insert(
+                self.ticket_progress, [{**doc, "_id": f"{ticket_id}:{version}", "ticket_id": ticket_id}]
+            )
 
     async def forget_finished_tickets(self, before: datetime) -> int:
-        """Finished tickets older than any replay worth fearing; open ones stay (they may still move)."""
+        """Finished tickets older than any replay worth fearing, with all their progress documents;
+        open ones stay (they may still move). Returns the tickets forgotten."""
         removed = 0
-        async for doc in self.ticket_progress.find({"finished": True}, {"at": 1}):
+        async for doc in self.ticket_progress.find({"finished": True}, {"at": 1, "ticket_id": 1}):
             if doc["at"] < before:
-                removed += (await self.ticket_progress.delete_one({"_id": doc["_id"]})).deleted_count
+                ticket_id = str(doc.get("ticket_id", doc["_id"]))
+                if (await self.ticket_progress.delete_many(_progress_of(ticket_id))).deleted_count:
+                    removed += 1
         return removed
 
     # --- scheduled messages: reminders and what quiet hours deferred ----------------------------
