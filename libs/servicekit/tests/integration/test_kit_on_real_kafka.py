@@ -373,7 +373,9 @@ async def test_created_by_a_consumer_its_events_go_to_the_outbox_when_the_publis
     await runtime.mongo.close()
 
 
-async def test_a_slow_stop_step_is_logged_by_name(make_settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_slow_stop_step_is_logged_by_name(
+    make_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A stop that overruns its grace period must say which step took the time."""
     import servicekit.runtime
 
