@@ -14,6 +14,9 @@ from feedback.store import (
     application_document,
     application_from,
     changed_fields,
+    fact_document,
+    fact_from,
+    folded,
     rating_document,
     rating_from,
     request_document,
@@ -266,3 +269,29 @@ def test_a_rating_and_an_application_filed_online_keep_their_documents() -> None
     }
     assert application_document(application_from(application)) == application
     assert list(application_document(application_from(application))) == list(application)
+
+
+def test_a_fact_document_reads_back_as_the_fact_under_its_visit() -> None:
+    issued = domain.TicketFact(
+        "e1", "ticketing.TicketIssued", T0, "o1", 1, {"ticket_id": "t1"}, date(2025, 3, 10)
+    )
+    visit = domain.new_visit("t1", replace(issued, data={"number": "A001", "service_id": "s1"}))
+    called = domain.TicketFact(
+        "e2",
+        "ticketing.TicketCalled",
+        CALLED,
+        "o1",
+        2,
+        {"ticket_id": "t1", "window_no": 3, "waited_seconds": 300, "operator_ref": None},
+        date(2025, 3, 11),  # its own day: not stored, the visit's is
+    )
+    doc = fact_document(visit, called)
+    assert (doc["_id"], doc["ticket_id"], doc["office_id"], doc["local_day"]) == (
+        "e2",
+        "t1",
+        "o1",
+        "2025-03-10",
+    )
+    assert fact_from(doc) == replace(called, local_day=date(2025, 3, 10))
+    other = {**doc, "_id": "e3", "ticket_id": "t2"}  # a fact of a visit not among those read
+    assert folded([visit_document(visit)], [other]) == [visit]

@@ -148,3 +148,16 @@ def test_an_export_period_is_bounded() -> None:
     with pytest.raises(domain.BadPeriod):
         domain.days_between(date(2025, 1, 1), date(2025, 12, 31), limit=92)
     assert len(domain.days_between(date(2025, 3, 1), date(2025, 3, 31), limit=92)) == 31
+
+
+def test_a_stored_visit_folded_with_its_later_facts_is_the_visit_of_all_its_events() -> None:
+    expected = domain.apply_ticket_events(None, VISIT)
+    stored = domain.apply_ticket_events(None, VISIT[:1])
+    assert expected is not None and stored is not None
+    for order in itertools.permutations(VISIT[1:]):
+        # read in any order, with a redelivered fact and one folded into the visit already
+        assert domain.fold(stored, [*order, order[0], VISIT[0]]) == expected
+    assert domain.fold(expected, VISIT) == expected  # all of them folded in before
+    after = domain.apply_ticket_events(stored, [VISIT[1], VISIT[0], VISIT[2], VISIT[1]])
+    assert after is not None
+    assert domain.new_facts(stored, after, [VISIT[1], VISIT[0], VISIT[2], VISIT[1]]) == VISIT[1:3]
