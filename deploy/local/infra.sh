@@ -608,6 +608,12 @@ start_postgres() {
   if ! pg_run "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U onewindow -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='ferretdb'" | grep -q 1; then
     pg_run "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U onewindow ferretdb || die "createdb ferretdb failed"
   fi
+  # FerretDB 1.24 pushes an equality filter down as `_jsonb->$1 @> $2`, which its own btree
+  # indexes cannot serve: every lookup by _id read the whole table. GIN indexes that can serve it,
+  # on every collection now and on each one FerretDB creates later (an event trigger).
+  pg_run "$PG_BIN/psql" -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U onewindow -d ferretdb -qAt -f - \
+    <"$HERE/postgres/ferretdb-pushdown-indexes.sql" >"$LOG_DIR/postgres-indexes.log" 2>&1 \
+    || { tail_logs "$LOG_DIR/postgres-indexes.log"; die "indexes for FerretDB's pushdown not created (log: $LOG_DIR/postgres-indexes.log)"; }
   # FerretDB 1.x pools 50 PostgreSQL connections by default; more concurrent requests than that
   # while it creates a database deadlock it (seen under the tests), so the pool is sized to the server.
   FDB_PG_URL="postgres://onewindow@127.0.0.1:$PG_PORT/ferretdb?pool_max_conns=250"
