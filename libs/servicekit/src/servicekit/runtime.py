@@ -46,6 +46,24 @@ READY_CHECKS = ("mongo", "kafka", "consumers", "publishing")
 
 Hook = Callable[[], Awaitable[None]]
 SLOW_STOP_STEP_SECONDS = 1.0  # a stop step at least this long is logged by name
+STUCK_STOP_STEP_SECONDS = 5.0  # ... and one still running after this long, with where tasks wait
+
+
+def _where_tasks_wait(limit: int = 40) -> list[str]:
+    """Each task's chain of awaits (`function:line` from outermost to innermost), for a log line
+    about a stop that hangs."""
+    where = []
+    for task in asyncio.all_tasks():
+        chain = []
+        awaited: Any = task.get_coro()
+        while awaited is not None and len(chain) < 12:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+            if frame is None:
+                break
+            chain.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+        where.append(f"{task.get_name()}: {' > '.join(chain)}")
+    return sorted(where)[:limit]
 
 
 class ServiceRuntime:
@@ -177,8 +195,14 @@ class ServiceRuntime:
 
     async def _stop_step(self, step: str, work: Awaitable[Any]) -> None:
         began = time.monotonic()
+        running = asyncio.ensure_future(work)
         try:
-            await work
+            # Still running after STUCK_STOP_STEP_SECONDS: say which step, and where each task
+            # waits, before the grace period ends in a kill that would leave nothing to read.
+            done, _ = await asyncio.wait([running], timeout=STUCK_STOP_STEP_SECONDS)
+            if not done:
+                log.warning("stop step still running", step=step, waiting_in=_where_tasks_wait())
+            await running
         finally:
             seconds = time.monotonic() - began
             if seconds >= SLOW_STOP_STEP_SECONDS:

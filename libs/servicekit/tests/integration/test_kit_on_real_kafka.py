@@ -380,6 +380,7 @@ async def test_a_slow_stop_step_is_logged_by_name(
     import servicekit.runtime
 
     monkeypatch.setattr(servicekit.runtime, "SLOW_STOP_STEP_SECONDS", 0.05)
+    monkeypatch.setattr(servicekit.runtime, "STUCK_STOP_STEP_SECONDS", 0.1)
     runtime = ServiceRuntime(make_settings(ServiceSettings, service_name="kit"))
 
     async def release_the_offices() -> None:
@@ -396,4 +397,8 @@ async def test_a_slow_stop_step_is_logged_by_name(
     assert [entry["step"] for entry in slow if "quickly" in entry["step"] or "offices" in entry["step"]] == [
         "test_a_slow_stop_step_is_logged_by_name.<locals>.release_the_offices"
     ]
+    # still running at 0.1 s: named, with the await it hangs in (a kill at 30 s leaves only this)
+    [stuck] = [entry for entry in logs if entry["event"] == "stop step still running"]
+    assert stuck["step"].endswith("release_the_offices")
+    assert any("release_the_offices:" in chain and "sleep:" in chain for chain in stuck["waiting_in"])
     assert any(entry["event"] == "service stopped" for entry in logs)
