@@ -54,7 +54,7 @@ def _where_tasks_wait(limit: int = 40) -> list[str]:
     about a stop that hangs."""
     where = []
     for task in asyncio.all_tasks():
-        chain = []
+        chain: list[str] = []
         awaited: Any = task.get_coro()
         while awaited is not None and len(chain) < 12:
             frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
