@@ -57,6 +57,26 @@ def create_broker(settings: ServiceSettings, registry: CollectorRegistry) -> Kaf
     )
 
 
+# How long a stop waits for a Kafka client to close its connections. Closing a TLS connection
+# waits for the broker's close_notify, for up to 30 s (asyncio's and uvloop's SSL shutdown
+# timeout): on the secured broker a stop overran Kubernetes' 30 s grace period that way, after
+# its commits and LeaveGroup were done. What is left then is only sockets, which the exit closes.
+KAFKA_CLOSE_SECONDS = 10.0
+
+
+async def close_within(close: Awaitable[Any], client: str, seconds: float = KAFKA_CLOSE_SECONDS) -> None:
+    """Await a Kafka client's stop or close for at most `seconds` (its error, if it fails in time,
+    is raised); past that it goes on in the background and the stop moves on."""
+    closing = asyncio.ensure_future(close)
+    done, _ = await asyncio.wait([closing], timeout=seconds)
+    if not done:
+        log.warning(
+            "kafka client not closed in time, left to finish on its own", client=client, seconds=seconds
+        )
+        return
+    closing.result()
+
+
 # The most bytes of one partition's events sent in one produce request (aiokafka's default 16 KiB:
 # a `publish_all` of a slice's 64 feedback requests, ~45 KB, went out as three requests one after
 # another: aiokafka has one request in flight per broker, one batch per partition in it). Nothing
@@ -97,10 +117,13 @@ class EventProducer:
         await self._producer.start()
 
     async def stop(self) -> None:
+        """Send what is pending (each send bounded by the request timeout), then close."""
         producer, self._producer = self._producer, None
         if producer is not None:
             with contextlib.suppress(Exception):
-                await producer.stop()
+                await producer.flush()
+            with contextlib.suppress(Exception):
+                await close_within(producer.stop(), "outbox producer")
 
     async def _rebuild(self, broken: Any) -> None:
         async with self._lock:
@@ -110,7 +133,7 @@ class EventProducer:
             stop = getattr(broken, "stop", None)
             if stop is not None:
                 with contextlib.suppress(Exception):
-                    await stop()
+                    await close_within(stop(), "broken outbox producer")
             fresh = self._new()
             await fresh.start()
             self._producer = fresh
@@ -529,7 +552,7 @@ class BatchConsumer:
         try:
             offsets: dict[TopicPartition, Any] = await admin.list_consumer_group_offsets(group)
         finally:
-            await admin.close()
+            await close_within(admin.close(), "admin client")
         return offsets
 
     async def start(self) -> None:
@@ -560,7 +583,7 @@ class BatchConsumer:
                 await self._task
         if self.consumer is not None:
             with contextlib.suppress(Exception):
-                await self.consumer.stop()
+                await close_within(self.consumer.stop(), f"consumer {self.group_id}")
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.consumer.assignment()) if self.consumer is not None else set()

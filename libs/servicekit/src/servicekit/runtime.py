@@ -32,6 +32,7 @@ from servicekit.kafka import (
     ConsumerMetrics,
     EventProducer,
     EventRouter,
+    close_within,
     create_broker,
 )
 from servicekit.logging import configure_logging
@@ -181,7 +182,7 @@ class ServiceRuntime:
         for hook in self.on_stop:
             await self._stop_step(getattr(hook, "__qualname__", repr(hook)), hook())
         await self._stop_step("producer", self.producer.stop())
-        await self._stop_step("broker", self.broker.stop())
+        await self._stop_step("broker", close_within(self.broker.stop(), "broker"))
         await self._stop_step("mongo client", self.mongo.close())
         log.info("service stopped")
 

@@ -41,7 +41,7 @@ from prometheus_client.registry import Collector
 from pymongo.errors import PyMongoError
 from servicekit.clock import SYSTEM_CLOCK, Clock
 from servicekit.events import Emitter
-from servicekit.kafka import EventProducer
+from servicekit.kafka import EventProducer, close_within
 
 from ticketing.domain import DomainError, QueueRules
 from ticketing.projections import ReadModels
@@ -691,7 +691,7 @@ class Ownership:
                     break
                 await asyncio.sleep(0.25)
         finally:
-            await admin.close()
+            await close_within(admin.close(), "admin client")
         return partitions
 
     async def start(self) -> None:
@@ -763,7 +763,7 @@ class Ownership:
                 await self._task
         if self._consumer is not None:
             with contextlib.suppress(Exception):
-                await self._consumer.stop()
+                await close_within(self._consumer.stop(), "ownership consumer")
 
 
 class OwnershipCollector(Collector):
