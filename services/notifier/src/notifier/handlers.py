@@ -57,6 +57,7 @@ def build_event_router(reactions: Reactions, catalog: CatalogView) -> EventRoute
 
     # What the ticket batches keep in memory is for the partitions this replica owns.
     router.on_partitions_moved(reactions.store.kept.forget)
+    router.on_partitions_moved(reactions.store.queues.forget)
     router.on_partitions_assigned_at(reactions.store.kept.assigned_at)
 
     router.on(QueueStatus)(reactions.queue_status)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
-from servicekit.kafka import PartitionMemory
+from servicekit.kafka import NO_PARTITION, PartitionMemory
 from servicekit.logging import get_logger
 from servicekit.store import AggregateStore, AlreadyExists, Document, bulk_write_chunked, gather_bounded
 
@@ -149,6 +150,82 @@ class KeptTicket:
 
 # At most this many tickets kept in memory (a few hundred bytes each); the least recently used go.
 TICKETS_KEPT = 5_000
+# At most this many waiting entries kept as whole queues (a few hundred bytes each).
+QUEUE_ENTRIES_KEPT = 20_000
+
+
+class KeptQueues:
+    """Whole queues, (office, service) -> every waiting entry in it, as the ticket consumer last
+    wrote them, for the partitions it owns (an office's events are all on one partition): the
+    first "who moved up" of a poll reads a kept queue from memory instead of the whole queue from
+    the store. Dropped when the office's partition is revoked or assigned (`forget`), cleared when
+    a batch fails; at most QUEUE_ENTRIES_KEPT entries (the least recently used queues go)."""
+
+    def __init__(self, capacity: int = QUEUE_ENTRIES_KEPT) -> None:
+        self.capacity = capacity
+        self._queues: OrderedDict[tuple[str, str], tuple[tuple[str, int], dict[str, Document]]] = (
+            OrderedDict()
+        )
+        self._queue_of: dict[str, tuple[str, str]] = {}  # ticket id -> the kept queue it is in
+        self._size = 0
+
+    def get(self, office_id: str, service_id: str) -> dict[str, Document] | None:
+        found = self._queues.get((office_id, service_id))
+        if found is None:
+            return None
+        self._queues.move_to_end((office_id, service_id))
+        return found[1]
+
+    def keep(
+        self, partition: tuple[str, int], office_id: str, service_id: str, entries: dict[str, Document]
+    ) -> None:
+        self.drop(office_id, service_id)
+        if len(entries) > self.capacity:
+            return
+        key = (office_id, service_id)
+        self._queues[key] = (partition, dict(entries))
+        self._size += len(entries)
+        for ticket_id in entries:
+            self._queue_of[ticket_id] = key
+        while self._size > self.capacity:
+            self.drop(*next(iter(self._queues)))
+
+    def drop(self, office_id: str, service_id: str) -> None:
+        found = self._queues.pop((office_id, service_id), None)
+        if found is not None:
+            self._size -= len(found[1])
+            for ticket_id in found[1]:
+                self._queue_of.pop(ticket_id, None)
+
+    def changed(self, ticket_id: str, doc: Document | None) -> None:
+        """A ticket's waiting entry as now written (None: gone), into the kept queues."""
+        key = self._queue_of.pop(ticket_id, None)
+        if key is not None:
+            self._size -= 1
+            del self._queues[key][1][ticket_id]
+        if doc is None:
+            return
+        key = (str(doc["office_id"]), str(doc["service_id"]))
+        found = self._queues.get(key)
+        if found is not None:
+            found[1][ticket_id] = doc
+            self._queue_of[ticket_id] = key
+            self._size += 1
+
+    def notified(self, ticket_id: str) -> None:
+        key = self._queue_of.get(ticket_id)
+        if key is not None:
+            entries = self._queues[key][1]
+            entries[ticket_id] = {**entries[ticket_id], "notified": True}
+
+    def forget(self, partitions: set[tuple[str, int]]) -> None:
+        for key in [key for key, (partition, _) in self._queues.items() if partition in partitions]:
+            self.drop(*key)
+
+    def clear(self) -> None:
+        self._queues.clear()
+        self._queue_of.clear()
+        self._size = 0
 
 
 # The batch of the consumer task that is applying one (HTTP handlers and jobs never see it).
@@ -172,6 +249,7 @@ class NotifierStore:
         # One document per citizen message to a recipient on a day (unique inserts: the daily cap).
         self.recipient_messages = db["recipient_messages"]
         self.kept: PartitionMemory[KeptTicket] = PartitionMemory(TICKETS_KEPT)
+        self.queues = KeptQueues()
         # FeedbackRequested read before the ticket's TicketIssued, by ticket id (sent when it comes).
         self.parked_links = db["parked_links"]
 
@@ -196,13 +274,14 @@ class NotifierStore:
         *,
         presumed_new: Iterable[str] = (),
         partitions: Mapping[str, tuple[str, int]] | None = None,
+        offices: Mapping[str, tuple[str, int]] | None = None,
     ) -> AsyncIterator[None]:
         """Apply a poll's ticket events in memory, then write them back in one bulk write each.
 
         A ticket kept from an earlier poll (`kept`) is not read; one in `presumed_new` (first met
         by its TicketIssued in a record no earlier owner read) is taken for absent, unread; the
         others are read. `partitions` (ticket id -> partition) keeps the written state for the
-        next polls."""
+        next polls, `offices` (office id -> partition) the whole queues the batch came to know."""
         unit = _Batch(presumed_new=set(presumed_new))
         ticket_ids = list(ticket_ids)
         token = _batch.set(unit)
@@ -213,11 +292,13 @@ class NotifierStore:
         except BaseException:
             for ticket_id in ticket_ids:  # maybe written in part: read them again
                 self.kept.drop(ticket_id)
+            self.queues.clear()
             raise
         finally:
             _batch.reset(token)
         if partitions:
             self._keep(unit, partitions)
+        self._keep_queues(unit, offices or {})
 
     async def _prefetch(self, unit: _Batch, ticket_ids: list[str], contact_keys: list[str]) -> None:
         # Parallel reads by _id: `$in` would be filtered after fetching the whole collection.
@@ -255,6 +336,22 @@ class NotifierStore:
                 unit.waiting.docs[ticket_id], unit.progress.docs[ticket_id], unit.contacts.docs[contact_key]
             )
             self.kept.keep(partition, ticket_id, kept)
+
+    def _keep_queues(self, unit: _Batch, offices: Mapping[str, tuple[str, int]]) -> None:
+        """The batch's changes into the kept queues; a queue it read whole is now known whole."""
+        for ticket_id in unit.waiting.dirty:
+            self.queues.changed(ticket_id, unit.waiting.docs[ticket_id])
+        for office_id, service_id in unit.queried:
+            partition = offices.get(office_id)
+            if partition is None or partition == NO_PARTITION:
+                self.queues.drop(office_id, service_id)
+                continue
+            entries = {
+                ticket_id: doc
+                for ticket_id, doc in unit.waiting.docs.items()
+                if doc is not None and doc["office_id"] == office_id and doc["service_id"] == service_id
+            }
+            self.queues.keep(partition, office_id, service_id, entries)
 
     async def _write_back(self, unit: _Batch) -> None:
         """Per collection: one insert, one delete of the batch's removed ids, and the replaces
@@ -304,6 +401,7 @@ class NotifierStore:
                 await self.waiting.delete_one({"_id": ticket_id})
                 await self.contacts.delete_one({"_id": f"ticket:{ticket_id}"})
                 unit.waiting.docs[ticket_id] = unit.contacts.docs[f"ticket:{ticket_id}"] = None
+                unit.waiting.dirty.add(ticket_id)  # written already: for the kept queues
         return replace
 
     async def _read(self, view_of: str, collection: Any, key: str) -> Document | None:
@@ -412,6 +510,7 @@ class NotifierStore:
             unit.now_waiting(new)
             return
         await self.waiting.replace_one({"_id": ticket_id}, new, upsert=True)
+        self.queues.changed(ticket_id, new)
 
     async def remove_waiting(self, ticket_id: str) -> Document | None:
         doc = await self._read("waiting", self.waiting, ticket_id)
@@ -421,12 +520,14 @@ class NotifierStore:
                 unit.waiting.set(ticket_id, None)
             else:
                 await self.waiting.delete_one({"_id": ticket_id})
+                self.queues.changed(ticket_id, None)
         return doc
 
     async def drop_waiting(self, ticket_id: str) -> bool:
         """One round trip when the caller knows the ticket's service (a call carries it)."""
         if _batch.get() is not None:
             return await self.remove_waiting(ticket_id) is not None
+        self.queues.changed(ticket_id, None)
         return (await self.waiting.delete_one({"_id": ticket_id})).deleted_count > 0
 
     async def waiting_for(self, office_id: str, service_id: str) -> list[WaitingTicket]:
@@ -444,9 +545,16 @@ class NotifierStore:
         else:
             if (office_id, service_id) not in unit.queried:
                 unit.queried.add((office_id, service_id))
-                async for doc in self.waiting.find({"office_id": office_id, "service_id": service_id}):
-                    if str(doc["_id"]) not in unit.waiting.docs:  # what the batch changed wins
-                        unit.waiting.loaded(str(doc["_id"]), doc)
+                kept = self.queues.get(office_id, service_id)
+                if kept is not None:  # known whole since an earlier poll: no read
+                    for ticket_id, doc in kept.items():
+                        if ticket_id not in unit.waiting.docs:  # what the batch changed wins
+                            unit.waiting.loaded(ticket_id, doc)
+                else:
+                    query = {"office_id": office_id, "service_id": service_id}
+                    async for doc in self.waiting.find(query):
+                        if str(doc["_id"]) not in unit.waiting.docs:  # what the batch changed wins
+                            unit.waiting.loaded(str(doc["_id"]), doc)
             everyone = len(unit.waiting.docs)
             first = unit.first_waiting(office_id, service_id, everyone if count is None else count)
         return [
@@ -468,6 +576,7 @@ class NotifierStore:
                 unit.waiting.set(ticket_id, {**current, "notified": True})
             return
         await self.waiting.update_one({"_id": ticket_id}, {"$set": {"notified": True}})
+        self.queues.notified(ticket_id)
 
     # --- how far the waiting list has followed each ticket (guards it against replayed events) -----
 

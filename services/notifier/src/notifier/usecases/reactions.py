@@ -276,7 +276,14 @@ class Reactions:
             for ticket_id, item in first.items()
             if partition_of(item) != NO_PARTITION
         }
-        batch = self.store.batch(ticket_ids, keys, presumed_new=presumed_new, partitions=partitions)
+        offices = {
+            item.envelope.office_id: partition_of(item)
+            for item in first.values()
+            if partition_of(item) != NO_PARTITION
+        }
+        batch = self.store.batch(
+            ticket_ids, keys, presumed_new=presumed_new, partitions=partitions, offices=offices
+        )
         async with batch:
             for item in received:
                 await reactions[item.envelope.event_type](item.envelope, item.data)
