@@ -4,7 +4,10 @@
 
 N TicketIssued + N ServiceCompleted are produced onto fresh topics while feedback and notifier run
 as processes (testbed.harness); each consumer's time is from the first send until its
-group's committed offsets equal the end offsets (lag 0). The raw floors read the same records:
+group's committed offsets equal the end offsets (lag 0). With --backlog, as the floors: the
+consumer processes are stopped (SIGSTOP) while the records are produced, then each consumer drains
+them alone, timed from its SIGCONT (feedback first, then the notifier's two processes).
+The raw floors read the same records:
 `getmany`, `json.loads`, then one `insert_one` per record (the unbatched floor) or one
 `insert_many` per poll (the fair floor for batched handlers), committing once per poll; the
 `insert_many` floor twice, with aiokafka's default fetch wait (500 ms) and with the kit consumers'
@@ -26,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import time
 import uuid
 from datetime import UTC, datetime
@@ -300,6 +304,7 @@ async def measure(
     *,
     board_process: bool = True,
     completions_later: bool = False,
+    backlog: bool = False,
 ) -> dict[str, Any]:
     system = System(
         ticketing_replicas=0,
@@ -328,23 +333,53 @@ async def measure(
             cpu_used[name] = cpu_seconds(pids[name]) - cpu_at_start[name]
             await outbox.at_zero(name)
 
-        started = time.monotonic()
         measured = events[2:]
         if completions_later:  # every TicketIssued first: a completion meets a visit already stored
             measured = sorted(measured, key=lambda event: b"ServiceCompleted" in event[2])
-        await produce(system.kafka, system.prefix, measured)
-        produced = time.monotonic() - started
-        requests_out = asyncio.create_task(outbox.all_requests_published(started, limit_s=900))
-        done = await wait_lag_zero(
-            system.kafka,
-            groups,
-            ticket_topic,
-            system.partitions,
-            started,
-            limit_s=900,
-            at_zero=at_zero,
-        )
-        requests_published = await requests_out
+        paused: dict[str, float] = {}
+        if backlog:
+            # As the floors: the records are all on the topic before a consumer reads one, and each
+            # consumer drains them alone (feedback, then the notifier's processes), from SIGCONT.
+            for instance in system.instances:
+                instance.process.send_signal(signal.SIGSTOP)  # type: ignore[union-attr]
+            stopped_at = time.monotonic()
+            await produce(system.kafka, system.prefix, measured)
+            produced = time.monotonic() - stopped_at
+            done: dict[str, float | None] = {}
+            requests_published = None
+            for name, group in groups.items():
+                for instance in system.of(name):
+                    instance.process.send_signal(signal.SIGCONT)  # type: ignore[union-attr]
+                paused[name] = round(time.monotonic() - stopped_at, 2)
+                cpu_at_start[name] = cpu_seconds(pids[name])
+                began = time.monotonic()
+                requests_out = (
+                    asyncio.create_task(outbox.all_requests_published(began, limit_s=900))
+                    if name == "feedback"
+                    else None
+                )
+                done.update(
+                    await wait_lag_zero(
+                        system.kafka, {name: group}, ticket_topic, system.partitions, began, 900, at_zero
+                    )
+                )
+                if requests_out is not None:
+                    requests_published = await requests_out
+        else:
+            started = time.monotonic()
+            await produce(system.kafka, system.prefix, measured)
+            produced = time.monotonic() - started
+            requests_out = asyncio.create_task(outbox.all_requests_published(started, limit_s=900))
+            done = await wait_lag_zero(
+                system.kafka,
+                groups,
+                ticket_topic,
+                system.partitions,
+                started,
+                limit_s=900,
+                at_zero=at_zero,
+            )
+            requests_published = await requests_out
         await outbox.stop()
         limits = await end_offsets(system.kafka, ticket_topic, system.partitions)
         if board:
@@ -357,6 +392,9 @@ async def measure(
                 int(board["load"]),
             )
     finally:
+        for instance in system.instances:  # a process left stopped would not see the SIGTERM
+            if instance.process is not None and instance.process.poll() is None:
+                instance.process.send_signal(signal.SIGCONT)
         system.stop()
     floors = {
         "raw_insert_one": await raw_consume(
@@ -388,6 +426,10 @@ async def measure(
         # the hall's calls in a notifier process of their own (as deployed), or in the one notifier
         "notifier_processes": 2 if board_process else 1,
         "completions_later": completions_later,
+        # backlog: every consumer process stopped (SIGSTOP) while the records were produced, then
+        # each consumer timed alone from its SIGCONT (paused_s: how long it was stopped)
+        "backlog": backlog,
+        "paused_s": paused or None,
         "produce_seconds": round(produced, 2),
         **floors,
         # feedback's outbox when its consumer reached lag 0, and when its requests were all out
@@ -432,6 +474,13 @@ def main() -> None:
         help="all TicketIssued before all ServiceCompleted (visits spanning polls: replaces)",
     )
     parser.add_argument(
+        "--backlog",
+        action="store_true",
+        help="as the floors: produce everything with the consumers stopped (SIGSTOP), then time "
+        "each consumer alone from its SIGCONT (default: both run while the records are produced, "
+        "timed from the first send)",
+    )
+    parser.add_argument(
         "--one-notifier-process",
         action="store_true",
         help="messages and the hall's calls in one notifier process (default: two, as deployed)",
@@ -448,6 +497,7 @@ def main() -> None:
             board,
             board_process=not args.one_notifier_process,
             completions_later=args.completions_later,
+            backlog=args.backlog,
         )
     )
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
