@@ -45,6 +45,7 @@ class OutboxRelay:
         self.sweep_seconds = sweep_seconds
         self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
         self._in_flight: set[tuple[str, str]] = set()
         self._dirty: set[tuple[str, str]] = set()
         # Aggregates whose published events still sit in their outbox. Clearing is deferred: an
@@ -83,6 +84,7 @@ class OutboxRelay:
         self._queue.put_nowait(key)
 
     async def start(self, workers: int = 4) -> None:
+        self._stopping.clear()
         for store in self.stores.values():
             await store.ensure_indexes()
         with contextlib.suppress(Exception):
@@ -93,16 +95,28 @@ class OutboxRelay:
         self._tasks.append(asyncio.create_task(self._heartbeat_forever(), name="outbox-heartbeat"))
 
     async def stop(self) -> None:
-        """Flush what is queued, clear what was published, then stop."""
+        """Flush what is queued, clear what was published, then stop.
+
+        The periodic loops end at the flag, not only at the cancel: a cancel that reached one inside
+        a store or Kafka call was once swallowed there, and its loop went back to sleep while this
+        waited for it (a catalog stop overran 30 s). What is still running after 5 s is left."""
+        self._stopping.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), timeout=10)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.clear_published(everything=True), timeout=10)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, running = await asyncio.wait(self._tasks, timeout=5)
+            if running:
+                log.warning("outbox tasks still running at stop", tasks=sorted(t.get_name() for t in running))
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait `seconds`, or less if the relay stops; True when it stops."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        return self._stopping.is_set()
 
     async def _work(self) -> None:
         while True:
@@ -181,8 +195,7 @@ class OutboxRelay:
         return len(due)
 
     async def _clear_forever(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
+        while not await self._pause(1.0):
             try:
                 await self.clear_published()
             except asyncio.CancelledError:
@@ -231,8 +244,7 @@ class OutboxRelay:
             await relays.replace_one({"_id": INSTANCE}, {"_id": INSTANCE, "at": now}, upsert=True)
 
     async def _heartbeat_forever(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+        while not await self._pause(HEARTBEAT_SECONDS):
             try:
                 await self.heartbeat()
             except asyncio.CancelledError:
@@ -260,8 +272,7 @@ class OutboxRelay:
 
     async def _sweep_forever(self) -> None:
         rounds = 0
-        while True:
-            await asyncio.sleep(self.sweep_seconds)
+        while not await self._pause(self.sweep_seconds):
             rounds += 1
             try:
                 await self.sweep()

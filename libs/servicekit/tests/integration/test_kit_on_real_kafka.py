@@ -402,3 +402,28 @@ async def test_a_slow_stop_step_is_logged_by_name(
     assert stuck["step"].endswith("release_the_offices")
     assert any("release_the_offices:" in chain and "sleep:" in chain for chain in stuck["waiting_in"])
     assert any(entry["event"] == "service stopped" for entry in logs)
+
+
+async def test_a_relay_stops_even_when_a_periodic_call_swallows_the_cancel(make_settings: Any) -> None:
+    """A cancel that lands inside a store or Kafka call can be swallowed there; the loop then went
+    back to sleep and the stop waited for it past the grace period (a catalog stop overran 30 s)."""
+    runtime = ServiceRuntime(make_settings(ServiceSettings, service_name="kit"))
+    windows = AggregateStore(runtime.db, "windows")
+    relay = OutboxRelay([windows], RecordingProducer().publish, CollectorRegistry(), sweep_seconds=0.01)
+    sweeping = asyncio.Event()
+
+    async def sweep_that_swallows_a_cancel(min_age_seconds: float | None = None) -> int:
+        sweeping.set()
+        try:
+            await asyncio.sleep(0.3)
+        except asyncio.CancelledError:
+            pass  # as a library call may
+        return 0
+
+    relay.sweep = sweep_that_swallows_a_cancel  # type: ignore[method-assign]
+    await relay.start()
+    await asyncio.wait_for(sweeping.wait(), 10)
+    stopping = asyncio.create_task(relay.stop())
+    done, _ = await asyncio.wait([stopping], timeout=10)
+    assert done, "the relay's stop still waits for a loop that swallowed its cancel"
+    await runtime.mongo.close()
