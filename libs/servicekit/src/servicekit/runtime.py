@@ -190,9 +190,8 @@ class ServiceRuntime:
         _, unfinished = await asyncio.wait(self._tasks, timeout=15)
         for task in unfinished:
             task.cancel()
-        for task in unfinished:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if unfinished:  # a job that swallows its cancel is left behind, not waited for
+            await asyncio.wait(unfinished, timeout=5)
 
     async def _stop_step(self, step: str, work: Awaitable[Any]) -> None:
         began = time.monotonic()
