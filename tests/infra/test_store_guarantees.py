@@ -17,38 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-MONGO_URL = os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
 CONCURRENCY = 50
 ROUNDS = 3  # the racy measurements are repeated to show the spread
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        MONGO_URL, serverSelectionTimeoutMS=5000, maxPoolSize=CONCURRENCY + 10
-    )
-    try:
-        await client.admin.command("ping")
-    except PyMongoError as exc:  # pragma: no cover - depends on the environment
-        await client.close()
-        pytest.fail(f"no document store at {MONGO_URL} ({exc}); run deploy/local/infra.sh up")
-    name = f"t_{uuid.uuid4().hex[:24]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 async def server_description(db: AsyncDatabase[dict[str, Any]]) -> str:

@@ -12,28 +12,13 @@ Needs a running store: `deploy/local/infra.sh up` (URL from ONEWINDOW_MONGO_URL)
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-MONGO_URL = os.environ.get("ONEWINDOW_MONGO_URL", "mongodb://127.0.0.1:27017")
 DOCUMENTS = 3000
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO_URL, serverSelectionTimeoutMS=5000)
-    name = f"t_{uuid.uuid4().hex[:24]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def _nodes(plan: Any) -> Iterator[dict[str, Any]]:
