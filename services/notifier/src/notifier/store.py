@@ -355,11 +355,10 @@ class NotifierStore:
 
     async def _write_back(self, unit: _Batch) -> None:
         """Per collection: one insert, one delete of the batch's removed ids, and the replaces
-        (chunked). FerretDB runs a replace or delete by `_id` as a scan of the collection, an
-        insert as one write: the waiting list and the contacts (documents of the tickets still
-        open) are deleted with one statement, and progress (one document per ticket, kept for days)
-        is only ever inserted. Progress last: a crash half-way leaves the events to be applied again
-        in full."""
+        (chunked). An insert is FerretDB's cheapest write (a replace is a read and a write): the
+        waiting list and the contacts (documents of the tickets still open) are deleted with one
+        statement, and progress (one document per ticket, kept for days) is only ever inserted.
+        Progress last: a crash half-way leaves the events to be applied again in full."""
         for collection, view in ((self.waiting, unit.waiting), (self.contacts, unit.contacts)):
             inserts, replaces, deletes = view.writes()
             if inserts:
@@ -420,8 +419,8 @@ class NotifierStore:
         return doc
 
     async def _newest_progress(self, ticket_id: str) -> Document | None:
-        """A ticket's progress: its first document and its later facts (one query), the finished
-        or else the newest one."""
+        """A ticket's progress: its first document and its later facts, the finished or else the
+        newest one."""
         # Two equality reads, each served by an index: FerretDB pushes no `$or` down, so one query
         # for both would read the whole collection.
         first, facts = await asyncio.gather(
