@@ -18,6 +18,7 @@ from contracts import Envelope
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from servicekit.clock import SYSTEM_CLOCK
+from servicekit.lifecycle import cancel_within, pause
 from servicekit.store import INSTANCE, AggregateStore, Document
 
 log = structlog.get_logger("servicekit.outbox")
@@ -105,18 +106,9 @@ class OutboxRelay:
             await asyncio.wait_for(self._queue.join(), timeout=10)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.clear_published(everything=True), timeout=10)
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            _, running = await asyncio.wait(self._tasks, timeout=5)
-            if running:
-                log.warning("outbox tasks still running at stop", tasks=sorted(t.get_name() for t in running))
-
-    async def _pause(self, seconds: float) -> bool:
-        """Wait `seconds`, or less if the relay stops; True when it stops."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        return self._stopping.is_set()
+        running = await cancel_within(self._tasks, 5)
+        if running:
+            log.warning("outbox tasks still running at stop", tasks=sorted(t.get_name() for t in running))
 
     async def _work(self) -> None:
         while True:
@@ -195,7 +187,7 @@ class OutboxRelay:
         return len(due)
 
     async def _clear_forever(self) -> None:
-        while not await self._pause(1.0):
+        while not await pause(self._stopping, 1.0):
             try:
                 await self.clear_published()
             except asyncio.CancelledError:
@@ -244,7 +236,7 @@ class OutboxRelay:
             await relays.replace_one({"_id": INSTANCE}, {"_id": INSTANCE, "at": now}, upsert=True)
 
     async def _heartbeat_forever(self) -> None:
-        while not await self._pause(HEARTBEAT_SECONDS):
+        while not await pause(self._stopping, HEARTBEAT_SECONDS):
             try:
                 await self.heartbeat()
             except asyncio.CancelledError:
@@ -272,7 +264,7 @@ class OutboxRelay:
 
     async def _sweep_forever(self) -> None:
         rounds = 0
-        while not await self._pause(self.sweep_seconds):
+        while not await pause(self._stopping, self.sweep_seconds):
             rounds += 1
             try:
                 await self.sweep()

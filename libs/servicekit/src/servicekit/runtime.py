@@ -35,6 +35,7 @@ from servicekit.kafka import (
     close_within,
     create_broker,
 )
+from servicekit.lifecycle import cancel_within, pause
 from servicekit.logging import configure_logging
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
@@ -128,11 +129,7 @@ class ServiceRuntime:
         """
 
         async def loop() -> None:
-            while not self._stopping.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-                if self._stopping.is_set():
-                    return
+            while not await pause(self._stopping, seconds):
                 try:
                     await job()
                 except asyncio.CancelledError:
@@ -188,10 +185,7 @@ class ServiceRuntime:
 
     async def _stop_background(self) -> None:
         _, unfinished = await asyncio.wait(self._tasks, timeout=15)
-        for task in unfinished:
-            task.cancel()
-        if unfinished:  # a job that swallows its cancel is left behind, not waited for
-            await asyncio.wait(unfinished, timeout=5)
+        await cancel_within(unfinished, 5)  # a job that swallows its cancel is left behind
 
     async def _stop_step(self, step: str, work: Awaitable[Any]) -> None:
         began = time.monotonic()
